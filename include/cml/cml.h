@@ -1,0 +1,12 @@
+/*
+ * cml/cml.h — the umbrella header: everything public in libcml.
+ */
+#ifndef CML_CML_H
+#define CML_CML_H
+
+#include "cml/core.h"
+#include "cml/data.h"
+#include "cml/gguf.h"
+#include "cml/model.h"
+
+#endif

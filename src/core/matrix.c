@@ -1,0 +1,55 @@
+/*
+ * matrix.c — validation of borrowed dense and CSR views, done once at the
+ * API boundary so algorithm code can trust its inputs.
+ */
+#include <math.h>
+
+#include "core/internal.h"
+
+cml_status cml_matrix_check(const cml_matrix *m, const char *what, int allow_nonfinite)
+{
+    if (!m) return cml_fail(CML_ERR_ARG, "%s is NULL", what);
+    if (m->rows <= 0 || m->cols <= 0)
+        return cml_fail(CML_ERR_ARG, "%s has shape (%lld, %lld); need at least one row and column",
+                        what, (long long)m->rows, (long long)m->cols);
+    if (m->ld < m->cols)
+        return cml_fail(CML_ERR_ARG, "%s: leading dimension %lld < cols %lld", what,
+                        (long long)m->ld, (long long)m->cols);
+    if (!m->data) return cml_fail(CML_ERR_ARG, "%s has no data", what);
+    if (allow_nonfinite) return CML_OK;
+    for (int64_t i = 0; i < m->rows; i++) {
+        const double *r = m->data + i * m->ld;
+        for (int64_t j = 0; j < m->cols; j++)
+            if (!isfinite(r[j]))
+                return cml_fail(
+                    CML_ERR_ARG,
+                    "%s row %lld, column %lld is %s; this estimator needs finite "
+                    "values. HINT: use --prep impute=mean (or median) for missing values",
+                    what, (long long)i + 1, (long long)j + 1,
+                    isnan(r[j]) ? "NaN (missing)" : "infinite");
+    }
+    return CML_OK;
+}
+
+cml_status cml_csr_check(const cml_csr *m, const char *what)
+{
+    if (!m || !m->indptr) return cml_fail(CML_ERR_ARG, "%s is NULL", what);
+    if (m->rows <= 0 || m->cols <= 0 || m->nnz < 0)
+        return cml_fail(CML_ERR_ARG, "%s has shape (%lld, %lld)", what, (long long)m->rows,
+                        (long long)m->cols);
+    if (m->indptr[0] != 0 || m->indptr[m->rows] != m->nnz)
+        return cml_fail(CML_ERR_ARG, "%s: indptr must start at 0 and end at nnz", what);
+    for (int64_t i = 0; i < m->rows; i++) {
+        if (m->indptr[i + 1] < m->indptr[i])
+            return cml_fail(CML_ERR_ARG, "%s: indptr decreases at row %lld", what, (long long)i);
+        for (int64_t k = m->indptr[i]; k < m->indptr[i + 1]; k++) {
+            if (m->indices[k] < 0 || m->indices[k] >= m->cols)
+                return cml_fail(CML_ERR_ARG, "%s: row %lld has column index %d out of [0, %lld)",
+                                what, (long long)i, m->indices[k], (long long)m->cols);
+            if (k > m->indptr[i] && m->indices[k] <= m->indices[k - 1])
+                return cml_fail(CML_ERR_ARG, "%s: row %lld column indices not ascending", what,
+                                (long long)i);
+        }
+    }
+    return CML_OK;
+}

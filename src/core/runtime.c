@@ -1,0 +1,52 @@
+/*
+ * runtime.c — thread count, monotonic clock, build facts.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include "core/internal.h"
+
+/* 0 = not yet resolved. Written once at start-up by the user (or lazily on
+ * first read, where a benign race writes the same value). */
+static int n_threads;
+
+static int default_threads(void)
+{
+    const char *env = getenv("CML_NUM_THREADS");
+    if (env) {
+        int n = atoi(env);
+        if (n > 0) return n;
+    }
+#ifdef _OPENMP
+    return omp_get_num_procs();
+#else
+    return 1;
+#endif
+}
+
+void cml_set_num_threads(int n)
+{
+    n_threads = n > 0 ? n : default_threads();
+}
+
+int cml_get_num_threads(void)
+{
+    if (n_threads <= 0) n_threads = default_threads();
+    return n_threads;
+}
+
+double cml_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+const char *cml_blas_name(void)
+{
+#ifdef CML_BLAS_NAME
+    return CML_BLAS_NAME;
+#else
+    return "unknown";
+#endif
+}
