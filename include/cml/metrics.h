@@ -88,7 +88,7 @@ cml_status cml_log_loss(const double *y_true, const double *proba, int64_t n, co
 
 /* roc_curve(drop_intermediate=True) for scores of the class pos_label:
  * thresholds are the distinct scores in decreasing order, with collinear
- * points dropped, preceded by thresholds[1] + 1 so the curve starts at
+ * points dropped, preceded by (largest score + 1) so the curve starts at
  * (0, 0) (the 1.2 convention; 1.3 uses +inf). Samples with zero weight are
  * ignored. Needs at least one positive and one negative sample (scikit-learn
  * returns NaN rates there; cml gives CML_ERR_ARG). *fpr, *tpr, *thresholds

@@ -47,6 +47,13 @@ static cml_status encode_pair(const double *y_true, const double *y_pred, int64_
     *t = *p = NULL;
     cml_status st = cml_m_unique(y_true, n, y_pred, n, labels, n_labels);
     if (st != CML_OK) return st;
+    /* the confusion matrix has n_labels^2 cells: keep that product in range */
+    if (*n_labels > INT32_MAX) {
+        free(*labels);
+        *labels = NULL;
+        return cml_fail(CML_ERR_NOMEM, "%lld distinct labels are too many for a confusion matrix",
+                        (long long)*n_labels);
+    }
     *t = cml_alloc_array(n, sizeof **t);
     *p = cml_alloc_array(n, sizeof **p);
     if (!*t || !*p) {

@@ -297,6 +297,28 @@ static cml_status check_rows_sum_to_one(const double *proba, int64_t n, int64_t 
     return CML_OK;
 }
 
+/* average="micro": one binary problem over the raveled (row-major)
+ * indicator matrix against the raveled scores, each sample's weight repeated
+ * L times (np.repeat), as _average_binary_score does. */
+static cml_status ovr_micro(const int64_t *t, const double *proba, int64_t n, int64_t L,
+                            const double *sample_weight, const char *fn, double *out)
+{
+    cml_status st = CML_ERR_NOMEM;
+    double *y01 = cml_alloc_array(n * L, sizeof *y01);
+    double *rep_w = sample_weight ? cml_alloc_array(n * L, sizeof *rep_w) : NULL;
+    if (y01 && (!sample_weight || rep_w)) {
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t c = 0; c < L; c++) {
+                y01[i * L + c] = t[i] == c ? 1.0 : 0.0;
+                if (rep_w) rep_w[i * L + c] = sample_weight[i];
+            }
+        st = cml_m_binary_auc(y01, proba, n * L, rep_w, fn, out);
+    }
+    free(y01);
+    free(rep_w);
+    return st;
+}
+
 cml_status cml_roc_auc_ovr(const double *y_true, const double *proba, int64_t n,
                            const double *classes, int64_t n_classes, const double *sample_weight,
                            cml_average average, double *out)
@@ -304,7 +326,7 @@ cml_status cml_roc_auc_ovr(const double *y_true, const double *proba, int64_t n,
     static const char fn[] = "roc_auc_ovr";
     cml_status st;
     int64_t *t = NULL;
-    double *buf = NULL, *rep_w = NULL;
+    double *buf = NULL;
     CML_CHECK(cml_m_check_inputs(y_true, proba, n, sample_weight, fn, "proba"));
     if (n_classes == 2)
         return cml_fail(CML_ERR_ARG,
@@ -329,21 +351,8 @@ cml_status cml_roc_auc_ovr(const double *y_true, const double *proba, int64_t n,
     CML_TRY(cml_m_encode(y_true, n, classes, L, t, fn, "y_true"));
 
     if (average == CML_AVERAGE_MICRO) {
-        /* one binary problem over the raveled (row-major) indicator matrix,
-         * each sample's weight repeated L times (np.repeat) */
-        buf = cml_alloc_array(n * L, sizeof *buf);
-        if (sample_weight) rep_w = cml_alloc_array(n * L, sizeof *rep_w);
-        if (!buf || (sample_weight && !rep_w)) {
-            st = CML_ERR_NOMEM;
-            goto fail;
-        }
-        for (int64_t i = 0; i < n; i++)
-            for (int64_t c = 0; c < L; c++) {
-                buf[i * L + c] = t[i] == c ? 1.0 : 0.0;
-                if (rep_w) rep_w[i * L + c] = sample_weight[i];
-            }
-        CML_TRY(cml_m_binary_auc(buf, proba, n * L, rep_w, fn, out));
-        goto fail; /* cleanup with st == CML_OK */
+        st = ovr_micro(t, proba, n, L, sample_weight, fn, out);
+        goto fail;
     }
 
     /* y01 and score of one class, then per-class AUC and class weights */
@@ -383,7 +392,6 @@ cml_status cml_roc_auc_ovr(const double *y_true, const double *proba, int64_t n,
 fail:
     free(t);
     free(buf);
-    free(rep_w);
     return st;
 }
 
@@ -430,12 +438,12 @@ cml_status cml_top_k_accuracy(const double *y_true, const double *score, int64_t
     } else {
         for (int64_t i = 0; i < n; i++) {
             const double *s = score + i * L;
-            double st_ = s[t[i]];
+            double s_true = s[t[i]];
             /* rank of the true class: classes scored higher, or tied with a
              * larger index, come first */
             int64_t ahead = 0;
             for (int64_t c = 0; c < L; c++)
-                ahead += s[c] > st_ || (s[c] == st_ && c > t[i]);
+                ahead += s[c] > s_true || (s[c] == s_true && c > t[i]);
             hit[i] = ahead < k ? 1.0 : 0.0;
         }
     }
