@@ -6,9 +6,10 @@
  * Common conventions of every function here:
  *  - Inputs are borrowed arrays of n >= 1 doubles; nothing is kept.
  *  - Class labels are any finite doubles (0/1, -1/1, 0..k-1, ...), compared
- *    exactly. Where a function takes `classes`, it is the strictly increasing
- *    list of the model's classes and probability/score matrices are row-major
- *    n x n_classes with columns in that order (what predict_proba returns).
+ *    exactly (scikit-learn rejects non-integral float labels as
+ *    "continuous"; cml accepts them). Where a function takes `classes`, it is the strictly
+ * increasing list of the model's classes and probability/score matrices are row-major n x n_classes
+ * with columns in that order (what predict_proba returns).
  *  - sample_weight may be NULL (all ones); otherwise n finite weights with the
  *    semantics of scikit-learn's sample_weight (a weighted mean whose weights
  *    must not sum to zero).
