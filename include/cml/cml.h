@@ -7,6 +7,7 @@
 #include "cml/core.h"
 #include "cml/data.h"
 #include "cml/gguf.h"
+#include "cml/metrics.h"
 #include "cml/model.h"
 
 #endif
