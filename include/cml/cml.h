@@ -9,5 +9,6 @@
 #include "cml/gguf.h"
 #include "cml/metrics.h"
 #include "cml/model.h"
+#include "cml/preprocess.h"
 
 #endif
