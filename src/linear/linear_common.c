@@ -250,15 +250,14 @@ cml_status cml_linfit_vt_save(const void *state, const void *params, cml_gguf_wr
     return CML_OK;
 }
 
-/* Reads an f64 vector tensor of exactly n elements (1-D, or 2-D with one row). */
+/* Reads a 1-D f64 tensor of exactly n elements (cml_gguf_add_f64 with rows = 1). */
 static cml_status read_vector(const cml_gguf *g, const char *name, int64_t n, double *out)
 {
     const void *data;
     int nd = 0;
     int64_t dims[CML_GGUF_MAX_DIMS] = {0};
     CML_CHECK(cml_gguf_get_tensor(g, name, CML_GGUF_T_F64, &data, &nd, dims));
-    int ok = (nd == 1 && dims[0] == n) || (nd == 2 && dims[0] == n && dims[1] == 1);
-    if (!ok)
+    if (nd != 1 || dims[0] != n)
         return cml_fail(CML_ERR_FORMAT,
                         "%s: tensor %s has %d dims (%lld, %lld); expected a vector of %lld",
                         cml_gguf_name(g), name, nd, (long long)dims[0],

@@ -7,6 +7,8 @@ Data sets (the C test rebuilds them the same way):
   raw   diabetes.csv as stored (unscaled features), y = target
   std   raw standardized per column: (x - mean) / std (ddof 0)
   dup   raw with column 2 (bmi) appended again: rank 10 of 11 columns
+  const raw with a constant column (all 3.0) appended: X^T X is singular after
+        centering, so Ridge's Cholesky fails and falls back to SVD
   wide  digits.csv first 40 rows, 64 pixels -> y = the digit as a number (p > n)
 Weights (case names ending in _sw): w_i = 0.5 * (i % 7), zeros included.
 For each case <c>: <c>.coef, <c>.intercept, <c>.pred (first 40 training
@@ -47,6 +49,7 @@ CASES += [
     ("ridge_std_sw_svd", "ridge", "std", {"alpha": 2.0, "solver": "svd"}, True),
     ("ridge_dup_a0.01_svd", "ridge", "dup", {"alpha": 0.01, "solver": "svd"}, False),
     ("ridge_std_a0_svd", "ridge", "std", {"alpha": 0.0, "solver": "svd"}, False),
+    ("ridge_const_a0_cholesky", "ridge", "const", {"alpha": 0.0, "solver": "cholesky"}, False),
     ("ridge_wide_cholesky", "ridge", "wide", {"alpha": 1.0, "solver": "cholesky"}, False),
     ("ridge_wide_svd", "ridge", "wide", {"alpha": 1.0, "solver": "svd"}, False),
 ]
@@ -82,8 +85,9 @@ def datasets():
     X, y, _ = load_csv("diabetes")
     std = (X - X.mean(axis=0)) / X.std(axis=0)
     dup = np.hstack([X, X[:, 2:3]])
+    const = np.hstack([X, np.full((X.shape[0], 1), 3.0)])
     D, t, _ = load_csv("digits")
-    return {"raw": (X, y), "std": (std, y), "dup": (dup, y), "wide": (D[:40], t[:40])}
+    return {"raw": (X, y), "std": (std, y), "dup": (dup, y), "const": (const, y), "wide": (D[:40], t[:40])}
 
 
 def main():

@@ -53,6 +53,7 @@ static const gcase cases[] = {
     {"ridge_std_sw_svd", "ridge", "std", "alpha=2,solver=svd", 1},
     {"ridge_dup_a0.01_svd", "ridge", "dup", "alpha=0.01,solver=svd", 0},
     {"ridge_std_a0_svd", "ridge", "std", "alpha=0,solver=svd", 0},
+    {"ridge_const_a0_cholesky", "ridge", "const", "alpha=0,solver=cholesky", 0},
     {"ridge_wide_cholesky", "ridge", "wide", "alpha=1,solver=cholesky", 0},
     {"ridge_wide_svd", "ridge", "wide", "alpha=1,solver=svd", 0},
     {"lasso_raw_a0.1", "lasso", "raw", "alpha=0.1", 0},
@@ -89,7 +90,7 @@ typedef struct dataset {
     int64_t n, p;
 } dataset;
 
-static dataset raw, std, dup, wide;
+static dataset raw, std, dup, cst, wide;
 static golden *G;
 
 /* Summary printed at the end: worst relative differences seen. */
@@ -117,6 +118,11 @@ static void build_data(void)
         memcpy(dup.X + i * (p + 1), raw.X + i * p, sizeof(double) * (size_t)p);
         dup.X[i * (p + 1) + p] = raw.X[i * p + 2];
     }
+    cst = (dataset){malloc(sizeof(double) * (size_t)(n * (p + 1))), raw.y, n, p + 1};
+    for (int64_t i = 0; i < n; i++) {
+        memcpy(cst.X + i * (p + 1), raw.X + i * p, sizeof(double) * (size_t)p);
+        cst.X[i * (p + 1) + p] = 3.0;
+    }
     test_load_dataset("digits", &wide.X, &wide.n, &wide.p, &wide.y);
     wide.n = 40;
 }
@@ -126,6 +132,7 @@ static const dataset *data_of(const char *name)
     if (!strcmp(name, "raw")) return &raw;
     if (!strcmp(name, "std")) return &std;
     if (!strcmp(name, "dup")) return &dup;
+    if (!strcmp(name, "const")) return &cst;
     return &wide;
 }
 
@@ -148,6 +155,7 @@ static int teardown(void **state)
     free(raw.y);
     free(std.X);
     free(dup.X);
+    free(cst.X);
     free(wide.X);
     free(wide.y);
     return 0;
