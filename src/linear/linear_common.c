@@ -28,6 +28,10 @@
  * row are 8 cache lines read, and 64 column streams written, which stays in
  * L1 while each column line fills with 8 consecutive rows. */
 #define COL_BLOCK 64
+/* Below this many cells the copy takes well under a millisecond and waking
+ * OpenMP workers (which then spin, taking a core from the solver) costs
+ * more than it saves. */
+#define PAR_MIN_CELLS (1 << 20)
 
 cml_status cml_lin_check_input(const char *who, const cml_matrix *X, const double *y,
                                const double *sample_weight)
@@ -106,7 +110,7 @@ cml_status cml_lin_design_build(const cml_matrix *X, const double *y, const doub
     double *xoff = d->x_offset, *Xd = d->X;
     if (fit_intercept) {
         /* Column means, rows accumulated in order within each block. */
-#pragma omp parallel for schedule(static) CML_OMP_THREADS
+#pragma omp parallel for schedule(static) if (n * p >= PAR_MIN_CELLS) CML_OMP_THREADS
         for (int64_t b = 0; b < n_blocks; b++) {
             const int64_t j0 = b * COL_BLOCK, j1 = CML_MIN(p, j0 + COL_BLOCK);
             for (int64_t i = 0; i < n; i++) {
@@ -129,7 +133,7 @@ cml_status cml_lin_design_build(const cml_matrix *X, const double *y, const doub
     }
 
     /* Transpose to column-major while centering and scaling. */
-#pragma omp parallel for schedule(static) CML_OMP_THREADS
+#pragma omp parallel for schedule(static) if (n * p >= PAR_MIN_CELLS) CML_OMP_THREADS
     for (int64_t b = 0; b < n_blocks; b++) {
         const int64_t j0 = b * COL_BLOCK, j1 = CML_MIN(p, j0 + COL_BLOCK);
         for (int64_t i = 0; i < n; i++) {
