@@ -64,7 +64,7 @@ cml_status cml_enet_fit_linfit(const cml_elastic_net_params *p, const char *who,
                 "%s: with alpha=0 coordinate descent does not converge well. "
                 "HINT: use linear_regression",
                 who);
-    CML_CHECK(cml_lin_design_build(X, y, sw, p->fit_intercept, 1, &d));
+    CML_CHECK(cml_lin_design_build(X, y, sw, p->fit_intercept, 1, 1, &d));
     CML_TRY(cml_linfit_init(out, d.p));
     out->extras = CML_LINFIT_CD;
 

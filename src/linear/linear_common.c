@@ -8,8 +8,9 @@
  * y -= y_offset; then _rescale_data multiplies row i by sqrt(w_i). Column
  * sums run over rows in order (as numpy's axis-0 reduction does) inside each
  * column block, so the result does not depend on the thread count.
- * Cost: O(n p) time, one (n, p) copy. The copy is column-major because every
- * solver downstream (LAPACK, coordinate descent) wants columns contiguous.
+ * Cost: O(n p) time, one (n, p) copy: column-major for LAPACK and coordinate
+ * descent, which want columns contiguous; row-major for Ridge's Cholesky
+ * path, whose BLAS calls take either and which so skips the transpose.
  *
  * Thread-safety: predict, save and describe only read the fitted state.
  */
@@ -73,13 +74,15 @@ void cml_lin_design_free(cml_lin_design *d)
 }
 
 cml_status cml_lin_design_build(const cml_matrix *X, const double *y, const double *sw,
-                                int fit_intercept, int sw_sum_to_n, cml_lin_design *d)
+                                int fit_intercept, int sw_sum_to_n, int col_major,
+                                cml_lin_design *d)
 {
     const int64_t n = X->rows, p = X->cols, ld = X->ld;
     double *w = NULL, *sq = NULL;
     memset(d, 0, sizeof *d);
     d->n = n;
     d->p = p;
+    d->col_major = col_major;
     d->X = cml_alloc_array(n * p, sizeof(double));
     d->y = cml_alloc_array(n, sizeof(double));
     d->x_offset = cml_calloc((size_t)p, sizeof(double));
@@ -132,15 +135,25 @@ cml_status cml_lin_design_build(const cml_matrix *X, const double *y, const doub
         d->y_offset = ys / wsum;
     }
 
-    /* Transpose to column-major while centering and scaling. */
+    if (col_major) {
+        /* Transpose while centering and scaling, one column block at a time. */
 #pragma omp parallel for schedule(static) if (n * p >= PAR_MIN_CELLS) CML_OMP_THREADS
-    for (int64_t b = 0; b < n_blocks; b++) {
-        const int64_t j0 = b * COL_BLOCK, j1 = CML_MIN(p, j0 + COL_BLOCK);
+        for (int64_t b = 0; b < n_blocks; b++) {
+            const int64_t j0 = b * COL_BLOCK, j1 = CML_MIN(p, j0 + COL_BLOCK);
+            for (int64_t i = 0; i < n; i++) {
+                const double *row = X->data + i * ld;
+                const double s = sq ? sq[i] : 1.0;
+                for (int64_t j = j0; j < j1; j++)
+                    Xd[j * n + i] = (row[j] - xoff[j]) * s;
+            }
+        }
+    } else {
+#pragma omp parallel for schedule(static) if (n * p >= PAR_MIN_CELLS) CML_OMP_THREADS
         for (int64_t i = 0; i < n; i++) {
             const double *row = X->data + i * ld;
             const double s = sq ? sq[i] : 1.0;
-            for (int64_t j = j0; j < j1; j++)
-                Xd[j * n + i] = (row[j] - xoff[j]) * s;
+            for (int64_t j = 0; j < p; j++)
+                Xd[i * p + j] = (row[j] - xoff[j]) * s;
         }
     }
     for (int64_t i = 0; i < n; i++)

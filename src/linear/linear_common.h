@@ -40,7 +40,8 @@ typedef struct cml_linfit {
  * so ||yd - Xd w||^2 = sum_i w_i (y_i - b - x_i·w)^2. */
 typedef struct cml_lin_design {
     int64_t n, p;
-    double *X;        /* (n, p) column-major (ld = n), owned */
+    int col_major;    /* layout of X */
+    double *X;        /* (n, p) column-major (ld = n) or row-major (ld = p), owned */
     double *y;        /* (n), owned */
     double *x_offset; /* (p) weighted column means; zeros without intercept */
     double y_offset;  /* weighted mean of y; 0 without intercept */
@@ -52,9 +53,11 @@ cml_status cml_lin_check_input(const char *who, const cml_matrix *X, const doubl
                                const double *sample_weight);
 
 /* Builds the design. sw may be NULL (all ones). sw_sum_to_n rescales the
- * weights to sum to n first (ElasticNet.fit does; the others do not). */
+ * weights to sum to n first (ElasticNet.fit does; the others do not).
+ * col_major picks the layout of d->X. */
 cml_status cml_lin_design_build(const cml_matrix *X, const double *y, const double *sw,
-                                int fit_intercept, int sw_sum_to_n, cml_lin_design *d);
+                                int fit_intercept, int sw_sum_to_n, int col_major,
+                                cml_lin_design *d);
 void cml_lin_design_free(cml_lin_design *d);
 
 /* Allocates coef (zeros) for p features; other fields zero / n.a. */

@@ -89,7 +89,7 @@ static cml_status fit_model(const cml_linear_regression_params *p, const cml_mat
     const char *msg = cml_linear_regression_params_check(p);
     if (msg) return cml_fail(CML_ERR_ARG, "linear_regression: %s", msg);
     CML_CHECK(cml_lin_check_input("linear_regression", X, y, sw));
-    CML_CHECK(cml_lin_design_build(X, y, sw, p->fit_intercept, 0, &d));
+    CML_CHECK(cml_lin_design_build(X, y, sw, p->fit_intercept, 0, 1, &d));
     CML_TRY(cml_linfit_init(&f, d.p));
     f.extras = CML_LINFIT_SVD;
     CML_TRY(solve_lstsq(&d, &f));

@@ -65,10 +65,16 @@ const char *cml_ridge_params_check(const cml_ridge_params *p)
     return cml_params_check(ridge_params, N_PARAMS, p);
 }
 
+/* Layout helpers: the design is column-major (svd) or row-major (cholesky,
+ * which so skips a transpose); the Gram/kernel matrices are column-major. */
+#define DLAYOUT(d) ((d)->col_major ? CblasColMajor : CblasRowMajor)
+#define DLD(d)     ((d)->col_major ? (d)->n : (d)->p)
+
 /* w = V diag(s/(s^2+alpha)) U^T y. Overwrites d->X. */
 static cml_status solve_svd(cml_lin_design *d, double alpha, double *w)
 {
     const lapack_int n = (lapack_int)d->n, p = (lapack_int)d->p, k = CML_MIN(n, p);
+    const int cm = d->col_major;
     double *s = cml_alloc_array(k, sizeof(double));
     double *U = cml_alloc_array((int64_t)n * k, sizeof(double));
     double *VT = cml_alloc_array((int64_t)k * p, sizeof(double));
@@ -78,7 +84,9 @@ static cml_status solve_svd(cml_lin_design *d, double alpha, double *w)
         st = CML_ERR_NOMEM;
         goto done;
     }
-    lapack_int info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', n, p, d->X, n, s, U, n, VT, k);
+    /* U is (n, k) and VT (k, p), in the design's layout. */
+    lapack_int info = LAPACKE_dgesdd(cm ? LAPACK_COL_MAJOR : LAPACK_ROW_MAJOR, 'S', n, p, d->X,
+                                     (lapack_int)DLD(d), s, U, cm ? n : k, VT, cm ? k : p);
     if (info != 0) {
         st = info < 0 ? cml_fail(CML_ERR_INTERNAL, "dgesdd: argument %d invalid", (int)-info)
                       : cml_fail(CML_ERR_CONVERGENCE,
@@ -87,10 +95,10 @@ static cml_status solve_svd(cml_lin_design *d, double alpha, double *w)
                                  (int)info);
         goto done;
     }
-    cblas_dgemv(CblasColMajor, CblasTrans, n, k, 1.0, U, n, d->y, 1, 0.0, uty, 1);
+    cblas_dgemv(DLAYOUT(d), CblasTrans, n, k, 1.0, U, cm ? n : k, d->y, 1, 0.0, uty, 1);
     for (lapack_int i = 0; i < k; i++)
         uty[i] *= s[i] > SVD_ZERO ? s[i] / (s[i] * s[i] + alpha) : 0.0;
-    cblas_dgemv(CblasColMajor, CblasTrans, k, p, 1.0, VT, k, uty, 1, 0.0, w, 1);
+    cblas_dgemv(DLAYOUT(d), CblasTrans, k, p, 1.0, VT, cm ? k : p, uty, 1, 0.0, w, 1);
 done:
     free(s);
     free(U);
@@ -107,10 +115,12 @@ static cml_status solve_cholesky(const cml_lin_design *d, double alpha, double *
     double *A = cml_alloc_array((int64_t)p * p, sizeof(double));
     if (!A) return CML_ERR_NOMEM;
     *not_pd = 0;
-    cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, p, n, 1.0, d->X, n, 0.0, A, p);
+    /* A row-major X is the column-major X^T: X^T X is then a NoTrans syrk. */
+    cblas_dsyrk(CblasColMajor, CblasUpper, d->col_major ? CblasTrans : CblasNoTrans, p, n, 1.0,
+                d->X, (int)DLD(d), 0.0, A, p);
     for (lapack_int j = 0; j < p; j++)
         A[(int64_t)j * p + j] += alpha;
-    cblas_dgemv(CblasColMajor, CblasTrans, n, p, 1.0, d->X, n, d->y, 1, 0.0, w, 1);
+    cblas_dgemv(DLAYOUT(d), CblasTrans, n, p, 1.0, d->X, (int)DLD(d), d->y, 1, 0.0, w, 1);
     lapack_int info = LAPACKE_dposv(LAPACK_COL_MAJOR, 'U', p, 1, A, p, w, p);
     free(A);
     if (info < 0) return cml_fail(CML_ERR_INTERNAL, "dposv: argument %d invalid", (int)-info);
@@ -131,7 +141,8 @@ static cml_status solve_cholesky_kernel(const cml_lin_design *d, double alpha, d
         st = CML_ERR_NOMEM;
         goto done;
     }
-    cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, n, p, 1.0, d->X, n, 0.0, K, n);
+    cblas_dsyrk(CblasColMajor, CblasUpper, d->col_major ? CblasNoTrans : CblasTrans, n, p, 1.0,
+                d->X, (int)DLD(d), 0.0, K, n);
     for (lapack_int j = 0; j < n; j++)
         K[(int64_t)j * n + j] += alpha;
     memcpy(Kf, K, (size_t)n * (size_t)n * sizeof(double));
@@ -165,7 +176,7 @@ static cml_status solve_cholesky_kernel(const cml_lin_design *d, double alpha, d
             goto done;
         }
     }
-    cblas_dgemv(CblasColMajor, CblasTrans, n, p, 1.0, d->X, n, dual, 1, 0.0, w, 1);
+    cblas_dgemv(DLAYOUT(d), CblasTrans, n, p, 1.0, d->X, (int)DLD(d), dual, 1, 0.0, w, 1);
 done:
     free(K);
     free(Kf);
@@ -185,9 +196,9 @@ static cml_status fit_model(const cml_ridge_params *p, const cml_matrix *X, cons
     const char *msg = cml_ridge_params_check(p);
     if (msg) return cml_fail(CML_ERR_ARG, "ridge: %s", msg);
     CML_CHECK(cml_lin_check_input("ridge", X, y, sw));
-    CML_CHECK(cml_lin_design_build(X, y, sw, p->fit_intercept, 0, &d));
-    CML_TRY(cml_linfit_init(&f, d.p));
     int use_svd = p->solver == CML_RIDGE_SVD;
+    CML_CHECK(cml_lin_design_build(X, y, sw, p->fit_intercept, 0, use_svd, &d));
+    CML_TRY(cml_linfit_init(&f, d.p));
     if (!use_svd && d.p > d.n) {
         CML_TRY(solve_cholesky_kernel(&d, p->alpha, f.coef));
     } else if (!use_svd) {
