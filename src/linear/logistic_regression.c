@@ -539,7 +539,7 @@ static void decision(const cml_logreg *m, const cml_matrix *X, double *out)
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, R, p, 1.0, X->data, (int)X->ld,
                     m->coef, p, 0.0, out, R);
     const int64_t rows = X->rows;
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (rows * R > 65536)
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (rows * R > LR_PAR_CHEAP)
     for (int64_t i = 0; i < rows; i++)
         for (int r = 0; r < R; r++)
             out[i * R + r] += m->intercept[r];
@@ -569,7 +569,7 @@ cml_status cml_logreg_predict_proba(const cml_logreg *m, const cml_matrix *X, do
         return CML_OK;
     }
     decision(m, X, out);
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n * K > 65536)
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n * K > LR_PAR_EXP)
     for (int64_t i = 0; i < n; i++) {
         double *row = out + i * K;
         if (m->proba_mode == PROBA_SOFTMAX) {

@@ -103,7 +103,7 @@ cml_status lr_cd_solve(lr_problem *pb, double l1, double *w, int max_iter, doubl
         st = CML_ERR_NOMEM;
         goto fail;
     }
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n * p > 65536)
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n * p > LR_PAR_CHEAP)
     for (int64_t j = 0; j < p; j++)
         for (int64_t i = 0; i < n; i++)
             Xt[j * n + i] = pb->X[i * pb->ldx + j];
@@ -132,7 +132,7 @@ cml_status lr_cd_solve(lr_problem *pb, double l1, double *w, int max_iter, doubl
                 hk[k * n + i] = pb->sw[i] * pr * (1.0 - pr);
             }
         }
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n * p * K > 65536)
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n * p * K > LR_PAR_CHEAP)
         for (int64_t j = 0; j < ldv; j++) {
             const double *col = j < p ? Xt + j * n : NULL;
             for (int k = 0; k < K; k++) {

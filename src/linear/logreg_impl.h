@@ -38,6 +38,13 @@ typedef struct lr_problem {
  * order, so results do not depend on the OpenMP thread count. */
 #define LR_CHUNK 512
 
+/* Element counts below which a loop stays serial: a parallel region costs
+ * tens of microseconds (milliseconds on a loaded machine), more than small
+ * passes (iris, digits) take. LR_PAR_EXP: loops with an exp/log per element;
+ * LR_PAR_CHEAP: adds and multiplies only. */
+#define LR_PAR_EXP   (1 << 16)
+#define LR_PAR_CHEAP (1 << 19)
+
 /* Sets the fields and allocates scratch; lr_problem_free releases it. */
 cml_status lr_problem_init(lr_problem *pb, const double *X, int64_t ldx, int64_t n, int64_t p,
                            const double *y, const double *sw, int K, int fit_intercept, double l2);

@@ -76,7 +76,7 @@ static void x_times_vt(const lr_problem *pb, const double *V, double *out)
     if (pb->fi) {
         const double *b = V + p; /* intercept k at V[k * ldv + p] */
         const int64_t nn = pb->n;
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (nn * K > 65536)
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (nn * K > LR_PAR_CHEAP)
         for (int64_t i = 0; i < nn; i++)
             for (int k = 0; k < K; k++)
                 out[i * K + k] += b[(int64_t)k * ldv];
@@ -104,7 +104,7 @@ void lr_colsum(lr_problem *pb, const double *A, double *out, int64_t stride)
     const int K = pb->K;
     const int64_t nc = pb->n_chunks, nn = pb->n;
     double *cs = pb->partial;
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (nc > 1)
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (nn * K > LR_PAR_CHEAP)
     for (int64_t c = 0; c < nc; c++) {
         double *slot = cs + c * (1 + K);
         for (int k = 0; k < K; k++)
@@ -167,7 +167,7 @@ double lr_pointwise(lr_problem *pb, int want_hess)
     const int K = pb->K;
     const int64_t nc = pb->n_chunks, nn = pb->n;
     double *part = pb->partial;
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (nc > 1)
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (nn * K > LR_PAR_EXP)
     for (int64_t c = 0; c < nc; c++) {
         double acc = 0.0;
         int64_t end = CML_MIN(nn, (c + 1) * LR_CHUNK);
@@ -200,7 +200,7 @@ double lr_loss_at(lr_problem *pb, const double *delta, double t)
     const int K = pb->K;
     const int64_t nc = pb->n_chunks, nn = pb->n;
     double *part = pb->partial;
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (nc > 1)
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (nn * K > LR_PAR_EXP)
     for (int64_t c = 0; c < nc; c++) {
         double acc = 0.0;
         int64_t end = CML_MIN(nn, (c + 1) * LR_CHUNK);
@@ -248,11 +248,11 @@ void lr_hessp(lr_problem *pb, const double *v, double *out)
     double *T = pb->T;
     x_times_vt(pb, v, T);
     if (K == 1) {
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (nn > 65536)
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (nn > LR_PAR_CHEAP)
         for (int64_t i = 0; i < nn; i++)
             T[i] *= pb->H[i];
     } else {
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (nn * K > 65536)
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (nn * K > LR_PAR_CHEAP)
         for (int64_t i = 0; i < nn; i++) {
             const double *prob = pb->H + i * K;
             double *t = T + i * K, mix = 0.0;
