@@ -290,21 +290,52 @@ static void test_corrupt_file(void **state)
 static void test_threads_deterministic(void **state)
 {
     (void)state;
-    double *X, *y;
-    int64_t n, p;
-    X = load_std("digits", &n, &p, &y);
+    /* Synthetic softmax data large enough (n K > 2^19) that every parallel
+     * loop really runs in parallel. */
+    const int64_t n = 60000, p = 8;
+    const int K = 10;
+    double *X = malloc((size_t)(n * p) * sizeof(double)), *y = malloc((size_t)n * sizeof(double));
+    double W[10 * 8]; /* (K, p) */
+    cml_rng rng;
+    cml_rng_seed(&rng, 42);
+    for (int i = 0; i < K * p; i++)
+        W[i] = cml_rng_normal(&rng);
+    for (int64_t i = 0; i < n; i++) {
+        double best = -INFINITY;
+        for (int64_t j = 0; j < p; j++)
+            X[i * p + j] = cml_rng_normal(&rng);
+        for (int k = 0; k < K; k++) {
+            double z = 2.0 * cml_rng_normal(&rng); /* noise: not separable */
+            for (int64_t j = 0; j < p; j++)
+                z += W[k * p + j] * X[i * p + j];
+            if (z > best) {
+                best = z;
+                y[i] = k;
+            }
+        }
+    }
     cml_matrix Xv = cml_matrix_view(X, n, p);
-    const char *solvers[] = {"solver=lbfgs", "solver=newton-cg", "solver=cd penalty=l1 C=0.1"};
-    for (int s = 0; s < 3; s++) {
+    const char *solvers[] = {"solver=lbfgs max_iter=15", "solver=newton-cg max_iter=3",
+                             "solver=cd penalty=l1 C=0.01 max_iter=3",
+                             "multi_class=ovr max_iter=5"};
+    for (int s = 0; s < 4; s++) {
         cml_set_num_threads(1);
         cml_model *a = fit_generic(solvers[s], &Xv, y);
-        cml_set_num_threads(4);
+        cml_set_num_threads(3);
         cml_model *b = fit_generic(solvers[s], &Xv, y);
-        cml_set_num_threads(0);
         int64_t r, c;
         const double *ca = cml_logreg_coef(cml_model_state(a), &r, &c);
         const double *cb = cml_logreg_coef(cml_model_state(b), NULL, NULL);
         assert_memory_equal(ca, cb, (size_t)(r * c) * sizeof(double));
+        double *pa = malloc((size_t)(n * K) * sizeof(double));
+        double *pb = malloc((size_t)(n * K) * sizeof(double));
+        assert_int_equal(cml_model_predict_proba(a, &Xv, pa), CML_OK);
+        cml_set_num_threads(1);
+        assert_int_equal(cml_model_predict_proba(b, &Xv, pb), CML_OK);
+        assert_memory_equal(pa, pb, (size_t)(n * K) * sizeof(double));
+        cml_set_num_threads(0);
+        free(pa);
+        free(pb);
         cml_model_free(a);
         cml_model_free(b);
     }
