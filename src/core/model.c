@@ -273,6 +273,13 @@ int64_t cml_model_n_classes(const cml_model *m)
     return m->est->classes(m->state, &c);
 }
 
+int64_t cml_model_labels(const cml_model *m, const double **labels)
+{
+    *labels = NULL;
+    if (!m->state || !m->est->labels) return 0;
+    return m->est->labels(m->state, labels);
+}
+
 const double *cml_model_classes(const cml_model *m)
 {
     const double *c = NULL;

@@ -31,7 +31,7 @@ void cml_set_num_threads(int n)
 
 int cml_get_num_threads(void)
 {
-    if (n_threads <= 0) n_threads = default_threads();
+    if (n_threads <= 0) cml_set_num_threads(0);
     return n_threads;
 }
 

@@ -1,6 +1,6 @@
 /*
  * golden.h — test helpers: golden files written by tests/gen/golden.py and a
- * loader for the numeric data/*.csv files (tests run from tests/, so data is
+ * loader for the numeric data CSV files (tests run from tests/, so data is
  * "../data/NAME.csv" and golden files "golden/NAME.txt").
  */
 #ifndef CML_TEST_GOLDEN_H
