@@ -8,8 +8,9 @@ the label; rows are taken in order until ~100 MB. Falls back to the
 diabetes rows repeated with seeded noise when Fashion-MNIST is absent.
 Deterministic: the same bytes every run. Each timing is the best of 3 and
 includes reading the file. Prints one JSON line per implementation:
-    {"benchmark":"csv_read", "impl":..., "seconds":..., "mb_per_s":...}
-Usage: bench/bench_csv.py [--build build] [--mb 100]
+    {"benchmark":"csv_read", "impl":..., "seconds":..., "mb_per_s":..., plus the
+     fields bench/report.py tabulates: "bench", "data", "threads"}
+Usage: bench/bench_csv.py [--build build] [--mb 100]   (bench/run also passes --cml)
 """
 import argparse
 import gzip
@@ -26,8 +27,10 @@ FLABELS = "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz"
 
 
 def make_file(path, target_mb):
+    """Writes the file unless it is already there; returns a one-line description."""
+    desc = "Fashion-MNIST pixels" if os.path.exists(FMNIST) else "diabetes rows + noise"
     if os.path.exists(path) and os.path.getsize(path) > target_mb * 1e6 * 0.9:
-        return
+        return desc
     target = int(target_mb * 1e6)
     if os.path.exists(FMNIST):
         with gzip.open(FMNIST) as f:
@@ -59,6 +62,7 @@ def make_file(path, target_mb):
     with open(path + ".tmp", "w") as f:
         f.writelines(lines)
     os.replace(path + ".tmp", path)
+    return desc
 
 
 def best_of(fn, reps=3):
@@ -73,16 +77,22 @@ def best_of(fn, reps=3):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
+    ap.add_argument("--cml", help="the cml binary (unused: bench_csv is timed directly)")
     ap.add_argument("--mb", type=float, default=100)
     ap.add_argument("--file", default="/tmp/cml_bench_csv.csv")
     a = ap.parse_args()
-    make_file(a.file, a.mb)
+    desc = make_file(a.file, a.mb)
     nbytes = os.path.getsize(a.file)
     exe = os.path.join(a.build, "bench", "bench_csv")
+    with open(a.file) as f:
+        ncols = f.readline().count(",") + 1
+        nrows = sum(1 for _ in f)
+    data = f"{desc}, {nrows}x{ncols}, {nbytes / 1e6:.0f} MB"
 
     def emit(impl, sec, extra=None):
-        row = {"benchmark": "csv_read", "impl": impl, "seconds": round(sec, 4),
-               "mb_per_s": round(nbytes / sec / 1e6, 1), "bytes": nbytes}
+        row = {"benchmark": "csv_read", "bench": "csv_read", "data": data, "impl": impl,
+               "threads": 1, "seconds": round(sec, 4), "mb_per_s": round(nbytes / sec / 1e6, 1),
+               "bytes": nbytes}
         row.update(extra or {})
         print(json.dumps(row), flush=True)
 
@@ -90,7 +100,7 @@ def main():
         env = dict(os.environ, CML_NUM_THREADS=str(nt), OMP_NUM_THREADS=str(nt))
         out = subprocess.run([exe, a.file], env=env, check=True, capture_output=True, text=True)
         r = json.loads(out.stdout)
-        emit(f"cml_t{nt}", r["seconds"], {"rows": r["rows"], "cols": r["cols"]})
+        emit("cml", r["seconds"], {"threads": nt, "rows": r["rows"], "cols": r["cols"]})
 
     import pandas as pd
     ref = None

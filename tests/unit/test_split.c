@@ -50,7 +50,8 @@ static void assert_partition(const int64_t *tr, int64_t ntr, const int64_t *te, 
 static void count_classes(const double *y, const int64_t *idx, int64_t n, int64_t *cnt, int nc)
 {
     memset(cnt, 0, sizeof(int64_t) * (size_t)nc);
-    for (int64_t i = 0; i < n; i++) cnt[(int)y[idx[i]]]++;
+    for (int64_t i = 0; i < n; i++)
+        cnt[(int)y[idx[i]]]++;
 }
 
 static void test_stratified_counts(void **state)
@@ -77,9 +78,9 @@ static void test_stratified_counts(void **state)
             const double *sizes = golden_get(G, key, NULL, NULL);
             for (uint64_t seed = 0; seed < 40; seed++) {
                 int64_t *tr, *te, ntr, nte, ctr[16], cte[16];
-                assert_int_equal(cml_train_test_split(n, pct[t] / 100.0, y, 1, seed, &tr, &ntr,
-                                                      &te, &nte),
-                                 CML_OK);
+                assert_int_equal(
+                    cml_train_test_split(n, pct[t] / 100.0, y, 1, seed, &tr, &ntr, &te, &nte),
+                    CML_OK);
                 assert_int_equal(ntr, (int64_t)sizes[0]);
                 assert_int_equal(nte, (int64_t)sizes[1]);
                 assert_partition(tr, ntr, te, nte, n);
@@ -91,8 +92,8 @@ static void test_stratified_counts(void **state)
                         fail_msg("%s test_size 0.%d seed %llu class %lld: train %lld (sklearn "
                                  "%g..%g), test %lld (sklearn %g..%g)",
                                  sets[s], pct[t], (unsigned long long)seed, (long long)c,
-                                 (long long)ctr[c], trmin[c], trmax[c], (long long)cte[c],
-                                 temin[c], temax[c]);
+                                 (long long)ctr[c], trmin[c], trmax[c], (long long)cte[c], temin[c],
+                                 temax[c]);
                 }
                 free(tr);
                 free(te);
@@ -109,8 +110,7 @@ static void test_plain_sizes(void **state)
     for (int64_t r = 0; r < rows; r++) {
         const double *row = s + 4 * r;
         int64_t n = (int64_t)row[0], *tr, *te, ntr, nte;
-        assert_int_equal(cml_train_test_split(n, row[1], NULL, 0, 7, &tr, &ntr, &te, &nte),
-                         CML_OK);
+        assert_int_equal(cml_train_test_split(n, row[1], NULL, 0, 7, &tr, &ntr, &te, &nte), CML_OK);
         assert_int_equal(ntr, (int64_t)row[2]);
         assert_int_equal(nte, (int64_t)row[3]);
         assert_partition(tr, ntr, te, nte, n);
@@ -200,20 +200,25 @@ static void test_kfold_golden(void **state)
             snprintf(key, sizeof key, "%s_kf%d", sets[s], k);
             want = golden_get(G, key, NULL, NULL);
             assert_int_equal(cml_kfold(n, k, NULL, 0, 0, fold), CML_OK);
-            for (int64_t i = 0; i < n; i++) assert_int_equal(fold[i], (int)want[i]);
+            for (int64_t i = 0; i < n; i++)
+                assert_int_equal(fold[i], (int)want[i]);
             /* Shuffled: other folds, same per-fold class counts as sklearn's. */
             int64_t nc;
             snprintf(key, sizeof key, "%s_skf%d_counts", sets[s], k);
             const double *cnt = golden_get(G, key, NULL, &nc);
             assert_int_equal(cml_kfold(n, k, y, 1, 5, fold), CML_OK);
             int64_t got[16 * 16] = {0};
-            for (int64_t i = 0; i < n; i++) got[fold[i] * nc + (int)y[i]]++;
-            for (int64_t f = 0; f < k * nc; f++) assert_int_equal(got[f], (int64_t)cnt[f]);
+            for (int64_t i = 0; i < n; i++)
+                got[fold[i] * nc + (int)y[i]]++;
+            for (int64_t f = 0; f < k * nc; f++)
+                assert_int_equal(got[f], (int64_t)cnt[f]);
             /* Shuffled plain KFold: fold sizes n / k (+1 for the first n % k). */
             assert_int_equal(cml_kfold(n, k, NULL, 1, 5, fold), CML_OK);
             int64_t sz[8] = {0};
-            for (int64_t i = 0; i < n; i++) sz[fold[i]]++;
-            for (int f = 0; f < k; f++) assert_int_equal(sz[f], n / k + (f < n % k));
+            for (int64_t i = 0; i < n; i++)
+                sz[fold[i]]++;
+            for (int f = 0; f < k; f++)
+                assert_int_equal(sz[f], n / k + (f < n % k));
         }
         free(fold);
     }
@@ -262,9 +267,12 @@ static void test_take(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stratified_counts), cmocka_unit_test(test_plain_sizes),
-        cmocka_unit_test(test_split_deterministic), cmocka_unit_test(test_split_errors),
-        cmocka_unit_test(test_kfold_golden),       cmocka_unit_test(test_kfold_errors),
+        cmocka_unit_test(test_stratified_counts),
+        cmocka_unit_test(test_plain_sizes),
+        cmocka_unit_test(test_split_deterministic),
+        cmocka_unit_test(test_split_errors),
+        cmocka_unit_test(test_kfold_golden),
+        cmocka_unit_test(test_kfold_errors),
         cmocka_unit_test(test_take),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
