@@ -1,6 +1,7 @@
 """cml vs scikit-learn: every linear model on real data, same matrices, same run.
 
-Data: diamonds (53,940 rows; cut/color/clarity one-hot encoded, features standardized,
+cml is timed by bench/bench_fit (libcml in-process, best of 3), the reference by best_of (best
+of 3): the same protocol, the algorithm alone. Data: diamonds (53,940 rows; cut/color/clarity one-hot encoded, features standardized,
 target price; 75/25 split), Fashion-MNIST (10,000 train / 10,000 test images, pixels / 255,
 10 classes), breast_cancer and digits (standardized). Both implementations get the identical
 float64 matrices (cml through a CSV written with %.17g, so the values are bit-identical).
@@ -8,6 +9,7 @@ float64 matrices (cml through a CSV written with %.17g, so the values are bit-id
 import os
 import sys
 import tempfile
+import warnings
 
 sys.path.insert(0, os.path.dirname(__file__))
 import common  # noqa: E402  (sets BLAS threads before numpy loads)
@@ -16,6 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn import linear_model, metrics  # noqa: E402
 
+warnings.filterwarnings("ignore")  # ConvergenceWarning at max_iter: both sides stop at the same cap
 a = common.args()
 tmp = tempfile.mkdtemp(prefix="cml-bench-")
 REF = common.sklearn_version()
@@ -70,15 +73,10 @@ for name, task, Xtr, ytr, Xte, yte in datasets():
     metric = "r2" if task == "regression" else "accuracy"
     label = f"{name} {Xtr.shape[0]}x{Xtr.shape[1]}"
     for algo, params, make in CASES[task]:
-        model = os.path.join(tmp, f"{algo}.gguf")
-        pargs = [x for k, v in params.items() for x in ("--param", f"{k}={v}")]
-        fit_s = min(common.cml(a.cml, "fit", "--algo", algo, "--data", train, "--model", model,
-                               *pargs)["fit_seconds"] for _ in range(3))
-        evals = [common.cml(a.cml, "eval", "--model", model, "--data", test, "--metric", metric)
-                 for _ in range(3)]
+        ours = common.cml_fit(a.build, algo, train, test, metric, params)
         common.emit(bench="linear models", task=algo, data=label, impl="cml", metric=metric,
-                    value=evals[0]["metrics"][metric], fit_s=fit_s,
-                    predict_s=min(e["predict_seconds"] for e in evals), blas="blis")
+                    value=ours["value"], fit_s=ours["fit_s"], predict_s=ours["predict_s"],
+                    blas=ours["blas"])
         ref_fit, est = common.best_of(lambda: make().fit(Xtr, ytr))
         ref_pred, pred = common.best_of(lambda: est.predict(Xte))
         value = metrics.r2_score(yte, pred) if task == "regression" else metrics.accuracy_score(yte, pred)

@@ -41,6 +41,18 @@ def cml(binary, *argv):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+def cml_fit(build, algo, train, test, metric, params=None, repeats=3):
+    """Fits and predicts with bench_fit (libcml in-process, best of `repeats`, the same protocol
+    as the reference's best_of); returns its JSON row."""
+    cmd = [os.path.join(build, "bench", "bench_fit"), algo, train, test, metric, str(repeats)]
+    cmd += [f"{k}={v}" for k, v in (params or {}).items()]
+    env = dict(os.environ, CML_NUM_THREADS=str(THREADS))
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed: {r.stderr.strip()}")
+    return json.loads(r.stdout)
+
+
 def best_of(fn, repeat=3):
     """Minimum wall time of fn() over `repeat` runs, and its last result."""
     best, out = float("inf"), None
