@@ -31,6 +31,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_fit ALGO TRAIN.csv TEST.csv METRIC REPEATS [key=value]...\n");
         return 2;
     }
+    cml_blas_autotune(); /* as the cml command does */
     const char *algo = argv[1], *metric = argv[4];
     int repeats = atoi(argv[5]);
     cml_table *Xtr, *Xte;

@@ -145,6 +145,18 @@ double cml_now(void);
 /* Which BLAS this build uses ("openblas", "blis", ...). */
 const char *cml_blas_name(void);
 
+/* Picks the BLAS kernels this CPU can run fastest where the BLAS's own
+ * detection is known to fall short. BLIS 0.9 identifies AVX-512 CPUs by
+ * model number and falls back to its AVX2 kernels on virtualised CPUs it
+ * does not know, at about half the GEMM speed; when the CPU reports
+ * AVX-512 (F, DQ, BW, VL) and FMA, this sets BLIS_ARCH_TYPE=skx for this
+ * process unless the user already set it. Call it once at program start,
+ * before any other thread runs and before the first cml call that uses the
+ * BLAS (BLIS reads the variable when it initializes). Returns the kernel
+ * family chosen ("skx"), or NULL when nothing was changed. The `cml`
+ * command calls it; library users may. */
+const char *cml_blas_autotune(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,6 +2,7 @@
  * runtime.c — thread count, monotonic clock, build facts.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "core/internal.h"
@@ -49,4 +50,19 @@ const char *cml_blas_name(void)
 #else
     return "unknown";
 #endif
+}
+
+const char *cml_blas_autotune(void)
+{
+#if defined(CML_BLAS_BLIS) && (defined(__x86_64__) || defined(__i386__))
+    if (getenv("BLIS_ARCH_TYPE")) return NULL; /* the user's choice wins */
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("fma")) {
+        setenv("BLIS_ARCH_TYPE", "skx", 0);
+        return "skx";
+    }
+#endif
+    return NULL;
 }

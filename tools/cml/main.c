@@ -23,6 +23,8 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* before any thread or BLAS call: see cml_blas_autotune() */
+    cml_blas_autotune();
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;
