@@ -982,7 +982,7 @@ static cml_status parse(const char *buf, size_t len, const char *name, const cml
         goto fail;
     }
     s.t->rows = rows;
-    s.t->data = cml_alloc_array(rows * nout, sizeof(double));
+    s.t->data = cml_big_alloc((size_t)(rows * nout) * sizeof(double));
     if (!s.t->data) {
         st = CML_ERR_NOMEM;
         goto fail;
