@@ -7,6 +7,10 @@
 #include "cml/core.h"
 #include "cml/data.h"
 #include "cml/gguf.h"
+#include "cml/linear.h"
+#include "cml/logreg.h"
+#include "cml/metrics.h"
 #include "cml/model.h"
+#include "cml/preprocess.h"
 
 #endif

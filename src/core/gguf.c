@@ -681,7 +681,7 @@ static cml_status parse(cml_gguf *g)
     /* each kv takes >= 12 bytes (key length + type), each tensor info >= 24 */
     if (n_kv > (c.len - c.off) / 12 || n_t > (c.len - c.off) / 24)
         return cml_fail(CML_ERR_FORMAT,
-                        "%s: header claims %llu keys and %llu tensors: more than the file holds",
+                        "%s: file truncated or corrupt: header claims %llu keys and %llu tensors, more than the file holds",
                         g->name, (unsigned long long)n_kv, (unsigned long long)n_t);
     g->kvs = cml_calloc((size_t)(n_kv ? n_kv : 1), sizeof(kv));
     g->ts = cml_calloc((size_t)(n_t ? n_t : 1), sizeof(tensor));

@@ -1,0 +1,170 @@
+/*
+ * cd.c — cyclic (or randomized) coordinate descent for the elastic net.
+ *
+ * Problem (n-scaled, as in sklearn's cd_fast):
+ *     min_w  1/2 ||y - X w||^2 + l1 ||w||_1 + l2/2 ||w||^2
+ * Coordinate update (Friedman, Hastie & Tibshirani, "Regularization paths for
+ * generalized linear models via coordinate descent", JSS 2010, eq. 5):
+ *     w_j <- S(X_j·r_j, l1) / (||X_j||^2 + l2),   r_j = residual without j,
+ * with S the soft threshold (and w_j = 0 when positive and X_j·r_j < 0).
+ * The residual R = y - Xw is kept up to date with two axpy per coordinate.
+ * The per-coordinate dot and axpy are plain loops rather than BLAS calls:
+ * with columns of a few thousand entries the call overhead of a BLAS
+ * level-1 routine (BLIS's, measured 3-4x on digits) outweighs the work,
+ * and these loops vectorize; the dot keeps 16 fixed partial sums, so its
+ * rounding is a function of n only.
+ *
+ * Stopping rule, exactly sklearn 1.2's enet_coordinate_descent so n_iter_
+ * and dual_gap_ compare: after each sweep, if max|w| == 0, or
+ * max|dw| / max|w| < tol, or this is the last sweep, compute the duality gap
+ * (Mairal's dual point: A = R scaled so ||X^T A - l2 w||_inf <= l1)
+ *     gap = 1/2 (||R||^2 + ||A||^2) + l1 ||w||_1 - const R·y
+ *           + l2/2 (1 + const^2) ||w||^2
+ * and stop if gap < tol * ||y||^2.
+ *
+ * Complexity: O(n p) per sweep, plus O(n p) per gap check (one dgemv).
+ * Thread-safety: reentrant; BLAS level-1/2 calls carry the arithmetic.
+ */
+#include "linear/cd.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "core/internal.h"
+
+/* 16 partial sums in fixed lanes: the compiler maps them onto vector
+ * registers (no reassociation needed), and the result depends on n only. */
+#define DOT_LANES 16
+
+static double dot(int64_t n, const double *restrict a, const double *restrict b)
+{
+    double acc[DOT_LANES] = {0};
+    int64_t i = 0;
+    for (; i + DOT_LANES <= n; i += DOT_LANES)
+        for (int k = 0; k < DOT_LANES; k++)
+            acc[k] += a[i + k] * b[i + k];
+    for (int k = 0; i < n; i++, k++)
+        acc[k] += a[i] * b[i];
+    for (int w = DOT_LANES / 2; w > 0; w /= 2) /* pairwise fold of the lanes */
+        for (int k = 0; k < w; k++)
+            acc[k] += acc[k + w];
+    return acc[0];
+}
+
+/* y += a x */
+static void axpy(int64_t n, double a, const double *restrict x, double *restrict y)
+{
+    for (int64_t i = 0; i < n; i++)
+        y[i] += a * x[i];
+}
+
+static double asum(int64_t n, const double *a)
+{
+    double s = 0;
+    for (int64_t i = 0; i < n; i++)
+        s += fabs(a[i]);
+    return s;
+}
+
+static double fsign(double t)
+{
+    return t > 0 ? 1.0 : (t < 0 ? -1.0 : 0.0);
+}
+
+/* Duality gap at (w, R); XtA is scratch (p). */
+static double duality_gap(const cml_cd_problem *pb, const double *w, const double *R, double *XtA)
+{
+    const int n = (int)pb->n, p = (int)pb->p;
+    /* XtA = X^T R - l2 w */
+    cblas_dcopy(p, w, 1, XtA, 1);
+    cblas_dgemv(CblasColMajor, CblasTrans, n, p, 1.0, pb->X, n, R, 1, -pb->l2, XtA, 1);
+    double dual_norm = pb->positive ? XtA[0] : fabs(XtA[0]);
+    for (int j = 1; j < p; j++) {
+        double v = pb->positive ? XtA[j] : fabs(XtA[j]);
+        if (v > dual_norm) dual_norm = v;
+    }
+    double R_norm2 = dot(n, R, R);
+    double w_norm2 = dot(p, w, w);
+    double c, gap;
+    if (dual_norm > pb->l1) {
+        c = pb->l1 / dual_norm;
+        gap = 0.5 * (R_norm2 + R_norm2 * (c * c));
+    } else {
+        c = 1.0;
+        gap = R_norm2;
+    }
+    double l1_norm = asum(p, w);
+    gap += pb->l1 * l1_norm - c * dot(n, R, pb->y) + 0.5 * pb->l2 * (1 + c * c) * w_norm2;
+    return gap;
+}
+
+cml_status cml_cd_enet(const cml_cd_problem *pb, double *w, cml_cd_result *res)
+{
+    const int n = (int)pb->n, p = (int)pb->p;
+    const double *X = pb->X;
+    double *norm2 = cml_alloc_array(p, sizeof(double));
+    double *R = cml_alloc_array(n, sizeof(double));
+    double *XtA = cml_alloc_array(p, sizeof(double));
+    if (!norm2 || !R || !XtA) {
+        free(norm2);
+        free(R);
+        free(XtA);
+        return CML_ERR_NOMEM;
+    }
+    cml_rng rng;
+    cml_rng_seed(&rng, pb->seed);
+    if (pb->l1 == 0 && pb->l2 == 0)
+        cml_log(CML_LOG_WARN, "coordinate descent with no regularization may lead to unexpected "
+                              "results and is discouraged. HINT: use linear_regression");
+
+    for (int j = 0; j < p; j++)
+        norm2[j] = dot(n, X + (int64_t)j * n, X + (int64_t)j * n);
+    /* R = y - X w */
+    cblas_dcopy(n, pb->y, 1, R, 1);
+    cblas_dgemv(CblasColMajor, CblasNoTrans, n, p, -1.0, X, n, w, 1, 1.0, R, 1);
+    const double tol = pb->tol * dot(n, pb->y, pb->y);
+
+    double gap = pb->tol + 1.0;
+    int it, converged = 0;
+    for (it = 0; it < pb->max_iter; it++) {
+        double w_max = 0.0, dw_max = 0.0;
+        for (int f = 0; f < p; f++) {
+            const int j = pb->random ? (int)cml_rng_below(&rng, (uint64_t)p) : f;
+            if (norm2[j] == 0.0) continue;
+            const double *Xj = X + (int64_t)j * n;
+            const double w_old = w[j];
+            if (w_old != 0.0) axpy(n, w_old, Xj, R);
+            const double t = dot(n, Xj, R);
+            if (pb->positive && t < 0)
+                w[j] = 0.0;
+            else
+                w[j] = fsign(t) * fmax(fabs(t) - pb->l1, 0.0) / (norm2[j] + pb->l2);
+            if (w[j] != 0.0) axpy(n, -w[j], Xj, R);
+            dw_max = fmax(dw_max, fabs(w[j] - w_old));
+            w_max = fmax(w_max, fabs(w[j]));
+        }
+        if (w_max == 0.0 || dw_max / w_max < pb->tol || it == pb->max_iter - 1) {
+            gap = duality_gap(pb, w, R, XtA);
+            if (gap < tol) {
+                converged = 1;
+                break;
+            }
+        }
+    }
+    if (!converged)
+        cml_log(CML_LOG_WARN,
+                "coordinate descent did not converge in max_iter=%d sweeps: duality gap %.6g, "
+                "tolerance %.6g. HINT: increase max_iter, scale the features or increase alpha",
+                pb->max_iter, gap, tol);
+    res->n_iter = converged ? it + 1 : pb->max_iter;
+    res->gap = gap;
+    res->tol_scaled = tol;
+    res->converged = converged;
+    res->objective = 0.5 * dot(n, R, R) + pb->l1 * asum(p, w) + 0.5 * pb->l2 * dot(p, w, w);
+    free(norm2);
+    free(R);
+    free(XtA);
+    return CML_OK;
+}

@@ -1,0 +1,86 @@
+/*
+ * linear_common.h — what the four regression linear models share: input
+ * checks, the centered and weighted design matrix (sklearn's
+ * _preprocess_data + _rescale_data), the fitted state (coef, intercept and
+ * solver extras), predict X·coef + intercept, save/load and describe.
+ *
+ * Every public model struct (struct cml_ridge, ...) has a cml_linfit as its
+ * first and only member, so the vtable entries below take the state as a
+ * cml_linfit through the first-member rule and serve all four estimators.
+ */
+#ifndef CML_LINEAR_COMMON_H
+#define CML_LINEAR_COMMON_H
+
+#include <stdint.h>
+
+#include "cml/core.h"
+#include "cml/gguf.h"
+#include "cml/model.h"
+
+/* Which solver extras a fitted model carries (saved and required on load). */
+enum { CML_LINFIT_SVD = 1, CML_LINFIT_CD = 2 };
+
+typedef struct cml_linfit {
+    int64_t n_features;
+    double *coef;     /* (n_features) */
+    double intercept; /* 0 when fit_intercept is false */
+    int extras;       /* CML_LINFIT_* bits */
+    /* CML_LINFIT_SVD (LinearRegression): rank_ and singular_ */
+    int64_t rank;
+    int64_t n_singular;
+    double *singular; /* (n_singular), descending */
+    /* CML_LINFIT_CD (Lasso, ElasticNet) */
+    int n_iter;      /* sweeps done, sklearn's n_iter_ */
+    double dual_gap; /* final duality gap / n_samples, sklearn's dual_gap_ */
+    int converged;   /* gap < tol reached before max_iter */
+} cml_linfit;
+
+/* The design a solver sees, sklearn's convention: with an intercept, X and y
+ * are centered on their (weighted) means; then rows are scaled by sqrt(w),
+ * so ||yd - Xd w||^2 = sum_i w_i (y_i - b - x_i·w)^2. */
+typedef struct cml_lin_design {
+    int64_t n, p;
+    int col_major;    /* layout of X */
+    double *X;        /* (n, p) column-major (ld = n) or row-major (ld = p), owned */
+    double *y;        /* (n), owned */
+    double *x_offset; /* (p) weighted column means; zeros without intercept */
+    double y_offset;  /* weighted mean of y; 0 without intercept */
+} cml_lin_design;
+
+/* Checks X (finite, non-empty), y (finite) and sample_weight (finite, >= 0,
+ * positive sum) for estimator `who`; CML_ERR_ARG naming the culprit. */
+cml_status cml_lin_check_input(const char *who, const cml_matrix *X, const double *y,
+                               const double *sample_weight);
+
+/* Builds the design. sw may be NULL (all ones). sw_sum_to_n rescales the
+ * weights to sum to n first (ElasticNet.fit does; the others do not).
+ * col_major picks the layout of d->X. */
+cml_status cml_lin_design_build(const cml_matrix *X, const double *y, const double *sw,
+                                int fit_intercept, int sw_sum_to_n, int col_major,
+                                cml_lin_design *d);
+void cml_lin_design_free(cml_lin_design *d);
+
+/* Allocates coef (zeros) for p features; other fields zero / n.a. */
+cml_status cml_linfit_init(cml_linfit *f, int64_t p);
+/* intercept = y_offset - x_offset·coef (sklearn's _set_intercept). */
+void cml_linfit_set_intercept(cml_linfit *f, const cml_lin_design *d, int fit_intercept);
+/* Frees the arrays (not f itself). */
+void cml_linfit_clear(cml_linfit *f);
+
+/* out = X·coef + intercept through cblas_dgemv; reads f only. */
+cml_status cml_linfit_predict(const cml_linfit *f, const cml_matrix *X, double *out);
+
+/* Allocates a model struct of `size` bytes (a struct whose first member is a
+ * cml_linfit) and moves *f into it (f's arrays now belong to the result). */
+void *cml_linfit_wrap(cml_linfit *f, size_t size);
+
+/* Vtable entries shared by the four estimators (state = a cml_linfit). */
+cml_status cml_linfit_vt_predict(const void *state, const cml_matrix *X, double *out);
+int64_t cml_linfit_vt_n_features(const void *state);
+cml_status cml_linfit_vt_save(const void *state, const void *params, cml_gguf_writer *w);
+char *cml_linfit_vt_describe(const void *state);
+void cml_linfit_vt_free(void *state);
+/* Load for an estimator whose models carry `extras` and are `size` bytes. */
+cml_status cml_linfit_load(const cml_gguf *g, int extras, size_t size, void **state);
+
+#endif

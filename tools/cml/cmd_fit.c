@@ -1,0 +1,139 @@
+/*
+ * cmd_fit.c — `cml fit`: read a CSV, fit an estimator (with optional
+ * preprocessing steps), save it with its column schema.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_opt opts[] = {
+    {"algo", "NAME", 0, "estimator name or alias (cml algos lists them)"},
+    {"data", "FILE", 0, "training data, CSV with a header"},
+    {"target", "COL", 0, "target column (default: a column named target, else the last)"},
+    {"model", "OUT", 0, "where to save the fitted model (GGUF)"},
+    {"param", "KEY=VALUE", 1, "estimator parameter (cml algos NAME lists them)"},
+    {"prep", "SPEC", 1, "preprocessing step: impute=median, scale=standard|minmax, poly=2, onehot"},
+    {"valid", "FILE", 0, "validation CSV: evaluated after the fit"},
+    {"sep", "CHAR", 0, "field separator (default ,; \"tab\" for TSV)"},
+    {"threads", "N", 0, "threads for parallel loops (default: $CML_NUM_THREADS or all cores)"},
+    {"json", NULL, 0, "print one JSON object with results and timings"},
+    {"quiet", NULL, 0, "no warnings or progress on stderr"},
+    {NULL, NULL, 0, NULL}};
+
+static int run(const cli_cmd *cmd, int argc, char **argv)
+{
+    cli_args a;
+    int rc = cli_parse(cmd, argc, argv, &a);
+    if (rc) return rc < 0 ? CLI_OK : rc;
+    if ((rc = cli_setup(&a))) return rc;
+    const char *algo = cli_require(&a, "algo");
+    if (!algo) return CLI_USAGE;
+    const char *data = cli_require(&a, "data");
+    if (!data) return CLI_USAGE;
+    const char *out = cli_require(&a, "model");
+    if (!out) return CLI_USAGE;
+
+    const cml_estimator *est = cml_estimator_find(algo);
+    if (!est) {
+        cml_model *probe;
+        return cli_fail_usage(cml_model_create(algo, &probe)); /* the message lists names */
+    }
+    int supervised = est->task == CML_TASK_CLASSIFICATION || est->task == CML_TASK_REGRESSION;
+
+    cli_data d = {0}, v = {0};
+    cml_model *m = NULL;
+    double t0 = cml_now();
+    rc = cli_load_train(&a, data, cli_get(&a, "target"), supervised, &d);
+    if (rc) return rc;
+    double load_s = cml_now() - t0;
+    if (est->task == CML_TASK_REGRESSION && d.target && d.target->kind == CML_COL_CATEGORICAL) {
+        cli_error("%s: target column \"%s\" holds text, but %s is a regressor. HINT: pick a "
+                  "classifier or another --target",
+                  data, d.target->name, est->name);
+        rc = CLI_USAGE;
+        goto done;
+    }
+    if ((rc = cli_build_model(&a, est->name, d.X, &m))) goto done;
+
+    const char *valid = cli_get(&a, "valid");
+    if (valid && (rc = cli_load_with_schema(&a, valid, d.X->columns, d.X->cols, d.target, &v)))
+        goto done;
+    if (valid && !v.y) {
+        cli_error("%s: no target column \"%s\"", valid, d.target ? d.target->name : "target");
+        rc = CLI_RUNTIME;
+        goto done;
+    }
+
+    cml_matrix X = cml_table_matrix(d.X);
+    cml_matrix Xv = valid ? cml_table_matrix(v.X) : X;
+    cml_fit_opts fo = {NULL, valid ? &Xv : NULL, valid ? v.y : NULL};
+    cml_status st = cml_model_fit(m, &X, d.y, &fo);
+    if (st != CML_OK) {
+        rc = cli_fail(st);
+        goto done;
+    }
+    double fit_s = cml_model_fit_seconds(m);
+
+    t0 = cml_now();
+    cli_schema schema = {d.X, d.target};
+    st = cml_model_save(m, out, cli_schema_hook, &schema);
+    if (st != CML_OK) {
+        rc = cli_fail(st);
+        goto done;
+    }
+    double save_s = cml_now() - t0;
+
+    const cml_fit_info *info = cml_model_fit_info(m);
+    int json = cli_flag(&a, "json");
+    cml_sb sb;
+    cml_sb_init(&sb);
+    if (json) {
+        cml_sb_puts(&sb, "{\"command\":\"fit\",\"algo\":");
+        cml_sb_json_str(&sb, est->name);
+        cml_sb_puts(&sb, ",\"model\":");
+        cml_sb_json_str(&sb, out);
+        cml_sb_printf(&sb, ",\"rows\":%lld,\"features\":%lld", (long long)d.X->rows,
+                      (long long)d.X->cols);
+        if (cml_model_n_classes(m))
+            cml_sb_printf(&sb, ",\"classes\":%lld", (long long)cml_model_n_classes(m));
+        cml_sb_printf(&sb, ",\"n_iter\":%d,\"converged\":%s", info->n_iter,
+                      info->converged ? "true" : "false");
+        cml_sb_printf(&sb, ",\"load_seconds\":%.9f,\"fit_seconds\":%.9f,\"save_seconds\":%.9f",
+                      load_s, fit_s, save_s);
+    } else {
+        printf("fitted %s on %lld rows x %lld features in %.4f s", est->name, (long long)d.X->rows,
+               (long long)d.X->cols, fit_s);
+        if (info->n_iter)
+            printf(" (%d iterations%s)", info->n_iter, info->converged ? "" : ", NOT converged");
+        printf(" -> %s\n", out);
+    }
+    if (valid) {
+        if (!json) printf("validation (%s, %lld rows):\n", valid, (long long)v.X->rows);
+        rc = cli_evaluate(m, &v, NULL, 0, json ? &sb : NULL, json ? NULL : stdout, NULL);
+    }
+    if (json) {
+        cml_sb_puts(&sb, "}");
+        if (!rc)
+            cli_json_print(&sb);
+        else
+            cml_sb_free(&sb);
+    }
+done:
+    cml_model_free(m);
+    cli_data_free(&d);
+    cli_data_free(&v);
+    return rc;
+}
+
+const cli_cmd cli_cmd_fit = {
+    "fit",
+    "--algo NAME --data TRAIN.csv [--target COL] --model OUT.gguf [--param key=value]... "
+    "[--prep SPEC]... [--valid FILE] [--threads N] [--json]",
+    "fit an estimator on a CSV and save it",
+    "String columns become categorical codes; their levels are saved with the model so predict "
+    "maps new files the same way. Preprocessing steps (--prep) are fitted on the training data and "
+    "saved inside the model; predict applies them.",
+    opts,
+    0,
+    run};

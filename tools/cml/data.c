@@ -1,0 +1,174 @@
+/*
+ * data.c — how the commands read data and remember its shape.
+ *
+ * Every model fitted by `cml fit` carries its column schema (names, kinds,
+ * categorical levels of the features and of the target) under
+ * cml.schema.*, so `predict`/`eval` read new files through the very same
+ * codes and map class codes back to the original labels.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define FEATURES_KEY "cml.schema.features"
+#define TARGET_KEY   "cml.schema.target"
+
+void cli_data_free(cli_data *d)
+{
+    cml_table_free(d->table);
+    cml_table_free(d->X);
+    free(d->y);
+    if (d->target) cml_columns_free(d->target, 1);
+    memset(d, 0, sizeof *d);
+}
+
+/* --sep: one character, or "tab". */
+static int csv_options(const cli_args *a, cml_csv_opts *o)
+{
+    *o = cml_csv_opts_default();
+    const char *sep = cli_get(a, "sep");
+    if (!sep) return CLI_OK;
+    if (!strcmp(sep, "tab") || !strcmp(sep, "\\t"))
+        o->sep = '\t';
+    else if (strlen(sep) == 1 && sep[0] != '"' && sep[0] != '\n' && sep[0] != '\r')
+        o->sep = sep[0];
+    else
+        return cli_usage(a->cmd, "--sep must be one character (or \"tab\"), got \"%s\"", sep);
+    return CLI_OK;
+}
+
+static void list_columns(const cml_table *t, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int64_t j = 0; j < t->cols && used + 8 < len; j++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", j ? ", " : "", t->columns[j].name);
+}
+
+static int split(const char *path, cli_data *d, int64_t target)
+{
+    cml_status st;
+    if (target < 0) {
+        /* unsupervised: every column is a feature */
+        d->X = d->table;
+        d->table = NULL;
+        return CLI_OK;
+    }
+    if (d->table->cols < 2) {
+        cli_error("%s: only one column; need at least one feature besides the target", path);
+        return CLI_RUNTIME;
+    }
+    st = cml_table_split_target(d->table, target, &d->X, &d->y);
+    if (st != CML_OK) return cli_fail(st);
+    st = cml_columns_copy(&d->table->columns[target], 1, &d->target);
+    if (st != CML_OK) return cli_fail(st);
+    return CLI_OK;
+}
+
+int cli_load_train(const cli_args *a, const char *path, const char *target, int require_target,
+                   cli_data *out)
+{
+    cml_csv_opts o;
+    memset(out, 0, sizeof *out);
+    int rc = csv_options(a, &o);
+    if (rc) return rc;
+    cml_status st = cml_csv_read(path, &o, &out->table);
+    if (st != CML_OK) return cli_fail(st);
+    int64_t t = -1;
+    if (target) {
+        t = cml_table_find(out->table, target);
+        if (t < 0) {
+            char cols[1024];
+            list_columns(out->table, cols, sizeof cols);
+            cli_error("%s: no column named \"%s\" (--target); columns: %s", path, target, cols);
+            cli_data_free(out);
+            return CLI_USAGE;
+        }
+    } else {
+        t = cml_table_find(out->table, "target");
+        if (t < 0 && require_target) t = out->table->cols - 1;
+    }
+    rc = split(path, out, t);
+    if (rc) cli_data_free(out);
+    return rc;
+}
+
+cml_status cli_schema_target(const cml_gguf *g, cml_column **target)
+{
+    int64_t n;
+    char key[128];
+    *target = NULL;
+    snprintf(key, sizeof key, "%s.names", TARGET_KEY);
+    if (!cml_gguf_has(g, key)) return CML_OK;
+    CML_CHECK(cml_columns_load(g, TARGET_KEY, target, &n));
+    if (n != 1) {
+        cml_columns_free(*target, n);
+        *target = NULL;
+        return cml_fail(CML_ERR_FORMAT, "%s: bad target schema", cml_gguf_name(g));
+    }
+    return CML_OK;
+}
+
+int cli_load_with_schema(const cli_args *a, const char *path, const cml_column *features,
+                         int64_t n_features, const cml_column *target, cli_data *out)
+{
+    cml_csv_opts o;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if ((rc = csv_options(a, &o))) return rc;
+    /* features + (optional) target in one pass, matched by name */
+    cml_column *all = calloc((size_t)n_features + 1, sizeof *all);
+    if (!all) return cli_fail(CML_ERR_NOMEM);
+    memcpy(all, features, (size_t)n_features * sizeof *all);
+    if (target) all[n_features] = *target;
+    o.schema = all;
+    o.schema_cols = n_features + (target != NULL);
+    o.optional_col = target ? target->name : NULL;
+    cml_status st = cml_csv_read(path, &o, &out->table);
+    free(all); /* shallow: the columns belong to the caller */
+    if (st != CML_OK) return cli_fail(st);
+    rc = split(path, out, target && out->table->cols == n_features + 1 ? n_features : -1);
+    if (rc) cli_data_free(out);
+    return rc;
+}
+
+int cli_load_for_model(const cli_args *a, const char *path, const cml_gguf *g, cli_data *out)
+{
+    cml_column *feat = NULL, *target = NULL;
+    int64_t n_feat = 0;
+    char key[128];
+    memset(out, 0, sizeof *out);
+    snprintf(key, sizeof key, "%s.names", FEATURES_KEY);
+    if (!cml_gguf_has(g, key)) {
+        /* a model made through the C API: take the file as it is */
+        return cli_load_train(a, path, cli_get(a, "target"), 0, out);
+    }
+    cml_status st = cml_columns_load(g, FEATURES_KEY, &feat, &n_feat);
+    if (st == CML_OK) st = cli_schema_target(g, &target);
+    int rc = st == CML_OK ? cli_load_with_schema(a, path, feat, n_feat, target, out) : cli_fail(st);
+    cml_columns_free(feat, n_feat);
+    if (target) cml_columns_free(target, 1);
+    return rc;
+}
+
+cml_status cli_schema_hook(cml_gguf_writer *w, void *user)
+{
+    const cli_schema *s = user;
+    CML_CHECK(cml_columns_save(w, FEATURES_KEY, s->X->columns, s->X->cols));
+    if (s->target) CML_CHECK(cml_columns_save(w, TARGET_KEY, s->target, 1));
+    return CML_OK;
+}
+
+void cli_class_label(const cml_column *target, double v, char *buf, size_t len)
+{
+    if (target && target->kind == CML_COL_CATEGORICAL && v >= 0 && v < (double)target->n_levels &&
+        v == floor(v)) {
+        snprintf(buf, len, "%s", target->levels[(int64_t)v]);
+        return;
+    }
+    /* shortest of %.15g / %.17g that round-trips */
+    snprintf(buf, len, "%.15g", v);
+    if (strtod(buf, NULL) != v) snprintf(buf, len, "%.17g", v);
+}
