@@ -100,7 +100,8 @@ def main():
         env = dict(os.environ, CML_NUM_THREADS=str(nt), OMP_NUM_THREADS=str(nt))
         out = subprocess.run([exe, a.file], env=env, check=True, capture_output=True, text=True)
         r = json.loads(out.stdout)
-        emit("cml", r["seconds"], {"threads": nt, "rows": r["rows"], "cols": r["cols"]})
+        emit("cml", r["seconds"], {"threads": nt, "rows": r["rows"], "cols": r["cols"],
+                                   "cpu_seconds": r["cpu_seconds"]})
 
     import pandas as pd
     ref = None

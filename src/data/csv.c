@@ -868,8 +868,11 @@ static cml_status run_pass(const csv_ctx *c, csv_chunk *chunks, int nchunks, int
     return CML_OK;
 }
 
-/* Input below this size per thread is not worth splitting. */
-#define CSV_MIN_CHUNK (1u << 20)
+/* Input below this size per thread is not worth splitting. The fuzz build
+ * sets it to a few bytes so that chunk boundaries get fuzzed too. */
+#ifndef CML_CSV_MIN_CHUNK
+#define CML_CSV_MIN_CHUNK (1u << 20)
+#endif
 
 static cml_status parse(const char *buf, size_t len, const char *name, const cml_csv_opts *opts,
                         cml_table **out)
@@ -922,7 +925,7 @@ static cml_status parse(const char *buf, size_t len, const char *name, const cml
     int nchunks = 1;
     if (!quotes) {
         int nt = cml_get_num_threads();
-        size_t by_size = body / CSV_MIN_CHUNK;
+        size_t by_size = body / CML_CSV_MIN_CHUNK;
         nchunks = (int)CML_MAX(1, CML_MIN((size_t)nt, by_size));
     }
     s.chunks = cml_calloc((size_t)nchunks, sizeof *s.chunks);
@@ -979,7 +982,7 @@ static cml_status parse(const char *buf, size_t len, const char *name, const cml
         goto fail;
     }
     s.t->rows = rows;
-    s.t->data = cml_alloc_array(rows * nout, sizeof(double));
+    s.t->data = cml_big_alloc((size_t)(rows * nout) * sizeof(double));
     if (!s.t->data) {
         st = CML_ERR_NOMEM;
         goto fail;

@@ -6,14 +6,31 @@
  * and the CSV reader splits the buffer between threads. A trailing NUL
  * sentinel lets the scanners stop on it instead of testing bounds per byte.
  */
+#define _DEFAULT_SOURCE /* MADV_HUGEPAGE (Linux); harmless elsewhere */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "data/data_internal.h"
+
+void *cml_big_alloc(size_t bytes)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (bytes < 4 * huge) return cml_malloc(bytes);
+    void *p = NULL;
+    if (posix_memalign(&p, huge, bytes) != 0) {
+        cml_fail(CML_ERR_NOMEM, "out of memory allocating %zu bytes", bytes);
+        return NULL;
+    }
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE); /* advice only: failure changes nothing */
+#endif
+    return p;
+}
 
 cml_status cml_read_file(const char *path, char **buf, size_t *len)
 {
@@ -29,9 +46,11 @@ cml_status cml_read_file(const char *path, char **buf, size_t *len)
             close(fd);
             return cml_fail(CML_ERR_IO, "%s: cannot read: %s", path, strerror(EISDIR));
         }
-        if (S_ISREG(stt.st_mode) && stt.st_size > 0) cap = (size_t)stt.st_size + 1;
+        /* +2: the sentinel, and one byte of room so that the read that
+         * returns 0 (end of file) does not first grow the buffer. */
+        if (S_ISREG(stt.st_mode) && stt.st_size > 0) cap = (size_t)stt.st_size + 2;
     }
-    char *b = cml_malloc(cap);
+    char *b = cml_big_alloc(cap);
     if (!b) {
         close(fd);
         return CML_ERR_NOMEM;
