@@ -83,14 +83,38 @@ double cml_np_sum(const double *a, int64_t n)
     return cml_np_sum(a, n2) + cml_np_sum(a + n2, n - n2);
 }
 
+/* cml_np_sum of exp(a[i] - m), without a temporary array. */
+static double sum_exp_shift(const double *a, int64_t n, double m)
+{
+    if (n < 8) {
+        double res = -0.0;
+        for (int64_t i = 0; i < n; i++)
+            res += exp(a[i] - m);
+        return res;
+    }
+    if (n <= 128) {
+        double r[8];
+        for (int j = 0; j < 8; j++)
+            r[j] = exp(a[j] - m);
+        int64_t i;
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++)
+                r[j] += exp(a[i + j] - m);
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++)
+            res += exp(a[i] - m);
+        return res;
+    }
+    int64_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return sum_exp_shift(a, n2, m) + sum_exp_shift(a + n2, n - n2, m);
+}
+
 double cml_logsumexp(const double *a, int64_t n)
 {
     double m = -INFINITY;
     for (int64_t i = 0; i < n; i++)
         m = a[i] > m ? a[i] : m;
     if (!isfinite(m)) m = 0.0; /* scipy: a_max = 0 where it is not finite */
-    double s = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        s += exp(a[i] - m);
-    return log(s) + m;
+    return log(sum_exp_shift(a, n, m)) + m;
 }
