@@ -239,41 +239,62 @@ static cml_status build_screen(cml_nn_index *ix)
     cml_matrix Xv = cml_matrix_view(B, n, d);
     cml_dist_row_sqnorms(&Xv, ix->xsq);
     ix->xmax = 0.0;
-    for (int64_t i = 0; i < n; i++)
-        ix->xmax = fmax(ix->xmax, sqrt(ix->xsq[i]));
+    for (int64_t i = 0; i < n; i++) {
+        double r = sqrt(ix->xsq[i]);
+        ix->xmax = r > ix->xmax ? r : ix->xmax;
+    }
     if (d <= 15) return CML_OK; /* float64 screening on X itself */
 
     ix->S32 = cml_alloc_array(n * d, sizeof(float));
     ix->s32sq = cml_alloc_array(n, sizeof(double));
-    if (!ix->S32 || !ix->s32sq) return CML_ERR_NOMEM;
+    /* cosine keeps a zero centre (centring would change the angles) */
+    ix->center = cml_calloc((size_t)d, sizeof(double));
+    double *rowmax = cml_alloc_array(n, sizeof(double));
+    if (!ix->S32 || !ix->s32sq || !ix->center || !rowmax) {
+        free(rowmax);
+        return CML_ERR_NOMEM;
+    }
+    double *c = ix->center;
     if (ix->dist.kind == CML_DIST_EUCLIDEAN) {
         /* Distances are translation invariant: centring shrinks the norms
          * that scale tau, so fewer extra candidates survive screening. */
-        ix->center = cml_calloc((size_t)d, sizeof(double));
-        if (!ix->center) return CML_ERR_NOMEM;
         for (int64_t i = 0; i < n; i++)
             for (int64_t j = 0; j < d; j++)
-                ix->center[j] += B[i * d + j];
+                c[j] += B[i * d + j];
         for (int64_t j = 0; j < d; j++)
-            ix->center[j] /= (double)n;
+            c[j] /= (double)n;
     }
-    double amax = 0.0;
+#pragma omp parallel for schedule(static) CML_OMP_THREADS
+    for (int64_t i = 0; i < n; i++) {
+        double m = 0.0;
+        for (int64_t j = 0; j < d; j++) {
+            double v = fabs(B[i * d + j] - c[j]);
+            m = v > m ? v : m;
+        }
+        rowmax[i] = m;
+    }
+    double amax = 0.0; /* a max is exact in any order */
     for (int64_t i = 0; i < n; i++)
-        for (int64_t j = 0; j < d; j++)
-            amax = fmax(amax, fabs(B[i * d + j] - (ix->center ? ix->center[j] : 0.0)));
+        amax = rowmax[i] > amax ? rowmax[i] : amax;
+    free(rowmax);
     int e = 0;
     if (amax > 0.0) frexp(amax, &e);
     ix->scale = ldexp(1.0, -e); /* exact: max |scaled| in [0.5, 1) */
-    ix->s32max = 0.0;
+    double scale = ix->scale;
+#pragma omp parallel for schedule(static) CML_OMP_THREADS
     for (int64_t i = 0; i < n; i++) {
         double s = 0.0;
         for (int64_t j = 0; j < d; j++) {
-            float v = (float)((B[i * d + j] - (ix->center ? ix->center[j] : 0.0)) * ix->scale);
+            float v = (float)((B[i * d + j] - c[j]) * scale);
             ix->S32[i * d + j] = v;
             s += (double)v * (double)v;
         }
         ix->s32sq[i] = s;
-        ix->s32max = fmax(ix->s32max, sqrt(s));
+    }
+    ix->s32max = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double r = sqrt(ix->s32sq[i]);
+        ix->s32max = r > ix->s32max ? r : ix->s32max;
     }
     return CML_OK;
 }
@@ -532,7 +553,7 @@ static int screen_block(const cml_nn_index *ix, const cml_matrix *Q, int64_t q0,
     int f32 = ix->S32 != NULL;
     if (f32) {
         for (int64_t a = 0; a < m * d && f32; a++) {
-            double v = (w->q64[a] - (ix->center ? ix->center[a % d] : 0.0)) * ix->scale;
+            double v = (w->q64[a] - ix->center[a % d]) * ix->scale;
             if (!(fabs(v) <= 0x1p60)) f32 = 0;
         }
     }
@@ -545,7 +566,7 @@ static int screen_block(const cml_nn_index *ix, const cml_matrix *Q, int64_t q0,
         for (int64_t j = 0; j < d; j++) {
             double v = w->q64[a * d + j];
             if (f32) {
-                v = (v - (ix->center ? ix->center[j] : 0.0)) * ix->scale;
+                v = (v - ix->center[j]) * ix->scale;
                 w->q32[a * d + j] = (float)v;
             }
             qq += v * v;

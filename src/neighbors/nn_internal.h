@@ -36,7 +36,7 @@ struct cml_nn_index {
     double *xsq;    /* (n) |B_i|^2, B = Xn for cosine, else X */
     double xmax;    /* max_i |B_i| */
     float *S32;     /* (n, d) f32 screening copy (X - center) * scale, or NULL */
-    double *center; /* (d) euclidean f32 screening: column means, else NULL */
+    double *center; /* (d) with S32: column means (euclidean) or zeros (cosine) */
     double scale;   /* power of two */
     double *s32sq;  /* (n) |S32_i|^2 in f64 */
     double s32max;  /* max_i |S32_i| */
