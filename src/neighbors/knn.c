@@ -27,7 +27,7 @@
 #include "neighbors/knn_internal.h"
 #include "neighbors/labels.h"
 
-const cml_param_def cml_knn_param_defs[] = {
+const cml_param_def cml_knn_param_defs[CML_KNN_N_PARAMS] = {
     {"n_neighbors", CML_PARAM_INT, "5", 1, INT_MAX, 0, NULL, "number of neighbours k",
      offsetof(cml_knn_params, n_neighbors)},
     {"weights", CML_PARAM_ENUM, "uniform", 0, 0, 0, "uniform|distance",
@@ -41,7 +41,7 @@ const cml_param_def cml_knn_param_defs[] = {
     {"metric", CML_PARAM_ENUM, "minkowski", 0, 0, 0, "minkowski|euclidean|manhattan|cosine",
      "distance metric (cosine: brute force only)", offsetof(cml_knn_params, metric)},
 };
-const int cml_knn_n_param_defs = (int)(sizeof cml_knn_param_defs / sizeof cml_knn_param_defs[0]);
+const int cml_knn_n_param_defs = CML_KNN_N_PARAMS;
 
 struct cml_knn {
     cml_knn_params params;

@@ -10,7 +10,9 @@
 #include "cml/neighbors.h"
 #include "neighbors/nn_internal.h"
 
-extern const cml_param_def cml_knn_param_defs[];
+/* Entries of cml_knn_param_defs (the array is declared with this size). */
+#define CML_KNN_N_PARAMS 6
+extern const cml_param_def cml_knn_param_defs[CML_KNN_N_PARAMS];
 extern const int cml_knn_n_param_defs;
 
 cml_status cml_knn_vt_fit(const void *params, const cml_matrix *X, const double *y,
