@@ -1,0 +1,459 @@
+/*
+ * discrete_nb.c — the machinery shared by MultinomialNB, ComplementNB and
+ * BernoulliNB (scikit-learn 1.2's _BaseDiscreteNB); the estimator entries
+ * are multinomial_nb.c, complement_nb.c and bernoulli_nb.c.
+ *
+ * Sufficient statistics (additive, so partial_fit in chunks equals fit):
+ *   N_c = sum_{i: y_i = c} w_i,   F_cj = sum_{i: y_i = c} w_i x_ij
+ * (Bernoulli: x binarized as x > binarize first). With alpha' = max(alpha,
+ * 1e-10) unless force_alpha:
+ *   multinomial  theta_cj = log((F_cj + a) / sum_j (F_cj + a))
+ *                jll_c(x) = x . theta_c + log P(c)
+ *   complement   (Rennie et al., ICML 2003, sec. 3.1 and 3.3)
+ *                w_cj = -log((A_j + a - F_cj) / sum_j (A_j + a - F_cj)),
+ *                A_j = sum_c F_cj; with norm, w_cj = log(..) / sum_j log(..)
+ *                jll_c(x) = x . w_c (+ log P(c) with a single class)
+ *   bernoulli    theta_cj = log((F_cj + a) / (N_c + 2a)),
+ *                jll_c(x) = x . (theta_c - log(1 - e^theta_c))
+ *                           + log P(c) + sum_j log(1 - e^theta_cj)
+ *   log P(c) = log(class_prior_c), or log(N_c / sum N) with fit_prior, or
+ *   -log C.
+ * Reductions over features use numpy's pairwise order; jll = X W' is one
+ * dgemm, as sklearn's safe_sparse_dot.
+ *
+ * Cost: fit O(n d), predict O(n C d). Thread-safety: predict is read-only.
+ */
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "bayes/nb_internal.h"
+#include "core/strbuf.h"
+#include "neighbors/labels.h"
+
+struct cml_discrete_nb {
+    cml_discrete_nb_kind kind;
+    cml_discrete_nb_params params;
+    int64_t C, d;
+    double *classes;       /* (C) */
+    double *class_count;   /* (C) N_c */
+    double *feature_count; /* (C, d) F_cj */
+    double *flp;           /* (C, d) feature_log_prob_ */
+    double *clp;           /* (C) class_log_prior_ */
+    double *jll_w;         /* (C, d) weights of jll = X jll_w' + jll_b */
+    double *jll_b;         /* (C) */
+};
+
+static const char *kind_name(cml_discrete_nb_kind k)
+{
+    static const char *names[] = {"multinomial_nb", "complement_nb", "bernoulli_nb"};
+    return names[k];
+}
+
+void cml_discrete_nb_free(cml_discrete_nb *m)
+{
+    if (!m) return;
+    free(m->classes);
+    free(m->class_count);
+    free(m->feature_count);
+    free(m->flp);
+    free(m->clp);
+    free(m->jll_w);
+    free(m->jll_b);
+    free(m);
+}
+
+const char *cml_discrete_nb_params_check(cml_discrete_nb_kind kind, const cml_discrete_nb_params *p)
+{
+    if ((int)kind < CML_NB_MULTINOMIAL || kind > CML_NB_BERNOULLI)
+        return "unknown naive Bayes kind";
+    if (!(p->alpha >= 0.0) || isinf(p->alpha)) return "alpha must be a finite number >= 0";
+    if (!isfinite(p->binarize)) return "binarize must be finite";
+    double *v;
+    int64_t n;
+    if (nb_parse_list(p->class_prior, "class_prior", &v, &n) != CML_OK)
+        return "class_prior must be comma-separated numbers, one per class";
+    free(v);
+    return NULL;
+}
+
+static cml_status new_model(cml_discrete_nb_kind kind, const cml_discrete_nb_params *p,
+                            const double *classes, int64_t C, int64_t d, cml_discrete_nb **out)
+{
+    *out = NULL;
+    cml_discrete_nb *m = cml_calloc(1, sizeof *m);
+    if (!m) return CML_ERR_NOMEM;
+    m->kind = kind;
+    m->params = *p;
+    m->C = C;
+    m->d = d;
+    m->classes = cml_alloc_array(C, sizeof(double));
+    m->class_count = cml_calloc((size_t)C, sizeof(double));
+    m->feature_count = cml_calloc((size_t)(C * d), sizeof(double));
+    m->flp = cml_alloc_array(C * d, sizeof(double));
+    m->clp = cml_alloc_array(C, sizeof(double));
+    m->jll_w = cml_alloc_array(C * d, sizeof(double));
+    m->jll_b = cml_alloc_array(C, sizeof(double));
+    if (!m->classes || !m->class_count || !m->feature_count || !m->flp || !m->clp || !m->jll_w ||
+        !m->jll_b) {
+        cml_discrete_nb_free(m);
+        return CML_ERR_NOMEM;
+    }
+    memcpy(m->classes, classes, (size_t)C * sizeof(double));
+    *out = m;
+    return CML_OK;
+}
+
+/* feature_log_prob_, class_log_prior_ and the jll weights from the counts
+ * (sklearn's _update_feature_log_prob and _update_class_log_prior). */
+static cml_status update_probs(cml_discrete_nb *m)
+{
+    int64_t C = m->C, d = m->d;
+    const cml_discrete_nb_params *p = &m->params;
+    double a = p->alpha < 1e-10 && !p->force_alpha ? 1e-10 : p->alpha; /* _check_alpha */
+    double *row = cml_alloc_array(d, sizeof(double));
+    double *all = cml_calloc((size_t)d, sizeof(double));
+    if (!row || !all) {
+        free(row);
+        free(all);
+        return CML_ERR_NOMEM;
+    }
+    if (m->kind == CML_NB_COMPLEMENT) /* feature_all_ = feature_count_.sum(axis=0) */
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t j = 0; j < d; j++)
+                all[j] += m->feature_count[c * d + j];
+    for (int64_t c = 0; c < C; c++) {
+        const double *fc = m->feature_count + c * d;
+        double *flp = m->flp + c * d;
+        switch (m->kind) {
+        case CML_NB_MULTINOMIAL: {
+            for (int64_t j = 0; j < d; j++)
+                row[j] = fc[j] + a;
+            double lcc = log(cml_np_sum(row, d));
+            for (int64_t j = 0; j < d; j++)
+                flp[j] = log(row[j]) - lcc;
+            break;
+        }
+        case CML_NB_COMPLEMENT: {
+            for (int64_t j = 0; j < d; j++)
+                row[j] = all[j] + a - fc[j];
+            double tot = cml_np_sum(row, d);
+            for (int64_t j = 0; j < d; j++)
+                flp[j] = log(row[j] / tot);
+            if (p->norm) {
+                double summed = cml_np_sum(flp, d);
+                for (int64_t j = 0; j < d; j++)
+                    flp[j] /= summed;
+            } else {
+                for (int64_t j = 0; j < d; j++)
+                    flp[j] = -flp[j];
+            }
+            break;
+        }
+        case CML_NB_BERNOULLI: {
+            double lcc = log(m->class_count[c] + a * 2);
+            for (int64_t j = 0; j < d; j++)
+                flp[j] = log(fc[j] + a) - lcc;
+            break;
+        }
+        }
+    }
+    free(all);
+
+    double *prior;
+    int64_t np_;
+    cml_status st = nb_parse_list(p->class_prior, "class_prior", &prior, &np_);
+    if (st != CML_OK) {
+        free(row);
+        return st;
+    }
+    if (np_ > 0) {
+        for (int64_t c = 0; c < C; c++)
+            m->clp[c] = log(prior[c]);
+    } else if (p->fit_prior) {
+        double lt = log(cml_np_sum(m->class_count, C));
+        for (int64_t c = 0; c < C; c++)
+            m->clp[c] = log(m->class_count[c]) - lt;
+    } else {
+        for (int64_t c = 0; c < C; c++)
+            m->clp[c] = -log((double)C);
+    }
+    free(prior);
+
+    for (int64_t c = 0; c < C; c++) {
+        const double *flp = m->flp + c * d;
+        double *w = m->jll_w + c * d;
+        if (m->kind == CML_NB_BERNOULLI) {
+            for (int64_t j = 0; j < d; j++) {
+                row[j] = log(1.0 - exp(flp[j])); /* neg_prob */
+                w[j] = flp[j] - row[j];
+            }
+            m->jll_b[c] = m->clp[c] + cml_np_sum(row, d);
+        } else {
+            memcpy(w, flp, (size_t)d * sizeof(double));
+            m->jll_b[c] = m->kind == CML_NB_MULTINOMIAL || C == 1 ? m->clp[c] : 0.0;
+        }
+    }
+    free(row);
+    return CML_OK;
+}
+
+/* One batch (sklearn's partial_fit body). m is unchanged on error. */
+static cml_status partial_fit_into(cml_discrete_nb *m, const cml_matrix *X, const double *y,
+                                   const double *sw)
+{
+    const char *who = kind_name(m->kind);
+    int64_t n = X->rows, d = m->d, C = m->C;
+    if (X->cols != d)
+        return cml_fail(CML_ERR_ARG, "%s: X has %lld features, but earlier batches had %lld", who,
+                        (long long)X->cols, (long long)d);
+    if (m->kind != CML_NB_BERNOULLI)
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < d; j++)
+                if (cml_matrix_row(X, i)[j] < 0.0)
+                    return cml_fail(CML_ERR_ARG,
+                                    "%s: negative value %.17g at X row %lld, column %lld; the "
+                                    "model needs counts or frequencies (X >= 0)",
+                                    who, cml_matrix_row(X, i)[j], (long long)i + 1,
+                                    (long long)j + 1);
+    double *prior;
+    int64_t np_;
+    CML_CHECK(nb_parse_list(m->params.class_prior, "class_prior", &prior, &np_));
+    free(prior);
+    if (np_ > 0 && np_ != C)
+        return cml_fail(CML_ERR_ARG, "%s: %lld class_prior values given for %lld classes", who,
+                        (long long)np_, (long long)C);
+    int32_t *codes = cml_alloc_array(n, sizeof(int32_t));
+    if (!codes) return CML_ERR_NOMEM;
+    cml_status st = nb_encode_y(y, n, m->classes, C, codes);
+    if (st != CML_OK) {
+        free(codes);
+        return st;
+    }
+    double thr = m->params.binarize;
+    for (int64_t i = 0; i < n; i++) {
+        const double *x = cml_matrix_row(X, i);
+        double w = sw ? sw[i] : 1.0;
+        double *fc = m->feature_count + (int64_t)codes[i] * d;
+        m->class_count[codes[i]] += w;
+        if (m->kind == CML_NB_BERNOULLI)
+            for (int64_t j = 0; j < d; j++)
+                fc[j] += x[j] > thr ? w : 0.0;
+        else
+            for (int64_t j = 0; j < d; j++)
+                fc[j] += w * x[j];
+    }
+    free(codes);
+    return update_probs(m);
+}
+
+cml_status nb_discrete_partial_fit(cml_discrete_nb_kind kind, cml_discrete_nb **model,
+                                   const cml_discrete_nb_params *p, const cml_matrix *X,
+                                   const double *y, const double *sw, const double *classes,
+                                   int64_t n_classes)
+{
+    const char *who = kind_name(kind);
+    CML_CHECK(nb_check_fit(X, y, sw, who));
+    if (*model) {
+        if ((*model)->kind != kind)
+            return cml_fail(CML_ERR_ARG, "%s partial_fit given a %s model", who,
+                            kind_name((*model)->kind));
+        CML_CHECK(nb_classes_again(classes, n_classes, (*model)->classes, (*model)->C));
+        return partial_fit_into(*model, X, y, sw);
+    }
+    if (!p) return cml_fail(CML_ERR_ARG, "%s: params are needed on the first partial_fit", who);
+    const char *msg = cml_discrete_nb_params_check(kind, p);
+    if (msg) return cml_fail(CML_ERR_ARG, "%s: %s", who, msg);
+    double *cls;
+    int64_t C;
+    CML_CHECK(nb_classes_first(classes, n_classes, &cls, &C));
+    cml_discrete_nb *m;
+    cml_status st = new_model(kind, p, cls, C, X->cols, &m);
+    free(cls);
+    CML_CHECK(st);
+    st = partial_fit_into(m, X, y, sw);
+    if (st != CML_OK) {
+        cml_discrete_nb_free(m);
+        return st;
+    }
+    *model = m;
+    return CML_OK;
+}
+
+cml_status nb_discrete_fit(cml_discrete_nb_kind kind, const cml_discrete_nb_params *p,
+                           const cml_matrix *X, const double *y, const double *sw,
+                           cml_discrete_nb **out)
+{
+    *out = NULL;
+    CML_CHECK(nb_check_fit(X, y, sw, kind_name(kind)));
+    double *cls;
+    int64_t C;
+    CML_CHECK(cml_labels_encode(y, X->rows, &cls, &C, NULL));
+    cml_status st = nb_discrete_partial_fit(kind, out, p, X, y, sw, cls, C);
+    free(cls);
+    return st;
+}
+
+/* ---------------------------------------------------------------- predict */
+
+static cml_status jll(const void *model, const cml_matrix *X, double *out)
+{
+    const cml_discrete_nb *m = model;
+    int64_t C = m->C, d = m->d, n = X->rows;
+    CML_CHECK(nb_check_X(X, d, kind_name(m->kind)));
+    const double *A = X->data;
+    int64_t lda = X->ld;
+    double *bin = NULL;
+    if (m->kind == CML_NB_BERNOULLI) {
+        bin = cml_alloc_array(n * d, sizeof(double));
+        if (!bin) return CML_ERR_NOMEM;
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < d; j++)
+                bin[i * d + j] = cml_matrix_row(X, i)[j] > m->params.binarize ? 1.0 : 0.0;
+        A = bin;
+        lda = d;
+    }
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)C, (int)d, 1.0, A, (int)lda,
+                m->jll_w, (int)d, 0.0, out, (int)C);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t c = 0; c < C; c++)
+            out[i * C + c] += m->jll_b[c];
+    free(bin);
+    return CML_OK;
+}
+
+cml_status cml_discrete_nb_joint_log_likelihood(const cml_discrete_nb *m, const cml_matrix *X,
+                                                double *out)
+{
+    return jll(m, X, out);
+}
+cml_status cml_discrete_nb_predict(const cml_discrete_nb *m, const cml_matrix *X, double *out)
+{
+    return nb_predict(m, jll, m->classes, m->C, X, out);
+}
+cml_status cml_discrete_nb_predict_proba(const cml_discrete_nb *m, const cml_matrix *X, double *out)
+{
+    return nb_predict_proba(m, jll, m->C, X, out);
+}
+cml_status cml_discrete_nb_predict_log_proba(const cml_discrete_nb *m, const cml_matrix *X,
+                                             double *out)
+{
+    return nb_predict_log_proba(m, jll, m->C, X, out);
+}
+
+cml_discrete_nb_kind cml_discrete_nb_kind_of(const cml_discrete_nb *m)
+{
+    return m->kind;
+}
+int64_t cml_discrete_nb_n_classes(const cml_discrete_nb *m)
+{
+    return m->C;
+}
+int64_t cml_discrete_nb_n_features(const cml_discrete_nb *m)
+{
+    return m->d;
+}
+const double *cml_discrete_nb_classes(const cml_discrete_nb *m)
+{
+    return m->classes;
+}
+const double *cml_discrete_nb_class_count(const cml_discrete_nb *m)
+{
+    return m->class_count;
+}
+const double *cml_discrete_nb_feature_count(const cml_discrete_nb *m)
+{
+    return m->feature_count;
+}
+const double *cml_discrete_nb_feature_log_prob(const cml_discrete_nb *m)
+{
+    return m->flp;
+}
+const double *cml_discrete_nb_class_log_prior(const cml_discrete_nb *m)
+{
+    return m->clp;
+}
+
+/* ---------------------------------------------------------------- vtable */
+
+cml_status nb_discrete_vt_predict(const void *s, const cml_matrix *X, double *out)
+{
+    return cml_discrete_nb_predict(s, X, out);
+}
+cml_status nb_discrete_vt_predict_proba(const void *s, const cml_matrix *X, double *out)
+{
+    return cml_discrete_nb_predict_proba(s, X, out);
+}
+int64_t nb_discrete_vt_classes(const void *s, const double **classes)
+{
+    const cml_discrete_nb *m = s;
+    *classes = m->classes;
+    return m->C;
+}
+int64_t nb_discrete_vt_n_features_in(const void *s)
+{
+    return ((const cml_discrete_nb *)s)->d;
+}
+void nb_discrete_vt_free(void *s)
+{
+    cml_discrete_nb_free(s);
+}
+
+/* Saved: classes and the counts; the log-probabilities are recomputed on
+ * load by the same code, so predictions after load are bit-identical. */
+cml_status nb_discrete_vt_save(const void *s, const void *params, cml_gguf_writer *w)
+{
+    (void)params;
+    const cml_discrete_nb *m = s;
+    CML_CHECK(cml_gguf_set_i64(w, "cml.fit.n_classes", m->C));
+    CML_CHECK(cml_gguf_set_i64(w, "cml.fit.n_features", m->d));
+    CML_CHECK(cml_gguf_add_f64(w, "classes", m->classes, 1, m->C));
+    CML_CHECK(cml_gguf_add_f64(w, "class_count", m->class_count, 1, m->C));
+    return cml_gguf_add_f64(w, "feature_count", m->feature_count, m->C, m->d);
+}
+
+cml_status nb_discrete_vt_load(cml_discrete_nb_kind kind, const cml_gguf *g, const void *params,
+                               void **state)
+{
+    *state = NULL;
+    int64_t C, d;
+    CML_CHECK(cml_gguf_get_i64(g, "cml.fit.n_classes", &C));
+    CML_CHECK(cml_gguf_get_i64(g, "cml.fit.n_features", &d));
+    if (C < 1 || d < 1 || C > (int64_t)1 << 31 || d > (int64_t)1 << 40)
+        return cml_fail(CML_ERR_FORMAT, "%s: bad %s shape (%lld classes, %lld features)",
+                        cml_gguf_name(g), kind_name(kind), (long long)C, (long long)d);
+    double *cls;
+    CML_CHECK(nb_read_f64(g, "classes", 1, C, &cls));
+    cml_discrete_nb *m;
+    cml_status st = new_model(kind, params, cls, C, d, &m);
+    free(cls);
+    CML_CHECK(st);
+    CML_TRY(cml_gguf_read_f64(g, "class_count", 1, C, m->class_count));
+    CML_TRY(cml_gguf_read_f64(g, "feature_count", C, d, m->feature_count));
+    for (int64_t c = 1; c < C; c++)
+        if (!(m->classes[c] > m->classes[c - 1])) {
+            st = cml_fail(CML_ERR_FORMAT, "%s: classes not ascending", cml_gguf_name(g));
+            goto fail;
+        }
+    CML_TRY(update_probs(m));
+    *state = m;
+    return CML_OK;
+fail:
+    cml_discrete_nb_free(m);
+    return st;
+}
+
+char *nb_discrete_vt_describe(const void *s)
+{
+    const cml_discrete_nb *m = s;
+    cml_sb sb;
+    cml_sb_init(&sb);
+    cml_sb_puts(&sb, "{\"class_count\":");
+    cml_sb_json_arr(&sb, m->class_count, m->C);
+    cml_sb_puts(&sb, ",\"class_log_prior\":");
+    cml_sb_json_arr(&sb, m->clp, m->C);
+    cml_sb_puts(&sb, ",\"feature_log_prob\":");
+    cml_sb_json_arr(&sb, m->flp, m->C * m->d);
+    cml_sb_puts(&sb, "}");
+    return cml_sb_finish(&sb);
+}

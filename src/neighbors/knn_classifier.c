@@ -1,0 +1,36 @@
+/*
+ * knn_classifier.c — the k_neighbors_classifier estimator entry
+ * (scikit-learn's KNeighborsClassifier); the algorithm is in knn.c.
+ */
+#include "neighbors/knn_internal.h"
+
+static cml_status fit(const void *params, const cml_matrix *X, const double *y,
+                      const cml_fit_opts *opts, void **state, cml_fit_info *info)
+{
+    return cml_knn_vt_fit(params, X, y, opts, state, info, 1);
+}
+
+static cml_status load(const cml_gguf *g, const void *params, int schema_version, void **state)
+{
+    return cml_knn_vt_load(g, params, schema_version, state, 1);
+}
+
+const cml_estimator cml_est_k_neighbors_classifier = {
+    .name = "k_neighbors_classifier",
+    .aliases = "knn,kneighbors_classifier",
+    .summary = "k-nearest-neighbours vote (brute force, KD-tree or ball tree)",
+    .task = CML_TASK_CLASSIFICATION,
+    .schema_version = 1,
+    .params = cml_knn_param_defs,
+    .n_params = CML_KNN_N_PARAMS,
+    .params_size = sizeof(cml_knn_params),
+    .fit = fit,
+    .predict = cml_knn_vt_predict,
+    .predict_proba = cml_knn_vt_predict_proba,
+    .classes = cml_knn_vt_classes,
+    .n_features_in = cml_knn_vt_n_features_in,
+    .save = cml_knn_vt_save,
+    .load = load,
+    .describe = cml_knn_vt_describe,
+    .free = cml_knn_vt_free,
+};

@@ -1,0 +1,220 @@
+/*
+ * test_bayes.c — naive Bayes beyond the golden values: error paths
+ * (negative counts, priors, partial_fit misuse leaving the model intact),
+ * probability identities, one-chunk partial_fit == fit, and fit -> save ->
+ * load -> predict bit-identical for the four estimators, corrupt files.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cml/bayes.h"
+#include "cml/model.h"
+#include "golden.h"
+
+static void test_discrete_errors(void **state)
+{
+    (void)state;
+    double X[6] = {1, 2, 0, 3, -1, 1}, y[3] = {0, 1, 1};
+    cml_matrix Xm = cml_matrix_view(X, 3, 2);
+    cml_discrete_nb *m = NULL;
+    cml_discrete_nb_params p = cml_multinomial_nb_params_default();
+    assert_int_equal(cml_multinomial_nb_fit(&p, &Xm, y, &m), CML_ERR_ARG);
+    assert_non_null(strstr(cml_last_error(), "negative"));
+    p = cml_complement_nb_params_default();
+    assert_int_equal(cml_complement_nb_fit(&p, &Xm, y, &m), CML_ERR_ARG);
+    p = cml_bernoulli_nb_params_default();
+    assert_int_equal(cml_bernoulli_nb_fit(&p, &Xm, y, &m), CML_OK); /* binarized: fine */
+    cml_discrete_nb_free(m);
+    m = NULL;
+    X[4] = 1;
+    p = cml_multinomial_nb_params_default();
+    snprintf(p.class_prior, sizeof p.class_prior, "0.5,0.25,0.25");
+    assert_int_equal(cml_multinomial_nb_fit(&p, &Xm, y, &m), CML_ERR_ARG);
+    assert_non_null(strstr(cml_last_error(), "class_prior"));
+    snprintf(p.class_prior, sizeof p.class_prior, "0.5,abc");
+    assert_int_equal(cml_multinomial_nb_fit(&p, &Xm, y, &m), CML_ERR_ARG);
+    p = cml_multinomial_nb_params_default();
+    p.alpha = -1;
+    assert_int_equal(cml_multinomial_nb_fit(&p, &Xm, y, &m), CML_ERR_ARG);
+    assert_non_null(strstr(cml_last_error(), "alpha"));
+
+    /* partial_fit misuse */
+    p = cml_multinomial_nb_params_default();
+    assert_int_equal(cml_multinomial_nb_partial_fit(&m, &p, &Xm, y, NULL, NULL, 0), CML_ERR_ARG);
+    assert_non_null(strstr(cml_last_error(), "classes"));
+    double classes[2] = {1, 0};
+    assert_int_equal(cml_multinomial_nb_partial_fit(&m, &p, &Xm, y, NULL, classes, 2), CML_OK);
+    double before[4];
+    memcpy(before, cml_discrete_nb_feature_count(m), sizeof before);
+    double ybad[3] = {0, 2, 1};
+    assert_int_equal(cml_multinomial_nb_partial_fit(&m, NULL, &Xm, ybad, NULL, NULL, 0),
+                     CML_ERR_ARG);
+    assert_memory_equal(before, cml_discrete_nb_feature_count(m), sizeof before);
+    double other[3] = {0, 1, 2};
+    assert_int_equal(cml_multinomial_nb_partial_fit(&m, NULL, &Xm, y, NULL, other, 3), CML_ERR_ARG);
+    X[0] = -3;
+    assert_int_equal(cml_multinomial_nb_partial_fit(&m, NULL, &Xm, y, NULL, NULL, 0), CML_ERR_ARG);
+    assert_memory_equal(before, cml_discrete_nb_feature_count(m), sizeof before);
+    X[0] = 1;
+    cml_matrix X1 = cml_matrix_view(X, 2, 3);
+    assert_int_equal(cml_multinomial_nb_partial_fit(&m, NULL, &X1, y, NULL, NULL, 0), CML_ERR_ARG);
+    assert_int_equal(cml_bernoulli_nb_partial_fit(&m, NULL, &Xm, y, NULL, NULL, 0), CML_ERR_ARG);
+    double q[3] = {1, 1, 1};
+    cml_matrix Q = cml_matrix_view(q, 1, 3);
+    double out[2];
+    assert_int_equal(cml_discrete_nb_predict(m, &Q, out), CML_ERR_ARG);
+    cml_discrete_nb_free(m);
+    cml_discrete_nb_free(NULL);
+}
+
+static void test_gaussian_errors(void **state)
+{
+    (void)state;
+    double X[8] = {1, 2, 1.5, 2.5, 5, 6, 5.5, 6.5}, y[4] = {0, 0, 1, 1};
+    cml_matrix Xm = cml_matrix_view(X, 4, 2);
+    cml_gaussian_nb *m = NULL;
+    cml_gaussian_nb_params p = cml_gaussian_nb_params_default();
+    snprintf(p.priors, sizeof p.priors, "0.5,0.6");
+    assert_int_equal(cml_gaussian_nb_fit(&p, &Xm, y, &m), CML_ERR_ARG);
+    assert_non_null(strstr(cml_last_error(), "sum"));
+    snprintf(p.priors, sizeof p.priors, "1.5,-0.5");
+    assert_int_equal(cml_gaussian_nb_fit(&p, &Xm, y, &m), CML_ERR_ARG);
+    snprintf(p.priors, sizeof p.priors, "1");
+    assert_int_equal(cml_gaussian_nb_fit(&p, &Xm, y, &m), CML_ERR_ARG);
+    assert_non_null(strstr(cml_last_error(), "priors"));
+    cml_model *gm;
+    assert_int_equal(cml_model_create("gaussian_nb", &gm), CML_OK);
+    assert_int_equal(cml_model_set_param(gm, "var_smoothing", "-1"), CML_ERR_ARG);
+    assert_int_equal(cml_model_set_param(gm, "priors", "x"), CML_OK);
+    assert_int_equal(cml_model_fit(gm, &Xm, y, NULL), CML_ERR_ARG);
+    assert_non_null(strstr(cml_last_error(), "priors"));
+    X[3] = NAN;
+    assert_int_equal(cml_model_set_param(gm, "priors", ""), CML_OK);
+    assert_int_equal(cml_model_fit(gm, &Xm, y, NULL), CML_ERR_ARG);
+    X[3] = 2.5;
+    double sw[4] = {1, -1, 1, 1};
+    cml_fit_opts o = {sw, NULL, NULL};
+    assert_int_equal(cml_model_fit(gm, &Xm, y, &o), CML_ERR_ARG);
+    cml_model_free(gm);
+
+    /* partial_fit in one chunk == fit, bit for bit; unknown label rejected
+     * and the model left as it was */
+    p = cml_gaussian_nb_params_default();
+    cml_gaussian_nb *f, *pf = NULL;
+    double classes[2] = {0, 1};
+    assert_int_equal(cml_gaussian_nb_fit(&p, &Xm, y, &f), CML_OK);
+    assert_int_equal(cml_gaussian_nb_partial_fit(&pf, &p, &Xm, y, NULL, classes, 2), CML_OK);
+    assert_memory_equal(cml_gaussian_nb_var(f), cml_gaussian_nb_var(pf), 4 * sizeof(double));
+    assert_memory_equal(cml_gaussian_nb_theta(f), cml_gaussian_nb_theta(pf), 4 * sizeof(double));
+    double var[4];
+    memcpy(var, cml_gaussian_nb_var(pf), sizeof var);
+    double ybad[4] = {0, 3, 1, 1};
+    assert_int_equal(cml_gaussian_nb_partial_fit(&pf, NULL, &Xm, ybad, NULL, NULL, 0), CML_ERR_ARG);
+    assert_memory_equal(var, cml_gaussian_nb_var(pf), sizeof var);
+    cml_matrix X1 = cml_matrix_view(X, 2, 4);
+    assert_int_equal(cml_gaussian_nb_partial_fit(&pf, NULL, &X1, y, NULL, NULL, 0), CML_ERR_ARG);
+    /* identities: proba rows sum to 1, exp(log proba) == proba */
+    double pr[8], lp[8];
+    assert_int_equal(cml_gaussian_nb_predict_proba(f, &Xm, pr), CML_OK);
+    assert_int_equal(cml_gaussian_nb_predict_log_proba(f, &Xm, lp), CML_OK);
+    for (int i = 0; i < 4; i++) {
+        assert_true(fabs(pr[2 * i] + pr[2 * i + 1] - 1.0) < 1e-15);
+        assert_true(pr[2 * i] == exp(lp[2 * i]));
+    }
+    cml_gaussian_nb_free(f);
+    cml_gaussian_nb_free(pf);
+}
+
+static void round_trip(const char *algo, const char *const *kv)
+{
+    double *X, *y;
+    int64_t n, d;
+    test_load_dataset("digits", &X, &n, &d, &y);
+    cml_model *m, *m2;
+    assert_int_equal(cml_model_create(algo, &m), CML_OK);
+    for (int i = 0; kv && kv[i]; i += 2)
+        assert_int_equal(cml_model_set_param(m, kv[i], kv[i + 1]), CML_OK);
+    cml_matrix Xm = cml_matrix_view(X, n, d);
+    assert_int_equal(cml_model_fit(m, &Xm, y, NULL), CML_OK);
+    char path[] = "/tmp/cml_nb_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(cml_model_save(m, path, NULL, NULL), CML_OK);
+    assert_int_equal(cml_model_load(path, &m2, NULL), CML_OK);
+    int64_t C = cml_model_n_classes(m2);
+    assert_int_equal(C, 10);
+    double *a = malloc((size_t)(n * C) * sizeof(double)),
+           *b = malloc((size_t)(n * C) * sizeof(double));
+    assert_int_equal(cml_model_predict(m, &Xm, a), CML_OK);
+    assert_int_equal(cml_model_predict(m2, &Xm, b), CML_OK);
+    assert_memory_equal(a, b, (size_t)n * sizeof(double));
+    assert_int_equal(cml_model_predict_proba(m, &Xm, a), CML_OK);
+    assert_int_equal(cml_model_predict_proba(m2, &Xm, b), CML_OK);
+    assert_memory_equal(a, b, (size_t)(n * C) * sizeof(double));
+    char *desc = cml_model_describe(m2);
+    assert_non_null(strstr(desc, "class_count"));
+    free(desc);
+    /* flip a byte in the tensor data: CRC catches it */
+    FILE *f = fopen(path, "r+b");
+    fseek(f, -20, SEEK_END);
+    int ch = fgetc(f);
+    fseek(f, -20, SEEK_END);
+    fputc(ch ^ 0x55, f);
+    fclose(f);
+    cml_model *m3 = NULL;
+    assert_int_not_equal(cml_model_load(path, &m3, NULL), CML_OK);
+    assert_null(m3);
+    unlink(path);
+    free(a);
+    free(b);
+    cml_model_free(m);
+    cml_model_free(m2);
+    free(X);
+    free(y);
+}
+
+static void test_save_load(void **state)
+{
+    (void)state;
+    const char *pri[] = {"priors", "0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1", NULL};
+    const char *cn[] = {"norm", "true", NULL};
+    const char *bn[] = {"binarize", "8", "alpha", "0.5", NULL};
+    round_trip("gaussian_nb", pri);
+    round_trip("multinomial_nb", NULL);
+    round_trip("complement_nb", cn);
+    round_trip("bernoulli_nb", bn);
+}
+
+static void test_single_class(void **state)
+{
+    (void)state;
+    /* one class: probabilities are 1, complement adds the prior (sklearn) */
+    double X[6] = {1, 2, 3, 4, 5, 6}, y[3] = {7, 7, 7}, out[3];
+    cml_matrix Xm = cml_matrix_view(X, 3, 2);
+    const char *algos[] = {"gaussian_nb", "multinomial_nb", "complement_nb", "bernoulli_nb"};
+    for (int a = 0; a < 4; a++) {
+        cml_model *m;
+        assert_int_equal(cml_model_create(algos[a], &m), CML_OK);
+        assert_int_equal(cml_model_fit(m, &Xm, y, NULL), CML_OK);
+        assert_int_equal(cml_model_predict(m, &Xm, out), CML_OK);
+        assert_true(out[0] == 7 && out[2] == 7);
+        assert_int_equal(cml_model_predict_proba(m, &Xm, out), CML_OK);
+        assert_true(out[0] == 1.0 && out[1] == 1.0);
+        cml_model_free(m);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_discrete_errors),
+        cmocka_unit_test(test_gaussian_errors),
+        cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_single_class),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
