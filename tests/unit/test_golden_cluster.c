@@ -167,12 +167,87 @@ static void test_minibatch(void **state)
     }
 }
 
+/* DBSCAN: labels identical to sklearn's (same cluster numbers), same core
+ * samples, for the three metrics. */
+static void test_dbscan(void **state)
+{
+    (void)state;
+    for (int t = 0;; t++) {
+        char name[64];
+        snprintf(name, sizeof name, "dbscan%d_params", t);
+        if (!golden_has(G, name)) break;
+        const double *prm = golden_get(G, name, NULL, NULL);
+        dataset *d = &sets[(int)prm[0]];
+        cml_dbscan_params p = cml_dbscan_params_default();
+        p.metric = (int)prm[1];
+        p.eps = prm[2];
+        p.min_samples = (int)prm[3];
+        cml_matrix X = cml_matrix_view(d->X, d->n, d->p);
+        cml_dbscan *m;
+        assert_int_equal(cml_dbscan_fit(&p, &X, NULL, &m), CML_OK);
+        snprintf(name, sizeof name, "dbscan%d_labels", t);
+        const double *want = golden_get(G, name, NULL, NULL);
+        int64_t diff = 0, ncore, want_core;
+        for (int64_t i = 0; i < d->n; i++)
+            diff += cml_dbscan_labels(m)[i] != (int64_t)want[i];
+        if (diff) fail_msg("dbscan case %d: %lld labels differ", t, (long long)diff);
+        snprintf(name, sizeof name, "dbscan%d_core", t);
+        const double *wc = golden_get(G, name, NULL, &want_core);
+        const int64_t *core = cml_dbscan_core_sample_indices(m, &ncore);
+        assert_int_equal(ncore, want_core);
+        for (int64_t c = 0; c < ncore; c++)
+            assert_int_equal(core[c], (int64_t)wc[c]);
+        print_message("dbscan case %d: %lld clusters, labels and %lld core samples identical\n", t,
+                      (long long)cml_dbscan_n_clusters(m), (long long)ncore);
+        cml_dbscan_free(m);
+    }
+}
+
+/* Clustering metrics within 1e-10 of sklearn. */
+static void test_metrics(void **state)
+{
+    (void)state;
+    const char *tags[2] = {"km", "db"};
+    for (int s = 0; s < 2; s++) {
+        dataset *d = &sets[s];
+        cml_matrix X = cml_matrix_view(d->X, d->n, d->p);
+        for (int t = 0; t < 2; t++) {
+            const double *lab = gget("%s_%s_labels", set_names[s], tags[t], NULL, NULL);
+            const double *want = gget("%s_%s_scores", set_names[s], tags[t], NULL, NULL);
+            double got[9];
+            assert_int_equal(cml_adjusted_rand_score(d->y, lab, d->n, &got[0]), CML_OK);
+            assert_int_equal(cml_normalized_mutual_info_score(d->y, lab, d->n, &got[1]), CML_OK);
+            assert_int_equal(cml_mutual_info_score(d->y, lab, d->n, &got[2]), CML_OK);
+            assert_int_equal(
+                cml_homogeneity_completeness_v_measure(d->y, lab, d->n, &got[3], &got[4], &got[5]),
+                CML_OK);
+            assert_int_equal(cml_silhouette_score(&X, lab, &got[6]), CML_OK);
+            assert_int_equal(cml_davies_bouldin_score(&X, lab, &got[7]), CML_OK);
+            assert_int_equal(cml_calinski_harabasz_score(&X, lab, &got[8]), CML_OK);
+            double worst = 0;
+            for (int i = 0; i < 9; i++)
+                worst = fmax(worst, fabs(got[i] - want[i]) / fmax(1.0, fabs(want[i])));
+            print_message("%s %s metrics: max rel diff %.3g\n", set_names[s], tags[t], worst);
+            assert_close(got, want, 9, 1e-10, 1e-10, "cluster metrics");
+            double v;
+            assert_int_equal(cml_v_measure_score(d->y, lab, d->n, &v), CML_OK);
+            assert_true(v == got[5]);
+        }
+        const double *km = gget("%s_km_labels", set_names[s], "", NULL, NULL);
+        double *ss = malloc(sizeof(double) * (size_t)d->n);
+        assert_int_equal(cml_silhouette_samples(&X, km, ss), CML_OK);
+        assert_close(ss, gget("%s_silhouette_samples", set_names[s], "", NULL, NULL), d->n, 1e-10,
+                     1e-10, "silhouette_samples");
+        free(ss);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kmeans_same_init),
-        cmocka_unit_test(test_kmeans_plusplus),
-        cmocka_unit_test(test_minibatch),
+        cmocka_unit_test(test_kmeans_same_init), cmocka_unit_test(test_kmeans_plusplus),
+        cmocka_unit_test(test_minibatch),        cmocka_unit_test(test_dbscan),
+        cmocka_unit_test(test_metrics),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
