@@ -24,20 +24,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "cluster/dist.h"
 #include "cluster/kmeans_core.h"
 #include "core/strbuf.h"
 
 /* ---------------------------------------------------------------- helpers */
-
-static inline double sq_dist(const double *a, const double *b, int64_t p)
-{
-    double s = 0.0;
-    for (int64_t j = 0; j < p; j++) {
-        double t = a[j] - b[j];
-        s += t * t;
-    }
-    return s;
-}
 
 static inline int thread_id(void)
 {
@@ -335,7 +326,7 @@ static void relocate_empty(const km_data *d, km_ws *ws, const double *c_old, dou
     if (n_empty == 0) return;
     double dmax = 0.0;
     for (int64_t i = 0; i < n; i++) {
-        ws->far[i] = sq_dist(d->X + i * d->ld, c_old + labels[i] * p, p);
+        ws->far[i] = cml_sq_dist(d->X + i * d->ld, c_old + labels[i] * p, p);
         if (ws->far[i] > dmax) dmax = ws->far[i];
     }
     if (dmax == 0.0) return; /* more clusters than distinct points */
@@ -381,7 +372,7 @@ static double center_shifts(const double *c_old, const double *c_new, int k, int
 {
     double tot = 0.0;
     for (int c = 0; c < k; c++) {
-        shift[c] = sqrt(sq_dist(c_old + (int64_t)c * p, c_new + (int64_t)c * p, p));
+        shift[c] = sqrt(cml_sq_dist(c_old + (int64_t)c * p, c_new + (int64_t)c * p, p));
         tot += shift[c] * shift[c];
     }
     return tot;
@@ -469,7 +460,7 @@ static void elkan_center_distances(const double *C, int k, int64_t p, elkan_stat
     for (int a = 0; a < k; a++) {
         es->half[(int64_t)a * k + a] = 0.0;
         for (int b = a + 1; b < k; b++) {
-            double h = sqrt(sq_dist(C + (int64_t)a * p, C + (int64_t)b * p, p)) / 2.0;
+            double h = sqrt(cml_sq_dist(C + (int64_t)a * p, C + (int64_t)b * p, p)) / 2.0;
             es->half[(int64_t)a * k + b] = es->half[(int64_t)b * k + a] = h;
         }
     }
@@ -491,11 +482,11 @@ static void elkan_init_bounds(const km_data *d, const double *C, int k, elkan_st
         const double *x = d->X + i * d->ld;
         double *lb = es->lower + i * k;
         int best = 0;
-        double min_dist = sqrt(sq_dist(x, C, p));
+        double min_dist = sqrt(cml_sq_dist(x, C, p));
         lb[0] = min_dist;
         for (int j = 1; j < k; j++) {
             if (min_dist > es->half[(int64_t)best * k + j]) {
-                double dist = sqrt(sq_dist(x, C + (int64_t)j * p, p));
+                double dist = sqrt(cml_sq_dist(x, C + (int64_t)j * p, p));
                 lb[j] = dist;
                 if (dist < min_dist) {
                     min_dist = dist;
@@ -523,12 +514,12 @@ static void elkan_row(const km_data *d, const double *C, int k, elkan_state *es,
             const double hj = es->half[label * k + j];
             if (j != label && ub > lb[j] && ub > hj) {
                 if (!tight) {
-                    ub = sqrt(sq_dist(x, C + label * p, p));
+                    ub = sqrt(cml_sq_dist(x, C + label * p, p));
                     lb[label] = ub;
                     tight = 1;
                 }
                 if (ub > lb[j] || ub > es->half[label * k + j]) {
-                    double dist = sqrt(sq_dist(x, C + (int64_t)j * p, p));
+                    double dist = sqrt(cml_sq_dist(x, C + (int64_t)j * p, p));
                     lb[j] = dist;
                     if (dist < ub) {
                         label = j;
@@ -702,7 +693,7 @@ double km_inertia(const km_data *d, const double *centers, const int64_t *labels
     if (!part) { /* fall back to a sequential sum rather than failing */
         double s = 0.0;
         for (int64_t i = 0; i < d->n; i++)
-            s += sq_dist(d->X + i * d->ld, centers + labels[i] * d->p, d->p) * d->w[i];
+            s += cml_sq_dist(d->X + i * d->ld, centers + labels[i] * d->p, d->p) * d->w[i];
         return s;
     }
 #pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static)
@@ -710,7 +701,7 @@ double km_inertia(const km_data *d, const double *centers, const int64_t *labels
         int64_t s = ch * KM_CHUNK, e = CML_MIN(s + KM_CHUNK, d->n);
         double acc = 0.0;
         for (int64_t i = s; i < e; i++)
-            acc += sq_dist(d->X + i * d->ld, centers + labels[i] * d->p, d->p) * d->w[i];
+            acc += cml_sq_dist(d->X + i * d->ld, centers + labels[i] * d->p, d->p) * d->w[i];
         part[ch] = acc;
     }
     double s = ordered_sum(part, n_chunks);

@@ -18,6 +18,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cluster/dist.h"
 #include "cluster/region_query.h"
 
 #define RQ_QB 256  /* query rows per block */
@@ -47,24 +48,6 @@ static void push(rq_block *b, int64_t i, int64_t j)
     b->len++;
 }
 
-static inline double exact_sq(const double *a, const double *b, int64_t p)
-{
-    double s = 0.0;
-    for (int64_t t = 0; t < p; t++) {
-        double d = a[t] - b[t];
-        s += d * d;
-    }
-    return s;
-}
-
-static inline double manhattan(const double *a, const double *b, int64_t p)
-{
-    double s = 0.0;
-    for (int64_t t = 0; t < p; t++)
-        s += fabs(a[t] - b[t]);
-    return s;
-}
-
 /* Pairs of query rows [q0, q1) within eps of any row, in (row, index) order
  * per tile, tiles in ascending order. `aux` holds squared norms (euclidean)
  * or unit rows (cosine); tile is (RQ_QB, RQ_RB) scratch. */
@@ -81,7 +64,7 @@ static void query_block(const double *X, int64_t n, int64_t p, int64_t ld, rq_me
         if (metric == RQ_MANHATTAN) {
             for (int64_t i = 0; i < m; i++)
                 for (int64_t j = r0; j < r1; j++)
-                    if (manhattan(X + (q0 + i) * ld, X + j * ld, p) <= eps) push(out, i, j);
+                    if (cml_l1_dist(X + (q0 + i) * ld, X + j * ld, p) <= eps) push(out, i, j);
             continue;
         }
         if (metric == RQ_EUCLIDEAN) {
@@ -93,7 +76,7 @@ static void query_block(const double *X, int64_t n, int64_t p, int64_t ld, rq_me
                 for (int64_t j = 0; j < w; j++) {
                     double norms = qq + aux[r0 + j];
                     if (row[j] + norms <= eps2 + rel * norms &&
-                        exact_sq(X + (q0 + i) * ld, X + (r0 + j) * ld, p) <= eps2)
+                        cml_sq_dist(X + (q0 + i) * ld, X + (r0 + j) * ld, p) <= eps2)
                         push(out, i, r0 + j);
                 }
             }

@@ -237,22 +237,34 @@ static int64_t choose_k(nc_kind kind, double value, const double *ev, const doub
 
 /* ---------------------------------------------------------------- solvers */
 
+/* Explained variance S^2 / (n - 1) and its ratio to total_var, both (ms),
+ * allocated. */
+static cml_status spectrum_of(const double *S, int64_t ms, int64_t n, double total_var, double **ev,
+                              double **ratio)
+{
+    *ev = cml_alloc_array(ms, sizeof(double));
+    *ratio = cml_alloc_array(ms, sizeof(double));
+    if (!*ev || !*ratio) {
+        free(*ev);
+        free(*ratio);
+        *ev = *ratio = NULL;
+        return CML_ERR_NOMEM;
+    }
+    for (int64_t t = 0; t < ms; t++) {
+        (*ev)[t] = S[t] * S[t] / (double)(n - 1);
+        (*ratio)[t] = (*ev)[t] / total_var;
+    }
+    return CML_OK;
+}
+
 /* Fills m from the full spectrum: S (ms) singular values, Vt (ms, p) axes
  * (already sign-fixed), total variance. */
 static cml_status finish_full(cml_pca *m, nc_kind kind, double value, const double *S,
                               const double *Vt, int64_t ms, double total_var)
 {
-    cml_status st = CML_OK;
-    double *ev = cml_alloc_array(ms, sizeof(double));
-    double *ratio = cml_alloc_array(ms, sizeof(double));
-    if (!ev || !ratio) {
-        st = CML_ERR_NOMEM;
-        goto fail;
-    }
-    for (int64_t t = 0; t < ms; t++) {
-        ev[t] = S[t] * S[t] / (double)(m->n - 1);
-        ratio[t] = ev[t] / total_var;
-    }
+    double *ev, *ratio;
+    cml_status st = spectrum_of(S, ms, m->n, total_var, &ev, &ratio);
+    if (st != CML_OK) return st;
     m->k = choose_k(kind, value, ev, ratio, ms, m->n);
     if (m->k < 1) {
         st = cml_fail(CML_ERR_ARG, "pca: n_components resolved to %lld; need at least 1",
@@ -336,15 +348,22 @@ static cml_status fit_covariance(cml_pca *m, const double *Xc, nc_kind kind, dou
         for (int64_t j = 0; j < p; j++)
             Vt[t * p + j] = C[j * p + col];
     }
-    /* Signs as svd_flip on U: Z = Xc V is U S, same column signs. */
-    Z = cml_alloc_array(n * ms, sizeof(double));
+    /* Signs as svd_flip on U: Z = Xc V is U S, same column signs; only the
+     * kept components need it, so choose k first (finish_full chooses the
+     * same k again from the same numbers). */
+    double *ev, *ratio;
+    CML_TRY(spectrum_of(S, ms, n, trace / (double)(n - 1), &ev, &ratio));
+    int64_t k = CML_MAX(1, choose_k(kind, value, ev, ratio, ms, n));
+    free(ev);
+    free(ratio);
+    Z = cml_alloc_array(n * k, sizeof(double));
     if (!Z) {
         st = CML_ERR_NOMEM;
         goto fail;
     }
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)ms, (int)p, 1.0, Xc, (int)p,
-                Vt, (int)p, 0.0, Z, (int)ms);
-    dc_svd_flip(Z, n, ms, Vt, ms, p);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)k, (int)p, 1.0, Xc, (int)p,
+                Vt, (int)p, 0.0, Z, (int)k);
+    dc_svd_flip(Z, n, k, Vt, k, p);
     st = finish_full(m, kind, value, S, Vt, ms, trace / (double)(n - 1));
 fail:
     free(C);

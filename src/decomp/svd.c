@@ -1,9 +1,8 @@
 /*
  * svd.c — full and randomized SVD, svd_flip (see svd.h).
  *
- * Full: a row-major (n, p) matrix is the column-major (p, n) matrix A^T, so
- * dgesdd on it returns A^T = V S U^T with V landing in memory as Vt
- * row-major and U^T as U row-major: no transposed copies.
+ * Full: dgesdd on a column-major copy of A, so that tall data (the usual
+ * case: n_samples >> n_features) take LAPACK's QR-first path.
  *
  * Randomized (Halko, Martinsson & Tropp, SIAM Review 2011, Alg. 4.3/4.4, as
  * sklearn's randomized_range_finder + randomized_svd): Q = orth(A G) for a
@@ -122,28 +121,74 @@ void dc_csr_free(dc_csr_ctx *ctx)
 cml_status dc_svd_full(double *A, int64_t n, int64_t p, double *S, double *U, double *Vt)
 {
     int64_t m = CML_MIN(n, p);
-    /* Column-major (p, n) = A^T: its left vectors are our V (written as Vt
-     * row-major), its right vectors' transpose is our U (row-major). */
-    lapack_int info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', (lapack_int)p, (lapack_int)n, A,
-                                     (lapack_int)p, S, Vt, (lapack_int)p, U, (lapack_int)m);
-    if (info < 0) return cml_fail(CML_ERR_INTERNAL, "dgesdd: argument %d invalid", (int)-info);
-    if (info > 0)
-        return cml_fail(CML_ERR_CONVERGENCE, "SVD did not converge (dgesdd info=%d)", (int)info);
-    return CML_OK;
+    /* LAPACK factorises the column-major A (n, p): for tall data its QR-first
+     * path is much faster than the LQ path on the row-major buffer read as
+     * A^T. One transposed copy (n p doubles) buys that. */
+    double *Ac = cml_alloc_array(n * p, sizeof(double));
+    double *Uc = cml_alloc_array(n * m, sizeof(double));
+    double *Vc = cml_alloc_array(m * p, sizeof(double));
+    cml_status st = CML_OK;
+    if (!Ac || !Uc || !Vc) {
+        st = CML_ERR_NOMEM;
+        goto fail;
+    }
+#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static)
+    for (int64_t j = 0; j < p; j++)
+        for (int64_t i = 0; i < n; i++)
+            Ac[j * n + i] = A[i * p + j];
+    lapack_int info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', (lapack_int)n, (lapack_int)p, Ac,
+                                     (lapack_int)n, S, Uc, (lapack_int)n, Vc, (lapack_int)m);
+    if (info < 0) {
+        st = cml_fail(CML_ERR_INTERNAL, "dgesdd: argument %d invalid", (int)-info);
+        goto fail;
+    }
+    if (info > 0) {
+        st = cml_fail(CML_ERR_CONVERGENCE, "SVD did not converge (dgesdd info=%d)", (int)info);
+        goto fail;
+    }
+    /* Back to row-major U (n, m) and Vt (m, p). */
+#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static)
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < m; j++)
+            U[i * m + j] = Uc[j * n + i];
+    for (int64_t j = 0; j < m; j++)
+        for (int64_t t = 0; t < p; t++)
+            Vt[j * p + t] = Vc[t * m + j];
+fail:
+    free(Ac);
+    free(Uc);
+    free(Vc);
+    return st;
+}
+
+/* Negates column j of U and row j of Vt. */
+static void flip_one(double *U, int64_t n, int64_t ldu, double *Vt, int64_t p, int64_t j)
+{
+    for (int64_t i = 0; i < n; i++)
+        U[i * ldu + j] = -U[i * ldu + j];
+    for (int64_t t = 0; t < p; t++)
+        Vt[j * p + t] = -Vt[j * p + t];
 }
 
 void dc_svd_flip(double *U, int64_t n, int64_t ldu, double *Vt, int64_t k, int64_t p)
 {
-    for (int64_t j = 0; j < k; j++) {
-        int64_t best = 0;
-        for (int64_t i = 1; i < n; i++)
-            if (fabs(U[i * ldu + j]) > fabs(U[best * ldu + j])) best = i;
-        if (U[best * ldu + j] >= 0.0) continue;
-        for (int64_t i = 0; i < n; i++)
-            U[i * ldu + j] = -U[i * ldu + j];
-        for (int64_t t = 0; t < p; t++)
-            Vt[j * p + t] = -Vt[j * p + t];
+    int64_t *best = cml_calloc((size_t)k, sizeof(int64_t));
+    if (!best) { /* column-wise fallback: slower, same answer */
+        for (int64_t j = 0; j < k; j++) {
+            int64_t b = 0;
+            for (int64_t i = 1; i < n; i++)
+                if (fabs(U[i * ldu + j]) > fabs(U[b * ldu + j])) b = i;
+            if (U[b * ldu + j] < 0.0) flip_one(U, n, ldu, Vt, p, j);
+        }
+        return;
     }
+    /* One row-major pass finds every column's first largest |entry|. */
+    for (int64_t i = 1; i < n; i++)
+        for (int64_t j = 0; j < k; j++)
+            if (fabs(U[i * ldu + j]) > fabs(U[best[j] * ldu + j])) best[j] = i;
+    for (int64_t j = 0; j < k; j++)
+        if (U[best[j] * ldu + j] < 0.0) flip_one(U, n, ldu, Vt, p, j);
+    free(best);
 }
 
 /* ---------------------------------------------------------------- randomized */

@@ -33,7 +33,7 @@ typedef struct dc_csr_ctx {
 cml_status dc_csr_op(const cml_csr *A, dc_csr_ctx *ctx, dc_linop *op);
 void dc_csr_free(dc_csr_ctx *ctx);
 
-/* Full thin SVD of the row-major (n, p) matrix A (destroyed): S (m),
+/* Full thin SVD of the row-major (n, p) matrix A (left intact): S (m),
  * Vt (m, p) and U (n, m), m = min(n, p), singular values descending. */
 cml_status dc_svd_full(double *A, int64_t n, int64_t p, double *S, double *U, double *Vt);
 
