@@ -39,6 +39,10 @@ static inline int thread_id(void)
 #endif
 }
 
+/* Parallel regions only where the work (about n * p flops) pays for waking
+ * the threads: on a busy machine a tiny region can cost more than it saves. */
+#define KM_PAR_MIN (1 << 20)
+
 static int64_t n_chunks_of(int64_t n)
 {
     return (n + KM_CHUNK - 1) / KM_CHUNK;
@@ -67,7 +71,7 @@ cml_status km_center_copy(const cml_matrix *X, double **Xc, double *mean)
     }
     for (int64_t j = 0; j < p; j++)
         mean[j] /= (double)n;
-#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static)
+#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static) if (n * p > KM_PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
         const double *r = X->data + i * X->ld;
         double *o = out + i * p;
@@ -80,7 +84,7 @@ cml_status km_center_copy(const cml_matrix *X, double **Xc, double *mean)
 
 void km_row_sq_norms(const double *X, int64_t n, int64_t p, int64_t ld, double *out)
 {
-#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static)
+#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static) if (n * p > KM_PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
         const double *r = X + i * ld;
         double s = 0.0;
@@ -134,7 +138,7 @@ static void sq_dists_to_rows(const km_data *d, const double *cand, int m, double
         for (int64_t j = 0; j < p; j++)
             cc += cand[t * p + j] * cand[t * p + j];
         double *row = dist + (int64_t)t * n;
-#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static)
+#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static) if (n > KM_PAR_MIN)
         for (int64_t i = 0; i < n; i++) {
             double v = row[i] + cc + d->xsq[i];
             row[i] = v > 0.0 ? v : 0.0;
@@ -427,7 +431,7 @@ static void lloyd_iter(const km_data *d, km_ws *ws, const double *c_old, double 
         memset(ws->gsum, 0, (size_t)(ws->G * kp) * sizeof(double));
         memset(ws->gw, 0, (size_t)ws->G * (size_t)k * sizeof(double));
     }
-#pragma omp parallel for num_threads(ws->T) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(ws->T) schedule(dynamic, 1) if (d->n * p * k > KM_PAR_MIN)
     for (int g = 0; g < G; g++) {
         double *dist = ws->dist + (int64_t)thread_id() * KM_CHUNK * k;
         int64_t c0 = g * ws->n_chunks / G, c1 = (g + 1) * ws->n_chunks / G;
@@ -477,7 +481,8 @@ static void elkan_init_bounds(const km_data *d, const double *C, int k, elkan_st
                               int64_t *labels)
 {
     int64_t p = d->p;
-#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static)
+#pragma omp parallel for num_threads(cml_get_num_threads())                                        \
+    schedule(static) if (d->n * p * k > KM_PAR_MIN)
     for (int64_t i = 0; i < d->n; i++) {
         const double *x = d->X + i * d->ld;
         double *lb = es->lower + i * k;
@@ -544,7 +549,7 @@ static void elkan_iter(const km_data *d, km_ws *ws, elkan_state *es, const doubl
         memset(ws->gsum, 0, (size_t)(ws->G * kp) * sizeof(double));
         memset(ws->gw, 0, (size_t)ws->G * (size_t)k * sizeof(double));
     }
-#pragma omp parallel for num_threads(ws->T) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(ws->T) schedule(dynamic, 1) if (d->n * p * k > KM_PAR_MIN)
     for (int g = 0; g < G; g++) {
         int64_t c0 = g * ws->n_chunks / G, c1 = (g + 1) * ws->n_chunks / G;
         int64_t s = c0 * KM_CHUNK, e = CML_MIN(c1 * KM_CHUNK, d->n);
@@ -560,7 +565,7 @@ static void elkan_iter(const km_data *d, km_ws *ws, elkan_state *es, const doubl
     relocate_empty(d, ws, c_old, c_new, wsum, labels);
     average_centers(c_new, wsum, k, p);
     center_shifts(c_old, c_new, k, p, ws->shift);
-#pragma omp parallel for num_threads(ws->T) schedule(static)
+#pragma omp parallel for num_threads(ws->T) schedule(static) if (d->n * k > KM_PAR_MIN)
     for (int64_t i = 0; i < d->n; i++) {
         es->upper[i] += ws->shift[labels[i]];
         double *lb = es->lower + i * k;
@@ -665,7 +670,8 @@ cml_status km_distances(const double *X, int64_t n, int64_t p, int64_t ld, const
     if (!csq) return CML_ERR_NOMEM;
     center_norms(centers, k, p, csq);
     int64_t n_chunks = n_chunks_of(n);
-#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static)
+#pragma omp parallel for num_threads(cml_get_num_threads())                                        \
+    schedule(static) if (n * p * k > KM_PAR_MIN)
     for (int64_t ch = 0; ch < n_chunks; ch++) {
         int64_t s = ch * KM_CHUNK, e = CML_MIN(s + KM_CHUNK, n);
         double *o = out + s * k;
@@ -696,7 +702,8 @@ double km_inertia(const km_data *d, const double *centers, const int64_t *labels
             s += cml_sq_dist(d->X + i * d->ld, centers + labels[i] * d->p, d->p) * d->w[i];
         return s;
     }
-#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static)
+#pragma omp parallel for num_threads(cml_get_num_threads())                                        \
+    schedule(static) if (d->n * d->p > KM_PAR_MIN)
     for (int64_t ch = 0; ch < n_chunks; ch++) {
         int64_t s = ch * KM_CHUNK, e = CML_MIN(s + KM_CHUNK, d->n);
         double acc = 0.0;
