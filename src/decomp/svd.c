@@ -1,0 +1,328 @@
+/*
+ * svd.c — full and randomized SVD, svd_flip (see svd.h).
+ *
+ * Full: dgesdd on a column-major copy of A, so that tall data (the usual
+ * case: n_samples >> n_features) take LAPACK's QR-first path.
+ *
+ * Randomized (Halko, Martinsson & Tropp, SIAM Review 2011, Alg. 4.3/4.4, as
+ * sklearn's randomized_range_finder + randomized_svd): Q = orth(A G) for a
+ * Gaussian G (cols, l) refined by n_iter power iterations (A A^T)^q, each
+ * product re-normalised by LU (P L factor, as scipy's lu(permute_l=True)),
+ * QR or nothing; then the small SVD of B = Q^T A. Works on A^T when A is
+ * wide, as sklearn (transpose="auto"). Cost O(n_iter * rows * cols * l).
+ * The Gaussian draws come from cml_rng, so results equal sklearn's up to
+ * the randomness (i.e. to the accuracy of the method).
+ * Thread-safety: pure functions; parallelism inside BLAS and the CSR loops.
+ */
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <string.h>
+
+#include "cml/decomp.h"
+#include "decomp/svd.h"
+
+/* ---------------------------------------------------------------- operators */
+
+static void dense_mul(const void *ctx, const double *X, int64_t l, double *out)
+{
+    const cml_matrix *A = ctx;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)A->rows, (int)l, (int)A->cols, 1.0,
+                A->data, (int)A->ld, X, (int)l, 0.0, out, (int)l);
+}
+
+static void dense_mul_t(const void *ctx, const double *Y, int64_t l, double *out)
+{
+    const cml_matrix *A = ctx;
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)A->cols, (int)l, (int)A->rows, 1.0,
+                A->data, (int)A->ld, Y, (int)l, 0.0, out, (int)l);
+}
+
+dc_linop dc_dense_op(const cml_matrix *A)
+{
+    dc_linop op = {A->rows, A->cols, dense_mul, dense_mul_t, A};
+    return op;
+}
+
+/* out (rows, l) = A X for a CSR A: one row at a time, parallel, each row's
+ * sum in index order. */
+static void csr_gather(const int64_t *indptr, const void *indices, int idx64, const double *data,
+                       int64_t rows, const double *X, int64_t l, double *out)
+{
+#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(dynamic, 64)
+    for (int64_t i = 0; i < rows; i++) {
+        double *o = out + i * l;
+        memset(o, 0, (size_t)l * sizeof(double));
+        for (int64_t t = indptr[i]; t < indptr[i + 1]; t++) {
+            int64_t j = idx64 ? ((const int64_t *)indices)[t] : ((const int32_t *)indices)[t];
+            const double v = data[t], *x = X + j * l;
+            for (int64_t c = 0; c < l; c++)
+                o[c] += v * x[c];
+        }
+    }
+}
+
+static void csr_mul(const void *ctx, const double *X, int64_t l, double *out)
+{
+    const dc_csr_ctx *c = ctx;
+    csr_gather(c->A->indptr, c->A->indices, 0, c->A->data, c->A->rows, X, l, out);
+}
+
+static void csr_mul_t(const void *ctx, const double *Y, int64_t l, double *out)
+{
+    const dc_csr_ctx *c = ctx;
+    csr_gather(c->t_indptr, c->t_indices, 1, c->t_data, c->A->cols, Y, l, out);
+}
+
+cml_status dc_csr_op(const cml_csr *A, dc_csr_ctx *ctx, dc_linop *op)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->A = A;
+    int64_t nnz = A->nnz, p = A->cols;
+    ctx->t_indptr = cml_calloc((size_t)p + 1, sizeof(int64_t));
+    ctx->t_indices = cml_alloc_array(CML_MAX(nnz, 1), sizeof(int64_t));
+    ctx->t_data = cml_alloc_array(CML_MAX(nnz, 1), sizeof(double));
+    int64_t *next = cml_alloc_array(p, sizeof(int64_t));
+    if (!ctx->t_indptr || !ctx->t_indices || !ctx->t_data || !next) {
+        free(next);
+        dc_csr_free(ctx);
+        return CML_ERR_NOMEM;
+    }
+    for (int64_t t = 0; t < nnz; t++)
+        ctx->t_indptr[A->indices[t] + 1]++;
+    for (int64_t j = 0; j < p; j++)
+        ctx->t_indptr[j + 1] += ctx->t_indptr[j];
+    memcpy(next, ctx->t_indptr, (size_t)p * sizeof(int64_t));
+    for (int64_t i = 0; i < A->rows; i++)
+        for (int64_t t = A->indptr[i]; t < A->indptr[i + 1]; t++) {
+            int64_t dst = next[A->indices[t]]++;
+            ctx->t_indices[dst] = i;
+            ctx->t_data[dst] = A->data[t];
+        }
+    free(next);
+    op->rows = A->rows;
+    op->cols = A->cols;
+    op->mul = csr_mul;
+    op->mul_t = csr_mul_t;
+    op->ctx = ctx;
+    return CML_OK;
+}
+
+void dc_csr_free(dc_csr_ctx *ctx)
+{
+    free(ctx->t_indptr);
+    free(ctx->t_indices);
+    free(ctx->t_data);
+    memset(ctx, 0, sizeof *ctx);
+}
+
+/* ---------------------------------------------------------------- full SVD */
+
+cml_status dc_svd_full(double *A, int64_t n, int64_t p, double *S, double *U, double *Vt)
+{
+    int64_t m = CML_MIN(n, p);
+    /* LAPACK factorises the column-major A (n, p): for tall data its QR-first
+     * path is much faster than the LQ path on the row-major buffer read as
+     * A^T. One transposed copy (n p doubles) buys that. */
+    double *Ac = cml_alloc_array(n * p, sizeof(double));
+    double *Uc = cml_alloc_array(n * m, sizeof(double));
+    double *Vc = cml_alloc_array(m * p, sizeof(double));
+    cml_status st = CML_OK;
+    if (!Ac || !Uc || !Vc) {
+        st = CML_ERR_NOMEM;
+        goto fail;
+    }
+#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static)
+    for (int64_t j = 0; j < p; j++)
+        for (int64_t i = 0; i < n; i++)
+            Ac[j * n + i] = A[i * p + j];
+    lapack_int info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', (lapack_int)n, (lapack_int)p, Ac,
+                                     (lapack_int)n, S, Uc, (lapack_int)n, Vc, (lapack_int)m);
+    if (info < 0) {
+        st = cml_fail(CML_ERR_INTERNAL, "dgesdd: argument %d invalid", (int)-info);
+        goto fail;
+    }
+    if (info > 0) {
+        st = cml_fail(CML_ERR_CONVERGENCE, "SVD did not converge (dgesdd info=%d)", (int)info);
+        goto fail;
+    }
+    /* Back to row-major U (n, m) and Vt (m, p). */
+#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static)
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < m; j++)
+            U[i * m + j] = Uc[j * n + i];
+    for (int64_t j = 0; j < m; j++)
+        for (int64_t t = 0; t < p; t++)
+            Vt[j * p + t] = Vc[t * m + j];
+fail:
+    free(Ac);
+    free(Uc);
+    free(Vc);
+    return st;
+}
+
+/* Negates column j of U and row j of Vt. */
+static void flip_one(double *U, int64_t n, int64_t ldu, double *Vt, int64_t p, int64_t j)
+{
+    for (int64_t i = 0; i < n; i++)
+        U[i * ldu + j] = -U[i * ldu + j];
+    for (int64_t t = 0; t < p; t++)
+        Vt[j * p + t] = -Vt[j * p + t];
+}
+
+void dc_svd_flip(double *U, int64_t n, int64_t ldu, double *Vt, int64_t k, int64_t p)
+{
+    int64_t *best = cml_calloc((size_t)k, sizeof(int64_t));
+    if (!best) { /* column-wise fallback: slower, same answer */
+        for (int64_t j = 0; j < k; j++) {
+            int64_t b = 0;
+            for (int64_t i = 1; i < n; i++)
+                if (fabs(U[i * ldu + j]) > fabs(U[b * ldu + j])) b = i;
+            if (U[b * ldu + j] < 0.0) flip_one(U, n, ldu, Vt, p, j);
+        }
+        return;
+    }
+    /* One row-major pass finds every column's first largest |entry|. */
+    for (int64_t i = 1; i < n; i++)
+        for (int64_t j = 0; j < k; j++)
+            if (fabs(U[i * ldu + j]) > fabs(U[best[j] * ldu + j])) best[j] = i;
+    for (int64_t j = 0; j < k; j++)
+        if (U[best[j] * ldu + j] < 0.0) flip_one(U, n, ldu, Vt, p, j);
+    free(best);
+}
+
+/* ---------------------------------------------------------------- randomized */
+
+/* Y (r, l) <- P L of Y = P L U (scipy's lu(permute_l=True)): an
+ * inexpensive basis of the same span, better conditioned than Y. */
+static cml_status normalize_lu(double *Y, int64_t r, int64_t l)
+{
+    int64_t m = CML_MIN(r, l);
+    lapack_int *ipiv = cml_alloc_array(m, sizeof(lapack_int));
+    if (!ipiv) return CML_ERR_NOMEM;
+    lapack_int info =
+        LAPACKE_dgetrf(LAPACK_ROW_MAJOR, (lapack_int)r, (lapack_int)l, Y, (lapack_int)l, ipiv);
+    if (info < 0) {
+        free(ipiv);
+        return cml_fail(CML_ERR_INTERNAL, "dgetrf: argument %d invalid", (int)-info);
+    }
+    /* info > 0: exactly singular U; L is still a valid (unit) factor. */
+    for (int64_t i = 0; i < r; i++)
+        for (int64_t j = 0; j < l; j++)
+            if (j > i)
+                Y[i * l + j] = 0.0;
+            else if (j == i)
+                Y[i * l + j] = 1.0;
+    /* Undo the row interchanges, last first: P L. */
+    for (int64_t i = m - 1; i >= 0; i--) {
+        int64_t q = ipiv[i] - 1;
+        if (q == i) continue;
+        for (int64_t j = 0; j < l; j++) {
+            double t = Y[i * l + j];
+            Y[i * l + j] = Y[q * l + j];
+            Y[q * l + j] = t;
+        }
+    }
+    free(ipiv);
+    return CML_OK;
+}
+
+/* Y (r, l) <- Q of its thin QR (r >= l). */
+static cml_status normalize_qr(double *Y, int64_t r, int64_t l)
+{
+    double *tau = cml_alloc_array(l, sizeof(double));
+    if (!tau) return CML_ERR_NOMEM;
+    lapack_int info =
+        LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)r, (lapack_int)l, Y, (lapack_int)l, tau);
+    if (info == 0)
+        info = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)r, (lapack_int)l, (lapack_int)l, Y,
+                              (lapack_int)l, tau);
+    free(tau);
+    if (info != 0)
+        return cml_fail(CML_ERR_INTERNAL, "QR factorisation failed (info=%d)", (int)info);
+    return CML_OK;
+}
+
+static cml_status normalize(int how, double *Y, int64_t r, int64_t l)
+{
+    if (how == CML_POWER_LU) return normalize_lu(Y, r, l);
+    if (how == CML_POWER_QR) return normalize_qr(Y, r, l);
+    return CML_OK;
+}
+
+/* The op with rows and columns swapped. */
+static void op_apply(const dc_linop *op, int transposed, const double *X, int64_t l, double *out)
+{
+    if (transposed)
+        op->mul_t(op->ctx, X, l, out);
+    else
+        op->mul(op->ctx, X, l, out);
+}
+
+cml_status dc_randomized_svd(const dc_linop *op, int64_t k, int64_t n_oversamples, int n_iter,
+                             int normalizer, cml_rng *rng, double *U, double *S, double *Vt)
+{
+    /* Work on A = op, or op^T when op is wide (sklearn's transpose="auto"). */
+    int T = op->rows < op->cols;
+    int64_t r = T ? op->cols : op->rows, c = T ? op->rows : op->cols;
+    int64_t l = CML_MIN(k + n_oversamples, CML_MIN(r, c));
+    if (normalizer == CML_POWER_AUTO) normalizer = n_iter <= 2 ? CML_POWER_NONE : CML_POWER_LU;
+    cml_status st = CML_OK;
+    double *G = cml_alloc_array(c * l, sizeof(double)); /* (c, l) */
+    double *Y = cml_alloc_array(r * l, sizeof(double)); /* (r, l) */
+    double *Sl = cml_alloc_array(l, sizeof(double));
+    double *Uh = cml_alloc_array(l * l, sizeof(double));
+    double *Ua = cml_alloc_array(r * l, sizeof(double)); /* A-side left vectors */
+    double *Vm = cml_alloc_array(c * l, sizeof(double)); /* (c, l) */
+    if (!G || !Y || !Sl || !Uh || !Ua || !Vm) {
+        st = CML_ERR_NOMEM;
+        goto fail;
+    }
+    for (int64_t t = 0; t < c * l; t++)
+        G[t] = cml_rng_normal(rng);
+    /* A = op^T means A X = op^T X (mul_t) and A^T Y = op Y (mul). */
+    for (int it = 0; it < n_iter; it++) {
+        op_apply(op, T, G, l, Y);
+        CML_TRY(normalize(normalizer, Y, r, l));
+        op_apply(op, !T, Y, l, G);
+        CML_TRY(normalize(normalizer, G, c, l));
+    }
+    op_apply(op, T, G, l, Y);
+    CML_TRY(normalize_qr(Y, r, l)); /* Q (r, l) */
+    /* Bt = A^T Q (c, l) row-major is B = Q^T A (l, c) column-major. */
+    op_apply(op, !T, Y, l, G);
+    lapack_int info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', (lapack_int)l, (lapack_int)c, G,
+                                     (lapack_int)l, Sl, Uh, (lapack_int)l, Vm, (lapack_int)l);
+    if (info != 0) {
+        st = cml_fail(info > 0 ? CML_ERR_CONVERGENCE : CML_ERR_INTERNAL,
+                      "randomized SVD: dgesdd failed (info=%d)", (int)info);
+        goto fail;
+    }
+    /* Uh column-major (l, l) read row-major is Uh^T: Ua = Q Uh. Vm holds
+     * the right vectors of B column-major (l, c) = V_A row-major (c, l). */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)r, (int)l, (int)l, 1.0, Y, (int)l, Uh,
+                (int)l, 0.0, Ua, (int)l);
+    /* Row side of op: Ua when A = op, V_A when A = op^T; column side the
+     * other one, transposed into Vt. */
+    double *row_side = T ? Vm : Ua, *col_side = T ? Ua : Vm;
+    int64_t n_rows = op->rows, n_cols = op->cols;
+    for (int64_t j = 0; j < k; j++) {
+        S[j] = Sl[j];
+        for (int64_t t = 0; t < n_cols; t++)
+            Vt[j * n_cols + t] = col_side[t * l + j];
+    }
+    /* Signs from the row-side vectors (sklearn: u-based, or v-based on the
+     * transposed problem, which is the same side). */
+    dc_svd_flip(row_side, n_rows, l, Vt, k, n_cols);
+    if (U)
+        for (int64_t i = 0; i < n_rows; i++)
+            memcpy(U + i * k, row_side + i * l, (size_t)k * sizeof(double));
+fail:
+    free(G);
+    free(Y);
+    free(Sl);
+    free(Uh);
+    free(Ua);
+    free(Vm);
+    return st;
+}

@@ -1,0 +1,182 @@
+/*
+ * test_decomp.c — PCA and TruncatedSVD beyond sklearn parity: errors,
+ * the generic model layer (fit -> save -> load -> transform bit-identical),
+ * whitening, reconstruction, thread-count independence.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cml/decomp.h"
+#include "cml/model.h"
+#include "golden.h"
+
+static double *X;
+static int64_t n, p;
+
+static int setup(void **state)
+{
+    (void)state;
+    double *y;
+    test_load_dataset("wine", &X, &n, &p, &y);
+    free(y);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free(X);
+    return 0;
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    cml_matrix Xm = cml_matrix_view(X, n, p);
+    cml_pca *m;
+    cml_pca_params pp = cml_pca_params_default();
+    snprintf(pp.n_components, sizeof pp.n_components, "14"); /* wine has 13 features */
+    assert_int_equal(cml_pca_fit(&pp, &Xm, &m), CML_ERR_ARG);
+    assert_non_null(strstr(cml_last_error(), "n_components"));
+    assert_non_null(strstr(cml_last_error(), "min(n_samples, n_features)=13"));
+    snprintf(pp.n_components, sizeof pp.n_components, "abc");
+    assert_int_equal(cml_pca_fit(&pp, &Xm, &m), CML_ERR_ARG);
+    snprintf(pp.n_components, sizeof pp.n_components, "2.5");
+    assert_int_equal(cml_pca_fit(&pp, &Xm, &m), CML_ERR_ARG);
+    snprintf(pp.n_components, sizeof pp.n_components, "0.9");
+    pp.svd_solver = CML_PCA_RANDOMIZED;
+    assert_int_equal(cml_pca_fit(&pp, &Xm, &m), CML_ERR_ARG);
+    assert_non_null(strstr(cml_last_error(), "randomized"));
+    pp = cml_pca_params_default();
+    snprintf(pp.iterated_power, sizeof pp.iterated_power, "lots");
+    assert_int_equal(cml_pca_fit(&pp, &Xm, &m), CML_ERR_ARG);
+    pp = cml_pca_params_default();
+    snprintf(pp.n_components, sizeof pp.n_components, "mle");
+    cml_matrix wide = cml_matrix_view(X, 5, p);
+    assert_int_equal(cml_pca_fit(&pp, &wide, &m), CML_ERR_ARG);
+    assert_non_null(strstr(cml_last_error(), "mle"));
+    cml_matrix one = cml_matrix_view(X, 1, p);
+    pp = cml_pca_params_default();
+    assert_int_equal(cml_pca_fit(&pp, &one, &m), CML_ERR_ARG);
+
+    cml_truncated_svd *t;
+    cml_truncated_svd_params tp = cml_truncated_svd_params_default();
+    tp.n_components = 20;
+    assert_int_equal(cml_truncated_svd_fit(&tp, &Xm, &t), CML_ERR_ARG);
+    assert_non_null(strstr(cml_last_error(), "n_components"));
+
+    /* transform with the wrong width */
+    pp = cml_pca_params_default();
+    assert_int_equal(cml_pca_fit(&pp, &Xm, &m), CML_OK);
+    cml_matrix narrow = cml_matrix_view(X, 10, 5);
+    double out[200];
+    assert_int_equal(cml_pca_transform(m, &narrow, out), CML_ERR_ARG);
+    cml_pca_free(m);
+}
+
+static void round_trip(const char *algo, const char *k1, const char *v1, const char *k2,
+                       const char *v2)
+{
+    cml_matrix Xm = cml_matrix_view(X, n, p);
+    cml_model *m, *l;
+    char path[256];
+    snprintf(path, sizeof path, "/tmp/cml_test_decomp_%s_%d.gguf", algo, (int)getpid());
+    assert_int_equal(cml_model_create(algo, &m), CML_OK);
+    assert_int_equal(cml_model_set_param(m, k1, v1), CML_OK);
+    if (k2) assert_int_equal(cml_model_set_param(m, k2, v2), CML_OK);
+    assert_int_equal(cml_model_fit(m, &Xm, NULL, NULL), CML_OK);
+    assert_int_equal(cml_model_save(m, path, NULL, NULL), CML_OK);
+    assert_int_equal(cml_model_load(path, &l, NULL), CML_OK);
+    int64_t k = cml_model_n_transform_cols(l);
+    assert_int_equal(k, cml_model_n_transform_cols(m));
+    double *a = malloc(sizeof(double) * (size_t)(n * k)),
+           *b = malloc(sizeof(double) * (size_t)(n * k));
+    assert_int_equal(cml_model_transform(m, &Xm, a), CML_OK);
+    assert_int_equal(cml_model_transform(l, &Xm, b), CML_OK);
+    assert_memory_equal(a, b, sizeof(double) * (size_t)(n * k));
+    char *d = cml_model_describe(l);
+    assert_non_null(d);
+    free(d);
+    free(a);
+    free(b);
+    cml_model_free(m);
+    cml_model_free(l);
+    unlink(path);
+}
+
+static void test_save_load(void **state)
+{
+    (void)state;
+    round_trip("pca", "n_components", "5", "svd_solver", "full");
+    round_trip("pca", "n_components", "0.99", "whiten", "true");
+    round_trip("pca", "svd_solver", "covariance_eigh", NULL, NULL);
+    round_trip("pca", "svd_solver", "randomized", "n_components", "3");
+    round_trip("truncated_svd", "n_components", "4", NULL, NULL);
+}
+
+/* Whitened training scores have unit variance (ddof 1) and zero mean; with
+ * all components, inverse_transform reconstructs X. */
+static void test_whiten_and_reconstruct(void **state)
+{
+    (void)state;
+    cml_matrix Xm = cml_matrix_view(X, n, p);
+    for (int solver = 1; solver <= 2; solver++) {
+        cml_pca_params pp = cml_pca_params_default();
+        pp.whiten = 1;
+        pp.svd_solver = solver;
+        cml_pca *m;
+        assert_int_equal(cml_pca_fit(&pp, &Xm, &m), CML_OK);
+        int64_t k = cml_pca_n_components(m);
+        assert_int_equal(k, p);
+        double *Z = malloc(sizeof(double) * (size_t)(n * k));
+        double *R = malloc(sizeof(double) * (size_t)(n * p));
+        assert_int_equal(cml_pca_transform(m, &Xm, Z), CML_OK);
+        for (int64_t t = 0; t < k; t++) {
+            double s = 0, s2 = 0;
+            for (int64_t i = 0; i < n; i++) {
+                s += Z[i * k + t];
+                s2 += Z[i * k + t] * Z[i * k + t];
+            }
+            assert_true(fabs(s / (double)n) < 1e-9);
+            assert_true(fabs(s2 / (double)(n - 1) - 1.0) < 1e-8);
+        }
+        cml_matrix Zm = cml_matrix_view(Z, n, k);
+        assert_int_equal(cml_pca_inverse_transform(m, &Zm, R), CML_OK);
+        assert_close(R, X, n * p, 1e-9, 1e-9, "reconstruction");
+        free(Z);
+        free(R);
+        cml_pca_free(m);
+    }
+}
+
+static void test_thread_independence(void **state)
+{
+    (void)state;
+    cml_matrix Xm = cml_matrix_view(X, n, p);
+    cml_pca_params pp = cml_pca_params_default();
+    pp.svd_solver = CML_PCA_RANDOMIZED;
+    snprintf(pp.n_components, sizeof pp.n_components, "3");
+    cml_pca *a, *b;
+    cml_set_num_threads(1);
+    assert_int_equal(cml_pca_fit(&pp, &Xm, &a), CML_OK);
+    cml_set_num_threads(3);
+    assert_int_equal(cml_pca_fit(&pp, &Xm, &b), CML_OK);
+    assert_memory_equal(cml_pca_components(a), cml_pca_components(b), sizeof(double) * 3 * 13);
+    cml_pca_free(a);
+    cml_pca_free(b);
+    cml_set_num_threads(0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_whiten_and_reconstruct),
+        cmocka_unit_test(test_thread_independence),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
