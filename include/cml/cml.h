@@ -4,13 +4,17 @@
 #ifndef CML_CML_H
 #define CML_CML_H
 
+#include "cml/bayes.h"
+#include "cml/cluster.h"
 #include "cml/core.h"
 #include "cml/data.h"
+#include "cml/decomp.h"
 #include "cml/gguf.h"
 #include "cml/linear.h"
 #include "cml/logreg.h"
 #include "cml/metrics.h"
 #include "cml/model.h"
+#include "cml/neighbors.h"
 #include "cml/preprocess.h"
 
 #endif

@@ -118,7 +118,7 @@ typedef struct cml_estimator {
     cml_status (*inverse_transform)(const void *state, const cml_matrix *X, double *out);
     /* (optional) labels the fit assigned to the training rows (clustering:
      * DBSCAN, k-means; -1 = noise): returns the row count, sets *labels. */
-    int64_t (*labels)(const void *state, const double **labels);
+    int64_t (*labels)(const void *state, const int64_t **labels);
     /* (optional) classes, ascending: returns count, sets *classes. */
     int64_t (*classes)(const void *state, const double **classes);
     int64_t (*n_features_in)(const void *state);
@@ -166,7 +166,7 @@ cml_status cml_model_transform(const cml_model *m, const cml_matrix *X, double *
 int64_t cml_model_n_classes(const cml_model *m); /* 0 for non-classifiers */
 /* Labels of the training rows (clusterers); 0 and NULL if the estimator has
  * none. Valid as long as the model. */
-int64_t cml_model_labels(const cml_model *m, const double **labels);
+int64_t cml_model_labels(const cml_model *m, const int64_t **labels);
 const double *cml_model_classes(const cml_model *m);
 int64_t cml_model_n_features_in(const cml_model *m);
 int64_t cml_model_n_transform_cols(const cml_model *m);

@@ -211,7 +211,7 @@ static cml_status v_fit(const void *params, const cml_matrix *X, const double *y
     return CML_OK;
 }
 
-static CML_UNUSED int64_t v_fit_labels(const void *state, const int64_t **labels)
+static int64_t v_fit_labels(const void *state, const int64_t **labels)
 {
     const cml_dbscan *m = state;
     *labels = m->labels;
@@ -318,6 +318,7 @@ const cml_estimator cml_est_dbscan = {
     .allows_nan = 0,
     .fit = v_fit,
     .predict = NULL,
+    .labels = v_fit_labels,
     .n_features_in = v_n_features,
     .save = v_save,
     .load = v_load,

@@ -565,7 +565,7 @@ static int64_t v_n_cols(const void *state)
 }
 
 /* Ready for the generic layer's fit-labels entry (see the cluster report). */
-static CML_UNUSED int64_t v_fit_labels(const void *state, const int64_t **labels)
+static int64_t v_fit_labels(const void *state, const int64_t **labels)
 {
     const cml_minibatch_kmeans *m = state;
     *labels = m->f.labels;
@@ -631,6 +631,7 @@ const cml_estimator cml_est_minibatch_kmeans = {
     .fit = v_fit,
     .predict = v_predict,
     .transform = v_transform,
+    .labels = v_fit_labels,
     .n_features_in = v_n_features,
     .n_transform_cols = v_n_cols,
     .save = v_save,

@@ -273,7 +273,7 @@ int64_t cml_model_n_classes(const cml_model *m)
     return m->est->classes(m->state, &c);
 }
 
-int64_t cml_model_labels(const cml_model *m, const double **labels)
+int64_t cml_model_labels(const cml_model *m, const int64_t **labels)
 {
     *labels = NULL;
     if (!m->state || !m->est->labels) return 0;

@@ -13,12 +13,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cml/cluster.h"
 #include "cml/metrics.h"
 
 typedef struct tour_case {
     const char *algo;
     const char *data;   /* comma-separated data set names */
-    const char *params; /* comma-separated key=value */
+    const char *params; /* key=value;key=value (values may hold commas) */
     int scale;          /* standardize features first */
 } tour_case;
 
@@ -27,12 +28,17 @@ static const tour_case tour_cases[] = {
     {"multinomial_nb", "digits", "", 0},
     {"complement_nb", "digits", "", 0},
     {"bernoulli_nb", "digits", "binarize=8", 0},
-    {"decision_tree_classifier", "iris,wine,breast_cancer,digits", "", 0},
+    /* the data sets of the unsupervised rows have 3 classes */
+    {"kmeans", "iris,wine", "n_clusters=3", 1},
+    {"mini_batch_kmeans", "iris,wine", "n_clusters=3", 1},
+    {"dbscan", "iris", "eps=0.8;min_samples=8", 1},
     {"polynomial_features", "diabetes", "", 1},
+    /* cut, color, clarity: the text columns of diamonds (price left out) */
+    {"one_hot_encoder", "diamonds", "columns=1,2,3", 0},
 };
 
 static const char *const classification_data = "iris,wine,breast_cancer,digits";
-static const char *const regression_data = "diabetes";
+static const char *const regression_data = "diabetes,diamonds";
 static const char *const unsupervised_data = "iris,wine";
 
 static const tour_case *find_case(const char *algo)
@@ -48,7 +54,7 @@ typedef struct dataset {
     double *y;
 } dataset;
 
-static int load_dataset(const char *dir, const char *name, dataset *ds)
+static int load_dataset(const char *dir, const char *name, const char *target, dataset *ds)
 {
     char path[1024];
     cml_table *t;
@@ -57,7 +63,13 @@ static int load_dataset(const char *dir, const char *name, dataset *ds)
     cml_status st = cml_csv_read(path, &o, &t);
     if (st != CML_OK) return cli_fail(st);
     snprintf(ds->name, sizeof ds->name, "%s", name);
-    st = cml_table_split_target(t, t->cols - 1, &ds->X, &ds->y);
+    int64_t col = cml_table_find(t, target);
+    if (col < 0) {
+        cml_table_free(t);
+        cli_error("%s: no column %s", path, target);
+        return CLI_RUNTIME;
+    }
+    st = cml_table_split_target(t, col, &ds->X, &ds->y);
     cml_table_free(t);
     return st == CML_OK ? CLI_OK : cli_fail(st);
 }
@@ -87,7 +99,7 @@ static int run_case(const cml_estimator *e, const tour_case *c, const dataset *d
     if (c && c->params[0]) {
         char buf[256];
         snprintf(buf, sizeof buf, "%s", c->params);
-        for (char *kv = strtok(buf, ","); kv; kv = strtok(NULL, ",")) {
+        for (char *kv = strtok(buf, ";"); kv; kv = strtok(NULL, ";")) {
             char *eq = strchr(kv, '=');
             if (!eq) continue;
             *eq = '\0';
@@ -125,26 +137,20 @@ static int run_case(const cml_estimator *e, const tour_case *c, const dataset *d
         if ((st = cml_model_fit(m, &X, NULL, NULL)) != CML_OK) goto fail;
         r->fit_s = cml_model_fit_seconds(m);
         if (e->task == CML_TASK_CLUSTER) {
-            const double *labels;
+            const int64_t *labels;
             int64_t nl = cml_model_labels(m, &labels);
             out = malloc(sizeof(double) * (size_t)n);
             if (!out) goto fail;
             double t0 = cml_now();
             if (nl == n)
-                memcpy(out, labels, sizeof(double) * (size_t)n);
+                for (int64_t i = 0; i < n; i++)
+                    out[i] = (double)labels[i];
             else if ((st = cml_model_predict(m, &X, out)) != CML_OK)
                 goto fail;
             r->predict_s = cml_now() - t0;
             /* agreement of clusters with the true classes, up to renaming */
             r->metric = "adjusted_rand";
-            st = cml_metric_compute("adjusted_rand", ds->y, out, NULL, NULL, 0, n, NULL, &r->value);
-            if (st != CML_OK) {
-                r->metric = "clusters";
-                double k = 0;
-                for (int64_t i = 0; i < n; i++)
-                    k = out[i] > k ? out[i] : k;
-                r->value = k + 1;
-            }
+            if ((st = cml_adjusted_rand_score(ds->y, out, n, &r->value)) != CML_OK) goto fail;
         } else {
             int64_t cols = cml_model_n_transform_cols(m);
             out = malloc(sizeof(double) * (size_t)(n * cols));
@@ -201,12 +207,15 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
     const char *dir = cli_get(&a, "data-dir") ? cli_get(&a, "data-dir") : "data";
     int json = cli_flag(&a, "json");
 
-    static const char *const names[] = {"iris", "wine", "breast_cancer", "digits", "diabetes"};
+    static const char *const names[] = {"iris",   "wine",     "breast_cancer",
+                                        "digits", "diabetes", "diamonds"};
+    static const char *const targets[] = {"target", "target", "target",
+                                          "target", "target", "price"};
     enum { N_DATA = sizeof names / sizeof *names };
     dataset data[N_DATA];
     memset(data, 0, sizeof data);
     for (int i = 0; i < N_DATA; i++)
-        if ((rc = load_dataset(dir, names[i], &data[i]))) goto done;
+        if ((rc = load_dataset(dir, names[i], targets[i], &data[i]))) goto done;
 
     int n_est, n_rows = 0, n_failed = 0;
     const cml_estimator *const *list = cml_estimator_list(&n_est);

@@ -41,11 +41,11 @@ static int write_output(const cml_model *m, const cml_matrix *X, int use_labels,
     double t0 = cml_now();
     cml_status st = CML_OK;
     if (use_labels) {
-        const double *labels;
+        const int64_t *labels;
         int64_t n = cml_model_labels(m, &labels);
         if (n == X->rows)
             for (int64_t i = 0; i < n; i++)
-                buf[i] = labels[i];
+                buf[i] = (double)labels[i];
         else
             st = cml_model_predict(m, X, buf);
     } else {
