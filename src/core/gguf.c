@@ -1218,7 +1218,8 @@ cml_status cml_gguf_map_file(const char *path, cml_gguf **out)
     }
     void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd); /* the mapping keeps the file */
-    if (map == MAP_FAILED) return cml_fail(CML_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
+    if (map == MAP_FAILED)
+        return cml_fail(CML_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
     cml_gguf *g = cml_calloc(1, sizeof *g);
     if (!g) {
         munmap(map, (size_t)sb.st_size);
