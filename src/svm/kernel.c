@@ -1,0 +1,403 @@
+/*
+ * kernel.c — SVM kernels, the LRU kernel-row cache and the Q matrices of
+ * C-SVC, one-class SVM and epsilon-SVR (see kernel.h).
+ *
+ * The cache and the Q matrices follow libsvm 3.x (Chang & Lin, "LIBSVM: a
+ * library for support vector machines", ACM TIST 2011, section 5.1): one
+ * entry per variable holding Q[i][0..len) as float, least-recently-used
+ * eviction, and swap_index() keeping cached rows consistent when shrinking
+ * permutes the variables. Where cml departs from libsvm is speed: a row is
+ * filled by an OpenMP loop (libsvm is single-threaded) with a vectorized dot
+ * product, and prediction computes kernel blocks with one dgemm.
+ *
+ * Complexity: a row costs O(len * n_features); the cache holds
+ * cache_size MB / 4 bytes floats. Thread-safety: see kernel.h.
+ */
+#include <cblas.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "svm/kernel.h"
+
+/* ---------------------------------------------------------------- kernels */
+
+double svm_dot(const double *x, const double *y, int64_t n)
+{
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t k = 0;
+    for (; k + 8 <= n; k += 8)
+        for (int u = 0; u < 8; u++)
+            acc[u] += x[k + u] * y[k + u];
+    double s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; k < n; k++)
+        s += x[k] * y[k];
+    return s;
+}
+
+/* libsvm's powi: exponentiation by squaring, so poly kernels round as
+ * libsvm's do (pow() would differ in the last bits). */
+static double powi(double base, int times)
+{
+    double tmp = base, ret = 1.0;
+    for (int t = times; t > 0; t /= 2) {
+        if (t % 2 == 1) ret *= tmp;
+        tmp = tmp * tmp;
+    }
+    return ret;
+}
+
+double svm_kernel_from_dot(const svm_kparams *kp, double dot, double xsq, double zsq)
+{
+    switch (kp->type) {
+    case SVM_KERNEL_POLY: return powi(kp->gamma * dot + kp->coef0, kp->degree);
+    case SVM_KERNEL_RBF: return exp(-kp->gamma * (xsq + zsq - 2 * dot));
+    case SVM_KERNEL_SIGMOID: return tanh(kp->gamma * dot + kp->coef0);
+    default: return dot;
+    }
+}
+
+cml_status svm_gamma_resolve(const char *gamma, const cml_matrix *X, double *out)
+{
+    *out = 0;
+    if (strcmp(gamma, "scale") == 0 || strcmp(gamma, "auto") == 0) {
+        if (!X) return CML_OK;
+        if (gamma[0] == 'a') {
+            *out = 1.0 / (double)X->cols;
+            return CML_OK;
+        }
+        /* sklearn: 1 / (n_features * X.var()), the variance over all cells
+         * (two passes, for accuracy), and 1.0 when X is constant. */
+        double n = (double)X->rows * (double)X->cols, mean = 0, var = 0;
+        for (int64_t i = 0; i < X->rows; i++) {
+            const double *r = cml_matrix_row(X, i);
+            for (int64_t j = 0; j < X->cols; j++)
+                mean += r[j];
+        }
+        mean /= n;
+        for (int64_t i = 0; i < X->rows; i++) {
+            const double *r = cml_matrix_row(X, i);
+            for (int64_t j = 0; j < X->cols; j++)
+                var += (r[j] - mean) * (r[j] - mean);
+        }
+        var /= n;
+        *out = var != 0 ? 1.0 / ((double)X->cols * var) : 1.0;
+        return CML_OK;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(gamma, &end);
+    if (end == gamma || *end != '\0' || errno == ERANGE || !isfinite(v) || v < 0)
+        return cml_fail(CML_ERR_ARG,
+                        "gamma must be \"scale\", \"auto\" or a number >= 0, got \"%s\"", gamma);
+    *out = v;
+    return CML_OK;
+}
+
+void svm_kernel_block(const svm_kparams *kp, const cml_matrix *X, int64_t r0, int64_t r1,
+                      const double *sv, const double *sv_sq, int64_t n_sv, double *K)
+{
+    int64_t m = r1 - r0, d = X->cols;
+    if (m <= 0 || n_sv <= 0) return;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n_sv, (int)d, 1.0,
+                X->data + r0 * X->ld, (int)X->ld, sv, (int)d, 0.0, K, (int)n_sv);
+    if (kp->type == SVM_KERNEL_LINEAR) return;
+    for (int64_t i = 0; i < m; i++) {
+        double *k = K + i * n_sv;
+        const double *x = cml_matrix_row(X, r0 + i);
+        double xsq = kp->type == SVM_KERNEL_RBF ? svm_dot(x, x, d) : 0;
+        for (int64_t s = 0; s < n_sv; s++)
+            k[s] = svm_kernel_from_dot(kp, k[s], xsq, sv_sq ? sv_sq[s] : 0);
+    }
+}
+
+/* ---------------------------------------------------------------- cache */
+
+typedef struct cache_head {
+    struct cache_head *prev, *next; /* circular LRU list */
+    float *data;                    /* Q[i][0..len) */
+    int len;
+} cache_head;
+
+typedef struct cache {
+    cache_head *head; /* (n_entries) */
+    cache_head lru;   /* sentinel: lru.next is the least recently used */
+    int64_t size;     /* floats still free */
+} cache;
+
+static void lru_delete(cache_head *h)
+{
+    h->prev->next = h->next;
+    h->next->prev = h->prev;
+}
+
+static void lru_insert(cache *c, cache_head *h)
+{
+    h->next = &c->lru;
+    h->prev = c->lru.prev;
+    h->prev->next = h;
+    h->next->prev = h;
+}
+
+static cml_status cache_init(cache *c, int n, double cache_mb)
+{
+    c->head = cml_calloc((size_t)n, sizeof *c->head);
+    if (!c->head) return CML_ERR_NOMEM;
+    double bytes = cache_mb * (double)(1 << 20);
+    int64_t size = bytes > 9e18 ? INT64_MAX / 8 : (int64_t)bytes;
+    size /= (int64_t)sizeof(float);
+    size -= (int64_t)n * (int64_t)sizeof(cache_head) / (int64_t)sizeof(float);
+    /* Two full rows must fit: the solver holds Q_i and Q_j together. */
+    c->size = CML_MAX(size, 2 * (int64_t)n);
+    c->lru.next = c->lru.prev = &c->lru;
+    return CML_OK;
+}
+
+static void cache_free(cache *c, int n)
+{
+    if (!c->head) return;
+    for (int i = 0; i < n; i++)
+        free(c->head[i].data);
+    free(c->head);
+    c->head = NULL;
+}
+
+/* libsvm's Cache::get_data: makes entry idx hold at least len floats and
+ * returns the first position that must be (re)computed (>= len: none), or
+ * -1 on allocation failure. */
+static int cache_get(cache *c, int idx, float **data, int len)
+{
+    cache_head *h = &c->head[idx];
+    if (h->len) lru_delete(h);
+    int more = len - h->len;
+    if (more > 0) {
+        while (c->size < more) {
+            cache_head *old = c->lru.next;
+            lru_delete(old);
+            free(old->data);
+            c->size += old->len;
+            old->data = NULL;
+            old->len = 0;
+        }
+        float *p = cml_realloc(h->data, sizeof(float) * (size_t)len);
+        if (!p) {
+            if (h->len) lru_insert(c, h);
+            return -1;
+        }
+        h->data = p;
+        c->size -= more;
+        int start = h->len;
+        h->len = len;
+        len = start;
+    }
+    lru_insert(c, h);
+    *data = h->data;
+    return len;
+}
+
+static void swap_int(int *a, int *b)
+{
+    int t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void cache_swap(cache *c, int i, int j)
+{
+    if (i == j) return;
+    if (c->head[i].len) lru_delete(&c->head[i]);
+    if (c->head[j].len) lru_delete(&c->head[j]);
+    float *td = c->head[i].data;
+    c->head[i].data = c->head[j].data;
+    c->head[j].data = td;
+    swap_int(&c->head[i].len, &c->head[j].len);
+    if (c->head[i].len) lru_insert(c, &c->head[i]);
+    if (c->head[j].len) lru_insert(c, &c->head[j]);
+    if (i > j) swap_int(&i, &j);
+    for (cache_head *h = c->lru.next; h != &c->lru;) {
+        cache_head *next = h->next;
+        if (h->len > i) {
+            if (h->len > j) {
+                float t = h->data[i];
+                h->data[i] = h->data[j];
+                h->data[j] = t;
+            } else {
+                /* The row covers i but not j: drop it, as libsvm does. */
+                lru_delete(h);
+                free(h->data);
+                c->size += h->len;
+                h->data = NULL;
+                h->len = 0;
+            }
+        }
+        h = next;
+    }
+}
+
+/* ---------------------------------------------------------------- Q */
+
+struct svm_qmat {
+    svm_q_kind kind;
+    int l;            /* variables: n, or 2n for SVR */
+    int n;            /* data rows */
+    int64_t d;        /* features */
+    int parallel;     /* fill rows with OpenMP */
+    svm_kparams kp;   /* kernel */
+    const double **x; /* (n) row pointers, permuted by swaps (not SVR) */
+    double *x_sq;     /* (n) |x|^2, rbf only, permuted along */
+    signed char *y;   /* (l) SVC: labels; SVR: signs (+1 for i < n) */
+    int *index;       /* (l) SVR: data row of variable i */
+    double *QD;       /* (l) diagonal */
+    float *buf[2];    /* (l) SVR: the two rows handed out */
+    int next_buf;     /* SVR */
+    cache cache;      /* over l (SVC, one-class) or n (SVR) entries */
+};
+
+static inline double q_kernel(const svm_qmat *q, int i, int j)
+{
+    double dot = svm_dot(q->x[i], q->x[j], q->d);
+    return svm_kernel_from_dot(&q->kp, dot, q->x_sq ? q->x_sq[i] : 0, q->x_sq ? q->x_sq[j] : 0);
+}
+
+/* Rows shorter than this many multiply-adds are filled serially: the OpenMP
+ * fork/join would cost more than it saves. */
+#define Q_PAR_MIN_WORK 32768
+
+/* data[j] = s_i s_j K(i, j) for j in [start, len), s = y (SVC) or 1. */
+static void fill_row(const svm_qmat *q, int i, int start, int len, float *data)
+{
+    int par = q->parallel && (int64_t)(len - start) * q->d >= Q_PAR_MIN_WORK;
+    const signed char *y = q->kind == SVM_Q_SVC ? q->y : NULL;
+    (void)par;
+#pragma omp parallel for schedule(static) if (par) CML_OMP_THREADS
+    for (int j = start; j < len; j++) {
+        double k = q_kernel(q, i, j);
+        data[j] = y ? (float)(y[i] * y[j] * k) : (float)k;
+    }
+}
+
+cml_status svm_qmat_new(svm_q_kind kind, const cml_matrix *X, const int64_t *rows, int n,
+                        const signed char *y, const svm_kparams *kp, double cache_mb, int parallel,
+                        svm_qmat **out)
+{
+    *out = NULL;
+    svm_qmat *q = cml_calloc(1, sizeof *q);
+    if (!q) return CML_ERR_NOMEM;
+    q->kind = kind;
+    q->n = n;
+    q->l = kind == SVM_Q_SVR ? 2 * n : n;
+    q->d = X->cols;
+    q->parallel = parallel;
+    q->kp = *kp;
+    q->x = cml_alloc_array(n, sizeof *q->x);
+    q->QD = cml_alloc_array(q->l, sizeof *q->QD);
+    if (!q->x || !q->QD) goto fail;
+    for (int i = 0; i < n; i++)
+        q->x[i] = cml_matrix_row(X, rows ? rows[i] : i);
+    if (kp->type == SVM_KERNEL_RBF) {
+        q->x_sq = cml_alloc_array(n, sizeof *q->x_sq);
+        if (!q->x_sq) goto fail;
+        for (int i = 0; i < n; i++)
+            q->x_sq[i] = svm_dot(q->x[i], q->x[i], q->d);
+    }
+    if (kind == SVM_Q_SVC || kind == SVM_Q_SVR) {
+        q->y = cml_alloc_array(q->l, 1);
+        if (!q->y) goto fail;
+    }
+    if (kind == SVM_Q_SVC) memcpy(q->y, y, (size_t)n);
+    if (kind == SVM_Q_SVR) {
+        q->index = cml_alloc_array(q->l, sizeof *q->index);
+        q->buf[0] = cml_alloc_array(q->l, sizeof(float));
+        q->buf[1] = cml_alloc_array(q->l, sizeof(float));
+        if (!q->index || !q->buf[0] || !q->buf[1]) goto fail;
+        for (int k = 0; k < n; k++) {
+            q->y[k] = 1;
+            q->y[k + n] = -1;
+            q->index[k] = k;
+            q->index[k + n] = k;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        q->QD[i] = q_kernel(q, i, i);
+    if (kind == SVM_Q_SVR)
+        for (int i = 0; i < n; i++)
+            q->QD[i + n] = q->QD[i];
+    if (cache_init(&q->cache, n, cache_mb) != CML_OK) goto fail;
+    *out = q;
+    return CML_OK;
+fail:
+    svm_qmat_free(q);
+    return CML_ERR_NOMEM;
+}
+
+void svm_qmat_free(svm_qmat *q)
+{
+    if (!q) return;
+    cache_free(&q->cache, q->n);
+    free(q->x);
+    free(q->x_sq);
+    free(q->y);
+    free(q->index);
+    free(q->QD);
+    free(q->buf[0]);
+    free(q->buf[1]);
+    free(q);
+}
+
+const float *svm_qmat_row(svm_qmat *q, int i, int len)
+{
+    float *data;
+    if (q->kind != SVM_Q_SVR) {
+        int start = cache_get(&q->cache, i, &data, len);
+        if (start < 0) return NULL;
+        if (start < len) fill_row(q, i, start, len, data);
+        return data;
+    }
+    /* SVR: the cache holds K rows of the n data points; a Q row over the 2n
+     * variables is gathered from it with signs (libsvm's SVR_Q). */
+    int real_i = q->index[i];
+    int start = cache_get(&q->cache, real_i, &data, q->n);
+    if (start < 0) return NULL;
+    if (start < q->n) fill_row(q, real_i, start, q->n, data);
+    float *buf = q->buf[q->next_buf];
+    q->next_buf = 1 - q->next_buf;
+    float si = (float)q->y[i];
+    for (int j = 0; j < len; j++)
+        buf[j] = si * (float)q->y[j] * data[q->index[j]];
+    return buf;
+}
+
+const double *svm_qmat_diag(const svm_qmat *q)
+{
+    return q->QD;
+}
+
+void svm_qmat_swap(svm_qmat *q, int i, int j)
+{
+    double td = q->QD[i];
+    q->QD[i] = q->QD[j];
+    q->QD[j] = td;
+    if (q->kind == SVM_Q_SVR) {
+        signed char ts = q->y[i];
+        q->y[i] = q->y[j];
+        q->y[j] = ts;
+        swap_int(&q->index[i], &q->index[j]);
+        return;
+    }
+    cache_swap(&q->cache, i, j);
+    const double *tx = q->x[i];
+    q->x[i] = q->x[j];
+    q->x[j] = tx;
+    if (q->x_sq) {
+        td = q->x_sq[i];
+        q->x_sq[i] = q->x_sq[j];
+        q->x_sq[j] = td;
+    }
+    if (q->kind == SVM_Q_SVC) {
+        signed char ty = q->y[i];
+        q->y[i] = q->y[j];
+        q->y[j] = ty;
+    }
+}
