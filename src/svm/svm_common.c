@@ -287,3 +287,99 @@ cml_status svm_class_weights(const char *spec, const double *classes, int64_t k,
     if (msg) return cml_fail(CML_ERR_ARG, "%s", msg);
     return CML_OK;
 }
+
+/* ---------------------------------------------------------------- km1 */
+
+cml_status svm_km1_from_alpha(svm_km1 *m, const cml_matrix *X, const int64_t *rows, int64_t l,
+                              const double *alpha, double rho)
+{
+    int64_t n_sv = 0;
+    int64_t *idx = cml_alloc_array(CML_MAX(l, 1), sizeof(int64_t));
+    m->coef = cml_alloc_array(CML_MAX(l, 1), sizeof(double));
+    if (!idx || !m->coef) {
+        free(idx);
+        return CML_ERR_NOMEM;
+    }
+    for (int64_t t = 0; t < l; t++)
+        if (fabs(alpha[t]) > 0) {
+            idx[n_sv] = rows ? rows[t] : t;
+            m->coef[n_sv++] = alpha[t];
+        }
+    m->intercept = -rho;
+    cml_status st = svm_sv_gather(&m->sv, X, idx, n_sv);
+    free(idx);
+    return st;
+}
+
+typedef struct km1_ctx {
+    const svm_km1 *m;
+    double shift;
+    double *out;
+} km1_ctx;
+
+static void km1_block(void *vctx, int64_t r0, int64_t r1, const double *K)
+{
+    const km1_ctx *ctx = vctx;
+    int64_t n_sv = ctx->m->sv.n_sv;
+    for (int64_t i = r0; i < r1; i++) {
+        const double *k = K + (i - r0) * n_sv;
+        double sum = 0;
+        for (int64_t s = 0; s < n_sv; s++)
+            sum += ctx->m->coef[s] * k[s];
+        ctx->out[i] = sum + ctx->m->intercept + ctx->shift;
+    }
+}
+
+cml_status svm_km1_eval(const svm_km1 *m, const char *who, const cml_matrix *X, double shift,
+                        double *out)
+{
+    CML_CHECK(svm_check_predict_input(who, X, m->sv.n_features));
+    km1_ctx ctx = {m, shift, out};
+    return svm_sv_apply(&m->sv, X, km1_block, &ctx);
+}
+
+void svm_km1_clear(svm_km1 *m)
+{
+    svm_sv_clear(&m->sv);
+    free(m->coef);
+    m->coef = NULL;
+}
+
+cml_status svm_km1_save(const svm_km1 *m, cml_gguf_writer *w)
+{
+    CML_CHECK(svm_sv_save(&m->sv, w));
+    CML_CHECK(cml_gguf_set_f64(w, "cml.fit.intercept", m->intercept));
+    if (m->sv.n_sv > 0) CML_CHECK(cml_gguf_add_f64(w, "dual_coef", m->coef, 1, m->sv.n_sv));
+    return CML_OK;
+}
+
+cml_status svm_km1_load(const cml_gguf *g, int kernel, int degree, double coef0, svm_km1 *m)
+{
+    memset(m, 0, sizeof *m);
+    CML_CHECK(svm_sv_load(g, kernel, degree, coef0, &m->sv));
+    CML_CHECK(cml_gguf_get_f64(g, "cml.fit.intercept", &m->intercept));
+    m->coef = cml_alloc_array(CML_MAX(m->sv.n_sv, 1), sizeof(double));
+    if (!m->coef) return CML_ERR_NOMEM;
+    if (m->sv.n_sv > 0) CML_CHECK(cml_gguf_read_f64(g, "dual_coef", 1, m->sv.n_sv, m->coef));
+    m->converged = 1;
+    if (cml_gguf_has(g, "cml.fit.converged"))
+        CML_CHECK(cml_gguf_get_bool(g, "cml.fit.converged", &m->converged));
+    int64_t it = 0;
+    if (cml_gguf_has(g, "cml.fit.n_iter")) CML_CHECK(cml_gguf_get_i64(g, "cml.fit.n_iter", &it));
+    m->n_iter = (int)it;
+    return CML_OK;
+}
+
+char *svm_km1_describe(const svm_km1 *m)
+{
+    cml_sb sb;
+    cml_sb_init(&sb);
+    cml_sb_puts(&sb, "{\"intercept\":");
+    cml_sb_json_num(&sb, m->intercept);
+    cml_sb_puts(&sb, ",\"dual_coef\":");
+    cml_sb_json_arr(&sb, m->coef, m->sv.n_sv);
+    cml_sb_puts(&sb, ",");
+    svm_sv_describe(&m->sv, &sb);
+    cml_sb_puts(&sb, "}");
+    return cml_sb_finish(&sb);
+}

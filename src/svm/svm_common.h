@@ -134,3 +134,24 @@ cml_status svm_class_weights(const char *spec, const double *classes, int64_t k,
                              int64_t n, double *w);
 /* Validates the syntax of class_weight without the data; NULL or message. */
 const char *svm_class_weight_check(const char *spec);
+
+/* A kernel machine with one output (SVR, OneClassSVM):
+ *     f(x) = sum_s coef_s K(sv_s, x) + intercept,   intercept = -rho. */
+typedef struct svm_km1 {
+    svm_sv sv;
+    double *coef;     /* (n_sv) sklearn dual_coef_ */
+    double intercept; /* sklearn intercept_ */
+    int n_iter;       /* SMO iterations */
+    int converged;    /* 0 when max_iter stopped the solver */
+} svm_km1;
+
+/* Keeps rows[t] with alpha[t] != 0 as support vectors, coef = alpha. */
+cml_status svm_km1_from_alpha(svm_km1 *m, const cml_matrix *X, const int64_t *rows, int64_t l,
+                              const double *alpha, double rho);
+/* out[i] = f(x_i) + shift. */
+cml_status svm_km1_eval(const svm_km1 *m, const char *who, const cml_matrix *X, double shift,
+                        double *out);
+void svm_km1_clear(svm_km1 *m);
+cml_status svm_km1_save(const svm_km1 *m, cml_gguf_writer *w);
+cml_status svm_km1_load(const cml_gguf *g, int kernel, int degree, double coef0, svm_km1 *m);
+char *svm_km1_describe(const svm_km1 *m);

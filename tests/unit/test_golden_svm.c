@@ -193,11 +193,119 @@ static void test_svc(void **state)
     check_svc("svc_digits_rbf", "digits", &p, 20);
 }
 
+/* ---------------------------------------------------------------- SVR, OneClassSVM */
+
+/* Support indices equal, dual coefficients / intercept / outputs within 1e-3
+ * (relative to the target's scale for SVR). */
+static void check_km1(const char *tag, int64_t n_sv, const int64_t *support, const double *coef,
+                      double intercept, const double *outputs, int64_t n, double scale)
+{
+    int64_t r, c;
+    const double *sup = gget(tag, "support", &r, &c);
+    int64_t nsv_want = c;
+    assert_true(llabs(n_sv - c) <= (c + 99) / 100);
+    int64_t same = 0;
+    for (int64_t s = 0; s < n_sv && s < c; s++)
+        same += support[s] == (int64_t)sup[s];
+    double d_dual = -1;
+    if (same == n_sv && n_sv == c) {
+        d_dual = max_abs_diff(coef, gget(tag, "dual_coef", &r, &c), n_sv);
+        assert_true(d_dual < 1e-3 * scale);
+    }
+    double d_b = fabs(intercept - gget(tag, "intercept", &r, &c)[0]);
+    assert_true(d_b < 1e-3 * scale);
+    char key[128];
+    snprintf(key, sizeof key, "%s.decision", tag);
+    const double *want =
+        golden_has(G, key) ? golden_get(G, key, &r, &c) : gget(tag, "predict", &r, &c);
+    double d_out = max_abs_diff(outputs, want, n);
+    assert_true(d_out < 1e-3 * scale);
+    printf("  %-22s n_sv %lld (sklearn %lld, %lld same idx)  |d out| %.2e  |d b| %.2e  |d dual| "
+           "%.2e\n",
+           tag, (long long)n_sv, (long long)nsv_want, (long long)same, d_out, d_b, d_dual);
+}
+
+static void test_svr(void **state)
+{
+    (void)state;
+    double *X, *y;
+    int64_t n, d, r, c;
+    prep("diabetes", &X, &n, &d, &y);
+    cml_matrix Xm = cml_matrix_view(X, n, d);
+    double *pred = malloc(sizeof(double) * (size_t)n);
+    for (int k = 0; k < 3; k++) {
+        static const char *tags[] = {"svr_diab_rbf", "svr_diab_linear", "svr_diab_poly"};
+        cml_svr_params p = cml_svr_params_default();
+        if (k == 0) {
+            p.C = 100.0;
+            p.epsilon = 10.0;
+        } else if (k == 1) {
+            p.kernel = CML_SVM_KERNEL_LINEAR;
+            p.epsilon = 5.0;
+        } else {
+            p.kernel = CML_SVM_KERNEL_POLY;
+            p.degree = 2;
+            p.C = 50.0;
+            p.epsilon = 20.0;
+            p.coef0 = 1.0;
+        }
+        cml_svr *m;
+        assert_int_equal(cml_svr_fit(&p, &Xm, y, &m), CML_OK);
+        assert_int_equal(cml_svr_predict(m, &Xm, pred), CML_OK);
+        check_km1(tags[k], cml_svr_n_sv(m), cml_svr_support(m), cml_svr_dual_coef(m),
+                  cml_svr_intercept(m), pred, n, 1.0);
+        const double *it = gget(tags[k], "n_iter", &r, &c);
+        printf("  %-22s n_iter %d (sklearn %d)\n", tags[k], cml_svr_n_iter(m), (int)it[0]);
+        cml_svr_free(m);
+    }
+    free(pred);
+    free(X);
+    free(y);
+}
+
+static void test_one_class(void **state)
+{
+    (void)state;
+    static const char *tags[] = {"ocsvm_iris", "ocsvm_bc", "ocsvm_wine_lin"};
+    static const char *data[] = {"wine", "breast_cancer", "wine"};
+    for (int k = 0; k < 3; k++) {
+        double *X, *y;
+        int64_t n, d, r, c;
+        prep(data[k], &X, &n, &d, &y);
+        cml_matrix Xm = cml_matrix_view(X, n, d);
+        cml_one_class_svm_params p = cml_one_class_svm_params_default();
+        if (k == 0) p.nu = 0.1;
+        if (k == 1) {
+            p.nu = 0.3;
+            strcpy(p.gamma, "0.02");
+        }
+        if (k == 2) p.kernel = CML_SVM_KERNEL_LINEAR;
+        cml_one_class_svm *m;
+        assert_int_equal(cml_one_class_svm_fit(&p, &Xm, NULL, &m), CML_OK);
+        double *dec = malloc(sizeof(double) * (size_t)n),
+               *pred = malloc(sizeof(double) * (size_t)n);
+        assert_int_equal(cml_one_class_svm_decision_function(m, &Xm, dec), CML_OK);
+        assert_int_equal(cml_one_class_svm_predict(m, &Xm, pred), CML_OK);
+        check_km1(tags[k], cml_one_class_svm_n_sv(m), cml_one_class_svm_support(m),
+                  cml_one_class_svm_dual_coef(m), cml_one_class_svm_intercept(m), dec, n, 1.0);
+        const double *wp = gget(tags[k], "predict", &r, &c);
+        for (int64_t i = 0; i < n; i++)
+            assert_true(pred[i] == wp[i]);
+        free(dec);
+        free(pred);
+        cml_one_class_svm_free(m);
+        free(X);
+        free(y);
+    }
+}
+
 int main(void)
 {
     G = golden_load("golden/svm.txt");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_svc),
+        cmocka_unit_test(test_svr),
+        cmocka_unit_test(test_one_class),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     golden_free(G);
