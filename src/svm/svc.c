@@ -921,7 +921,7 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
         goto fail;
     }
     int64_t n_pairs = k * (k - 1) / 2, n_sv = m->sv.n_sv;
-    CML_TRY(alloc_pairs(m, k, cml_gguf_has(g, "prob_a")));
+    CML_TRY(alloc_pairs(m, k, p->probability));
     m->converged = 1;
     if (cml_gguf_has(g, "cml.fit.converged"))
         CML_TRY(cml_gguf_get_bool(g, "cml.fit.converged", &m->converged));
