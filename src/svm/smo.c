@@ -39,14 +39,15 @@ typedef struct solver {
     svm_qmat *Q;
     const double *QD; /* (l) the Q diagonal, permuted by the Q matrix itself */
     double eps;
-    signed char *y;  /* (l) */
-    double *G;       /* (l) gradient Q a + p */
-    double *G_bar;   /* (l) sum of C_j Q_j over upper-bounded j */
-    char *status;    /* (l) LOWER_BOUND / UPPER_BOUND / FREE */
-    double *alpha;   /* (l) */
-    double *p;       /* (l) */
-    double *C;       /* (l) */
-    int *active_set; /* (l) original index of each position */
+    signed char *y;     /* (l) */
+    double *G;          /* (l) gradient Q a + p */
+    double *G_bar;      /* (l) sum of C_j Q_j over upper-bounded j */
+    char *status;       /* (l) LOWER_BOUND / UPPER_BOUND / FREE */
+    double *alpha;      /* (l) */
+    double *p;          /* (l) */
+    double *C;          /* (l) */
+    int *active_set;    /* (l) original index of each position */
+    double *buf, *buf2; /* (l) scratch of the working-set selection */
 } solver;
 
 static void update_status(solver *s, int i)
@@ -122,68 +123,80 @@ static cml_status reconstruct_gradient(solver *s)
     return CML_OK;
 }
 
+/* max of v[0..n) (-inf when n = 0): eight running maxima vectorize. */
+static double vec_max(const double *v, int n)
+{
+    double m[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY,
+                   -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    int t = 0;
+    for (; t + 8 <= n; t += 8)
+        for (int u = 0; u < 8; u++)
+            m[u] = v[t + u] > m[u] ? v[t + u] : m[u];
+    double best = -INFINITY;
+    for (int u = 0; u < 8; u++)
+        best = m[u] > best ? m[u] : best;
+    for (; t < n; t++)
+        best = v[t] > best ? v[t] : best;
+    return best;
+}
+
+/* Index of the last maximum of v[0..n), or -1 if every value is -inf: the
+ * element libsvm's ">=" scan keeps. */
+static int last_argmax(const double *v, int n, double *vmax)
+{
+    double best = vec_max(v, n);
+    *vmax = best;
+    if (best == -INFINITY) return -1;
+    int t = n - 1;
+    while (v[t] != best)
+        t--;
+    return t;
+}
+
 /* WSS 3. Returns 1 when optimal within eps, 0 with (*out_i, *out_j) set,
- * -1 on allocation failure. */
+ * -1 on allocation failure. libsvm's two scans are rewritten as branch-free
+ * passes over scratch vectors, which vectorize; they select the same pair,
+ * ties included (the last index wins). status: LOWER_BOUND = 0,
+ * UPPER_BOUND = 1, so t is in I_up iff status != [y = +1] and in I_low iff
+ * status != [y = -1]. */
 static int select_working_set(solver *s, int *out_i, int *out_j)
 {
-    double Gmax = -INFINITY, Gmax2 = -INFINITY, obj_diff_min = INFINITY;
-    int Gmax_idx = -1, Gmin_idx = -1;
     const signed char *y = s->y;
     const double *G = s->G, *QD = s->QD;
+    const char *status = s->status;
+    double *v = s->buf, *w = s->buf2;
+    int n = s->active_size;
 
-    for (int t = 0; t < s->active_size; t++) {
-        if (y[t] == +1) {
-            if (!is_upper(s, t) && -G[t] >= Gmax) {
-                Gmax = -G[t];
-                Gmax_idx = t;
-            }
-        } else {
-            if (!is_lower(s, t) && G[t] >= Gmax) {
-                Gmax = G[t];
-                Gmax_idx = t;
-            }
-        }
+    /* i = argmax { -y_t G_t : t in I_up } (a mask added, not a select of
+     * the product: GCC will not speculate a multiply under -ftrapping-math,
+     * and this form vectorizes) */
+    for (int t = 0; t < n; t++) {
+        double mask = status[t] != (y[t] > 0) ? 0.0 : -INFINITY;
+        v[t] = mask - y[t] * G[t];
     }
-    int i = Gmax_idx;
-    const float *Q_i = NULL;
-    if (i != -1) {
-        Q_i = svm_qmat_row(s->Q, i, s->active_size);
-        if (!Q_i) return -1;
+    double Gmax;
+    int i = last_argmax(v, n, &Gmax);
+    if (i == -1) return 1; /* Gmax = -inf: optimal, as libsvm concludes */
+    const float *Q_i = svm_qmat_row(s->Q, i, n);
+    if (!Q_i) return -1;
+
+    /* Over I_low: Gmax2 = max y_j G_j, and j = argmin of the objective
+     * decrease -(b_ij)^2 / a_ij among b_ij > 0 (negated: last argmax). */
+    double yi2 = 2.0 * y[i], QDi = QD[i];
+    for (int t = 0; t < n; t++) {
+        int low = status[t] != (y[t] < 0);
+        double yG = y[t] * G[t], grad_diff = Gmax + yG;
+        double quad_coef = QDi + QD[t] - yi2 * y[t] * Q_i[t];
+        quad_coef = quad_coef > 0 ? quad_coef : TAU;
+        double gain = (grad_diff * grad_diff) / quad_coef;
+        v[t] = (low & (grad_diff > 0)) ? gain : -INFINITY;
+        w[t] = low ? yG : -INFINITY;
     }
-    for (int j = 0; j < s->active_size; j++) {
-        if (y[j] == +1) {
-            if (!is_lower(s, j)) {
-                double grad_diff = Gmax + G[j];
-                if (G[j] >= Gmax2) Gmax2 = G[j];
-                if (grad_diff > 0) {
-                    double quad_coef = QD[i] + QD[j] - 2.0 * y[i] * Q_i[j];
-                    double obj_diff = quad_coef > 0 ? -(grad_diff * grad_diff) / quad_coef
-                                                    : -(grad_diff * grad_diff) / TAU;
-                    if (obj_diff <= obj_diff_min) {
-                        Gmin_idx = j;
-                        obj_diff_min = obj_diff;
-                    }
-                }
-            }
-        } else {
-            if (!is_upper(s, j)) {
-                double grad_diff = Gmax - G[j];
-                if (-G[j] >= Gmax2) Gmax2 = -G[j];
-                if (grad_diff > 0) {
-                    double quad_coef = QD[i] + QD[j] + 2.0 * y[i] * Q_i[j];
-                    double obj_diff = quad_coef > 0 ? -(grad_diff * grad_diff) / quad_coef
-                                                    : -(grad_diff * grad_diff) / TAU;
-                    if (obj_diff <= obj_diff_min) {
-                        Gmin_idx = j;
-                        obj_diff_min = obj_diff;
-                    }
-                }
-            }
-        }
-    }
-    if (Gmax + Gmax2 < s->eps || Gmin_idx == -1) return 1;
-    *out_i = Gmax_idx;
-    *out_j = Gmin_idx;
+    double Gmax2 = vec_max(w, n), gain_max;
+    int j = last_argmax(v, n, &gain_max);
+    if (Gmax + Gmax2 < s->eps || j == -1) return 1;
+    *out_i = i;
+    *out_j = j;
     return 0;
 }
 
@@ -402,7 +415,10 @@ cml_status smo_solve(int l, svm_qmat *Q, const double *p, const signed char *y, 
     s.p = cml_alloc_array(l, sizeof(double));
     s.C = cml_alloc_array(l, sizeof(double));
     s.active_set = cml_alloc_array(l, sizeof(int));
-    if (!s.y || !s.G || !s.G_bar || !s.status || !s.alpha || !s.p || !s.C || !s.active_set) {
+    s.buf = cml_alloc_array(l, sizeof(double));
+    s.buf2 = cml_alloc_array(l, sizeof(double));
+    if (!s.y || !s.G || !s.G_bar || !s.status || !s.alpha || !s.p || !s.C || !s.active_set ||
+        !s.buf || !s.buf2) {
         st = CML_ERR_NOMEM;
         goto fail;
     }
@@ -453,6 +469,8 @@ fail:
     free(s.p);
     free(s.C);
     free(s.active_set);
+    free(s.buf);
+    free(s.buf2);
     if (st == CML_ERR_NOMEM) cml_fail(st, "SVM solver: out of memory (l = %d variables)", l);
     return st;
 }
