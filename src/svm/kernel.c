@@ -8,12 +8,15 @@
  * eviction, and swap_index() keeping cached rows consistent when shrinking
  * permutes the variables. Where cml departs from libsvm is speed: a row is
  * filled by an OpenMP loop (libsvm is single-threaded) with a vectorized dot
- * product, and prediction computes kernel blocks with one dgemm.
+ * product and a vectorizable exp (exp_vec), same-class kernel blocks are
+ * shared between the one-vs-one pairs (svm_kshare), and prediction computes
+ * kernel blocks with one dgemm.
  *
  * Complexity: a row costs O(len * n_features); the cache holds
  * cache_size MB / 4 bytes floats. Thread-safety: see kernel.h.
  */
 #include <cblas.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -240,19 +243,21 @@ static void cache_swap(cache *c, int i, int j)
 
 struct svm_qmat {
     svm_q_kind kind;
-    int l;            /* variables: n, or 2n for SVR */
-    int n;            /* data rows */
-    int64_t d;        /* features */
-    int parallel;     /* fill rows with OpenMP */
-    svm_kparams kp;   /* kernel */
-    const double **x; /* (n) row pointers, permuted by swaps (not SVR) */
-    double *x_sq;     /* (n) |x|^2, rbf only, permuted along */
-    signed char *y;   /* (l) SVC: labels; SVR: signs (+1 for i < n) */
-    int *index;       /* (l) SVR: data row of variable i */
-    double *QD;       /* (l) diagonal */
-    float *buf[2];    /* (l) SVR: the two rows handed out */
-    int next_buf;     /* SVR */
-    cache cache;      /* over l (SVC, one-class) or n (SVR) entries */
+    int l;             /* variables: n, or 2n for SVR */
+    int n;             /* data rows */
+    int64_t d;         /* features */
+    int parallel;      /* fill rows with OpenMP */
+    svm_kparams kp;    /* kernel */
+    const double **x;  /* (n) row pointers, permuted by swaps (not SVR) */
+    double *x_sq;      /* (n) |x|^2, rbf only, permuted along */
+    signed char *y;    /* (l) SVC: labels; SVR: signs (+1 for i < n) */
+    int *index;        /* (l) SVR: data row of variable i */
+    double *QD;        /* (l) diagonal */
+    float *buf[2];     /* (l) SVR: the two rows handed out */
+    int next_buf;      /* SVR */
+    cache cache;       /* over l (SVC, one-class) or n (SVR) entries */
+    svm_kshare *share; /* same-class blocks (SVC), or NULL */
+    int *gidx;         /* (l) class-grouped position of each row, with share */
 };
 
 static inline double q_kernel(const svm_qmat *q, int i, int j)
@@ -308,23 +313,27 @@ static inline double exp_vec(double x)
     return p * scale;
 }
 
-/* data[j] = s_i s_j K(i, j) for j in [c0, c1), s = y (SVC) or 1, given the
- * dot products dot[j - c0]. Same operation order as libsvm's kernels. */
-static void transform_chunk(const svm_qmat *q, int i, int c0, int c1, const double *dot,
-                            float *data)
+/* The rbf value from |x|^2, |z|^2 and x.z, as libsvm orders it. One inline
+ * function for the Q rows and the shared blocks: identical values. */
+static inline double rbf_value(double neg_gamma, double xsq, double zsq, double dot)
 {
-    const svm_kparams *kp = &q->kp;
-    const signed char *y = q->kind == SVM_Q_SVC ? q->y : NULL;
+    return exp_vec(neg_gamma * (xsq + zsq - 2 * dot));
+}
+
+/* data[j] = s_i s_j K(i, j) for j in [c0, c1), s = y (SVC) or 1, given the
+ * dot products dot[j - c0] and |x|^2 of the rows. */
+static void transform_chunk(const svm_kparams *kp, const signed char *y, int i, double xsq_i,
+                            const double *xsq, int c0, int c1, const double *dot, float *data)
+{
     double si = y ? y[i] : 1.0;
     if (kp->type == SVM_KERNEL_RBF) {
-        double xi = q->x_sq[i], g = -kp->gamma;
-        const double *xs = q->x_sq;
+        double g = -kp->gamma;
         if (y)
             for (int j = c0; j < c1; j++)
-                data[j] = (float)(si * y[j] * exp_vec(g * (xi + xs[j] - 2 * dot[j - c0])));
+                data[j] = (float)(si * y[j] * rbf_value(g, xsq_i, xsq[j], dot[j - c0]));
         else
             for (int j = c0; j < c1; j++)
-                data[j] = (float)exp_vec(g * (xi + xs[j] - 2 * dot[j - c0]));
+                data[j] = (float)rbf_value(g, xsq_i, xsq[j], dot[j - c0]);
         return;
     }
     for (int j = c0; j < c1; j++) {
@@ -333,10 +342,124 @@ static void transform_chunk(const svm_qmat *q, int i, int c0, int c1, const doub
     }
 }
 
-static void fill_row(const svm_qmat *q, int i, int start, int len, float *data)
+/* ---------------------------------------------------------------- shared blocks */
+
+enum { ROW_EMPTY = 0, ROW_FILLING = 1, ROW_READY = 2 };
+
+struct svm_kshare {
+    int64_t k, n, d;
+    svm_kparams kp;
+    int64_t *start, *count; /* (k) class blocks in the grouped order */
+    int *cls;               /* (n) class of grouped position g */
+    const double **x;       /* (n) rows in grouped order */
+    double *x_sq;           /* (n) rbf */
+    float **blk;            /* (k) count_c x count_c, row-major */
+    atomic_uchar *state;    /* (n) ROW_* */
+    double mb;
+};
+
+void svm_kshare_free(svm_kshare *s)
+{
+    if (!s) return;
+    if (s->blk)
+        for (int64_t c = 0; c < s->k; c++)
+            free(s->blk[c]);
+    free(s->blk);
+    free(s->start);
+    free(s->count);
+    free(s->cls);
+    free((void *)s->x);
+    free(s->x_sq);
+    free((void *)s->state);
+    free(s);
+}
+
+double svm_kshare_mb(const svm_kshare *s)
+{
+    return s ? s->mb : 0;
+}
+
+cml_status svm_kshare_new(const cml_matrix *X, const int64_t *rows, const int64_t *start,
+                          const int64_t *count, int64_t k, const svm_kparams *kp, double max_mb,
+                          svm_kshare **out)
+{
+    *out = NULL;
+    double floats = 0;
+    int64_t n = 0;
+    for (int64_t c = 0; c < k; c++) {
+        floats += (double)count[c] * (double)count[c];
+        n += count[c];
+    }
+    double mb = floats * sizeof(float) / (double)(1 << 20);
+    if (mb > max_mb) return CML_OK;
+    svm_kshare *s = cml_calloc(1, sizeof *s);
+    if (!s) return CML_ERR_NOMEM;
+    s->k = k;
+    s->n = n;
+    s->d = X->cols;
+    s->kp = *kp;
+    s->mb = mb;
+    s->start = cml_alloc_array(k, sizeof(int64_t));
+    s->count = cml_alloc_array(k, sizeof(int64_t));
+    s->cls = cml_alloc_array(n, sizeof(int));
+    s->x = cml_alloc_array(n, sizeof(double *));
+    s->x_sq = cml_alloc_array(n, sizeof(double));
+    s->blk = cml_calloc((size_t)k, sizeof(float *));
+    s->state = cml_calloc((size_t)n, sizeof(atomic_uchar));
+    if (!s->start || !s->count || !s->cls || !s->x || !s->x_sq || !s->blk || !s->state) goto fail;
+    for (int64_t c = 0; c < k; c++) {
+        s->start[c] = start[c];
+        s->count[c] = count[c];
+        s->blk[c] = cml_alloc_array(CML_MAX(count[c] * count[c], 1), sizeof(float));
+        if (!s->blk[c]) goto fail;
+        for (int64_t t = 0; t < count[c]; t++)
+            s->cls[start[c] + t] = (int)c;
+    }
+    for (int64_t g = 0; g < n; g++) {
+        s->x[g] = cml_matrix_row(X, rows[g]);
+        s->x_sq[g] = kp->type == SVM_KERNEL_RBF ? svm_dot(s->x[g], s->x[g], s->d) : 0;
+        atomic_init(&s->state[g], ROW_EMPTY);
+    }
+    *out = s;
+    return CML_OK;
+fail:
+    svm_kshare_free(s);
+    return CML_ERR_NOMEM;
+}
+
+/* Row g of its class block: ready, or filled now if no other thread has
+ * claimed it; NULL while another thread fills it. */
+static const float *kshare_row(svm_kshare *s, int g)
+{
+    int c = s->cls[g];
+    int64_t m = s->count[c];
+    float *row = s->blk[c] + (int64_t)(g - s->start[c]) * m;
+    unsigned char st = atomic_load_explicit(&s->state[g], memory_order_acquire);
+    if (st == ROW_READY) return row;
+    unsigned char expect = ROW_EMPTY;
+    if (st != ROW_EMPTY || !atomic_compare_exchange_strong(&s->state[g], &expect, ROW_FILLING))
+        return NULL;
+    const double **xb = s->x + s->start[c];
+    const double *xsq = s->x_sq + s->start[c];
+    for (int64_t c0 = 0; c0 < m; c0 += Q_CHUNK) {
+        double dot[Q_CHUNK];
+        int c1 = (int)CML_MIN(c0 + Q_CHUNK, m);
+        for (int b = (int)c0; b < c1; b++)
+            dot[b - c0] = svm_dot(s->x[g], xb[b], s->d);
+        transform_chunk(&s->kp, NULL, 0, s->x_sq[g], xsq, (int)c0, c1, dot, row);
+    }
+    atomic_store_explicit(&s->state[g], ROW_READY, memory_order_release);
+    return row;
+}
+
+static void fill_row(svm_qmat *q, int i, int start, int len, float *data)
 {
     int par = q->parallel && (int64_t)(len - start) * q->d >= Q_PAR_MIN_WORK;
     int n_chunks = (len - start + Q_CHUNK - 1) / Q_CHUNK;
+    const signed char *y = q->kind == SVM_Q_SVC ? q->y : NULL;
+    /* Same-class values (y_j = y_i within a pair) from the shared block. */
+    const float *srow = q->share ? kshare_row(q->share, q->gidx[i]) : NULL;
+    int base = srow ? (int)q->share->start[q->share->cls[q->gidx[i]]] : 0;
     (void)par;
 #pragma omp parallel for schedule(static) if (par) CML_OMP_THREADS
     for (int c = 0; c < n_chunks; c++) {
@@ -344,14 +467,17 @@ static void fill_row(const svm_qmat *q, int i, int start, int len, float *data)
         int c0 = start + c * Q_CHUNK, c1 = CML_MIN(c0 + Q_CHUNK, len);
         const double *xi = q->x[i];
         for (int j = c0; j < c1; j++)
-            dot[j - c0] = svm_dot(xi, q->x[j], q->d);
-        transform_chunk(q, i, c0, c1, dot, data);
+            dot[j - c0] = srow && y[j] == y[i] ? 0.0 : svm_dot(xi, q->x[j], q->d);
+        transform_chunk(&q->kp, y, i, q->x_sq ? q->x_sq[i] : 0, q->x_sq, c0, c1, dot, data);
+        if (srow)
+            for (int j = c0; j < c1; j++)
+                if (y[j] == y[i]) data[j] = srow[q->gidx[j] - base];
     }
 }
 
 cml_status svm_qmat_new(svm_q_kind kind, const cml_matrix *X, const int64_t *rows, int n,
                         const signed char *y, const svm_kparams *kp, double cache_mb, int parallel,
-                        svm_qmat **out)
+                        svm_kshare *share, const int *gidx, svm_qmat **out)
 {
     *out = NULL;
     svm_qmat *q = cml_calloc(1, sizeof *q);
@@ -378,6 +504,12 @@ cml_status svm_qmat_new(svm_q_kind kind, const cml_matrix *X, const int64_t *row
         if (!q->y) goto fail;
     }
     if (kind == SVM_Q_SVC) memcpy(q->y, y, (size_t)n);
+    if (kind == SVM_Q_SVC && share && gidx) {
+        q->share = share;
+        q->gidx = cml_alloc_array(n, sizeof(int));
+        if (!q->gidx) goto fail;
+        memcpy(q->gidx, gidx, sizeof(int) * (size_t)n);
+    }
     if (kind == SVM_Q_SVR) {
         q->index = cml_alloc_array(q->l, sizeof *q->index);
         q->buf[0] = cml_alloc_array(q->l, sizeof(float));
@@ -411,6 +543,7 @@ void svm_qmat_free(svm_qmat *q)
     free(q->x_sq);
     free(q->y);
     free(q->index);
+    free(q->gidx);
     free(q->QD);
     free(q->buf[0]);
     free(q->buf[1]);
@@ -466,6 +599,7 @@ void svm_qmat_swap(svm_qmat *q, int i, int j)
         q->x_sq[i] = q->x_sq[j];
         q->x_sq[j] = td;
     }
+    if (q->gidx) swap_int(&q->gidx[i], &q->gidx[j]);
     if (q->kind == SVM_Q_SVC) {
         signed char ty = q->y[i];
         q->y[i] = q->y[j];

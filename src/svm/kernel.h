@@ -64,18 +64,40 @@ typedef enum svm_q_kind { SVM_Q_SVC = 0, SVM_Q_ONE_CLASS, SVM_Q_SVR } svm_q_kind
 typedef struct svm_qmat svm_qmat;
 
 /*
+ * Kernel blocks shared by the one-vs-one sub-problems of a multi-class SVC:
+ * K(a, b) for a, b of the same class, as float, filled lazily one row at a
+ * time by whichever pair first needs it and then read by every pair that
+ * contains the class (libsvm recomputes them in each of the k-1 pairs).
+ * Rows are claimed with an atomic flag, so pairs running in parallel share
+ * it without locks; a row being filled by another thread is computed
+ * locally instead (same values: results never depend on timing).
+ * Rows are indexed by position g in the class-grouped order rows[0..n).
+ */
+typedef struct svm_kshare svm_kshare;
+
+/* *out = NULL (and CML_OK) when the blocks would exceed max_mb. */
+cml_status svm_kshare_new(const cml_matrix *X, const int64_t *rows, const int64_t *start,
+                          const int64_t *count, int64_t k, const svm_kparams *kp, double max_mb,
+                          svm_kshare **out);
+void svm_kshare_free(svm_kshare *s);
+/* Megabytes the blocks take. */
+double svm_kshare_mb(const svm_kshare *s);
+
+/*
  * Builds the Q matrix of a sub-problem over rows[0..l) of X:
  *   SVC        Q_ij = y_i y_j K(x_i, x_j)          (size l)
  *   ONE_CLASS  Q_ij = K(x_i, x_j)                  (size l)
  *   SVR        Q over 2l variables: sign_i sign_j K(x_{i mod l}, x_{j mod l})
  * y (+1/-1) is used for SVC only. cache_mb sizes the LRU row cache as in
  * libsvm (at least two rows always fit). parallel: fill rows with OpenMP
- * (off when the caller already runs solvers in parallel). X and rows are
- * borrowed until svm_qmat_free.
+ * (off when the caller already runs solvers in parallel). share (SVC only,
+ * may be NULL) with gidx (l): the class-grouped position of each row, for
+ * reading same-class kernel values from the shared blocks. X, rows, share
+ * are borrowed until svm_qmat_free.
  */
 cml_status svm_qmat_new(svm_q_kind kind, const cml_matrix *X, const int64_t *rows, int l,
                         const signed char *y, const svm_kparams *kp, double cache_mb, int parallel,
-                        svm_qmat **out);
+                        svm_kshare *share, const int *gidx, svm_qmat **out);
 void svm_qmat_free(svm_qmat *q);
 
 /* Row i of Q over the first len (permuted) columns; NULL with CML_ERR_NOMEM

@@ -102,7 +102,8 @@ cml_status cml_one_class_svm_fit(const cml_one_class_svm_params *p, const cml_ma
     }
     for (; t < l; t++)
         alpha[t] = 0;
-    CML_TRY(svm_qmat_new(SVM_Q_ONE_CLASS, X, rows, (int)l, NULL, kp, p->cache_size, 1, &Q));
+    CML_TRY(
+        svm_qmat_new(SVM_Q_ONE_CLASS, X, rows, (int)l, NULL, kp, p->cache_size, 1, NULL, NULL, &Q));
     smo_result res;
     CML_TRY(smo_solve((int)l, Q, zeros, ones, alpha, C, p->tol, p->shrinking, p->max_iter, &res));
     CML_TRY(svm_km1_from_alpha(&m->km, X, rows, l, alpha, res.rho));

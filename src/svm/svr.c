@@ -99,7 +99,7 @@ cml_status cml_svr_fit_weighted(const cml_svr_params *p, const cml_matrix *X, co
         ys[t + l] = -1;
         C[t] = C[t + l] = c;
     }
-    CML_TRY(svm_qmat_new(SVM_Q_SVR, X, rows, (int)l, NULL, kp, p->cache_size, 1, &Q));
+    CML_TRY(svm_qmat_new(SVM_Q_SVR, X, rows, (int)l, NULL, kp, p->cache_size, 1, NULL, NULL, &Q));
     smo_result res;
     CML_TRY(
         smo_solve((int)(2 * l), Q, lin, ys, alpha2, C, p->tol, p->shrinking, p->max_iter, &res));
