@@ -106,7 +106,7 @@ for name in ("iris", "wine", "breast_cancer", "digits"):
             g.put(f"{t}.intercept", est.intercept_)
             g.put(f"{t}.predict", est.predict(X))
 X, y = data("breast_cancer")
-est = LinearSVC(C=0.1, intercept_scaling=5.0, class_weight="balanced", tol=1e-10,
+est = LinearSVC(C=0.1, intercept_scaling=5.0, class_weight="balanced", tol=1e-10, random_state=0,
                 max_iter=200000).fit(X, y)
 g.put("lsvc_bc_scaled.coef", est.coef_)
 g.put("lsvc_bc_scaled.intercept", est.intercept_)
