@@ -16,5 +16,6 @@
 #include "cml/model.h"
 #include "cml/neighbors.h"
 #include "cml/preprocess.h"
+#include "cml/svm.h"
 
 #endif
