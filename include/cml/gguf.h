@@ -114,6 +114,8 @@ cml_status cml_gguf_set_scope(cml_gguf *g, const char *prefix);
 const char *cml_gguf_scope(const cml_gguf *g);
 const char *cml_gguf_name(const cml_gguf *g); /* file name for messages */
 uint32_t cml_gguf_version(const cml_gguf *g);
+/* Size in bytes of the parsed file. */
+size_t cml_gguf_size(const cml_gguf *g);
 
 /* Getters return CML_ERR_FORMAT naming the key when it is missing or of
  * another type ("model.gguf: key cml.fit.n_classes: missing"). Integers are

@@ -860,6 +860,11 @@ uint32_t cml_gguf_version(const cml_gguf *g)
     return g->version;
 }
 
+size_t cml_gguf_size(const cml_gguf *g)
+{
+    return g->len;
+}
+
 /* Scoped lookup; NULL with an error naming the key if absent. */
 static const kv *lookup(const cml_gguf *g, const char *key, cml_status *st)
 {
