@@ -234,6 +234,7 @@ const char *cml_gbm_params_check(const cml_gbm_params *p)
                  p->top_rate + p->other_rate);
         return msg;
     }
+    if (!(p->quantile_alpha < 1.0)) return "quantile_alpha must be in (0, 1), got 1";
     if (p->boosting == CML_GBM_GOSS && p->subsample < 1.0)
         return "subsample must be 1 with boosting=goss (GOSS does its own row sampling)";
     if (p->objective == CML_GBM_LOGISTIC && !(p->base_score > 0.0 && p->base_score < 1.0)) {
