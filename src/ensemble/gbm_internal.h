@@ -42,6 +42,7 @@ typedef struct gbm_binned {
     uint16_t *b16;   /* (rows, cols) or NULL */
     int32_t *hoff;   /* (cols + 1): histogram offset of each feature */
     int32_t *nbins;  /* (cols): bins without the missing one */
+    uint8_t *active; /* (cols): 1 if a split on f is possible (2+ bins, or NaN) */
     int32_t n_slots; /* hoff[cols] */
     gbm_cuts cuts;
 } gbm_binned;
