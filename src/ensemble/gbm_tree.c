@@ -423,7 +423,24 @@ static int64_t partition(gbm_grower *g, int64_t begin, int64_t end, int32_t f, i
     const int64_t nchunk = (n + PART_CHUNK - 1) / PART_CHUNK;
     int32_t *rows = g->rows + begin, *tmp = g->tmp + begin;
     int64_t *cl = g->chunk_left;
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n >= PART_PAR_MIN)
+    if (n < PART_PAR_MIN) {
+        /* One branch-free pass: left rows compact in place (their slot is
+         * never ahead of the reader), right rows go to tmp; a left row also
+         * writes tmp[nr], overwritten by the next right row or unused
+         * (tmp has one spare slot at the end). */
+        int64_t nl = 0, nr = 0;
+        for (int64_t i = 0; i < n; i++) {
+            int32_t r = rows[i], bb = gbm_bin_at(b, r, f);
+            int gl = (bb < t) | ((bb == miss) & dl);
+            rows[nl] = r;
+            tmp[nr] = r;
+            nl += gl;
+            nr += !gl;
+        }
+        memcpy(rows + nl, tmp, (size_t)nr * sizeof *rows);
+        return nl;
+    }
+#pragma omp parallel for CML_OMP_THREADS schedule(static)
     for (int64_t c = 0; c < nchunk; c++) {
         int64_t lo = c * PART_CHUNK, hi = CML_MIN(n, lo + PART_CHUNK), cnt = 0;
         for (int64_t i = lo; i < hi; i++) {
@@ -438,7 +455,7 @@ static int64_t partition(gbm_grower *g, int64_t begin, int64_t end, int32_t f, i
         cl[c] = nleft;
         nleft += v;
     }
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n >= PART_PAR_MIN)
+#pragma omp parallel for CML_OMP_THREADS schedule(static)
     for (int64_t c = 0; c < nchunk; c++) {
         int64_t lo = c * PART_CHUNK, hi = CML_MIN(n, lo + PART_CHUNK);
         int64_t li = cl[c], ri = nleft + (lo - cl[c]);
