@@ -9,6 +9,7 @@
 #include "cml/core.h"
 #include "cml/data.h"
 #include "cml/decomp.h"
+#include "cml/gbm.h"
 #include "cml/gguf.h"
 #include "cml/linear.h"
 #include "cml/logreg.h"
