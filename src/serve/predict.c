@@ -31,10 +31,53 @@
 #include "core/internal.h"
 #include "serve/serve_internal.h"
 
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0. */
+static int utf8_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    if (c < 0x80) return 1;
+    int n;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else
+        return 0;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (int i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+    return n;
+}
+
+void serve_utf8_clean(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        int n = utf8_len(p);
+        if (n)
+            p += n;
+        else
+            *p++ = '?';
+    }
+}
+
 void serve_error_json(cml_sb *out, const char *msg)
 {
+    /* messages quote what the client sent, which may be any bytes; the
+     * answer must stay valid UTF-8 JSON */
+    char clean[1024];
+    snprintf(clean, sizeof clean, "%s", msg);
+    serve_utf8_clean(clean);
     cml_sb_puts(out, "{\"error\":");
-    cml_sb_json_str(out, msg);
+    cml_sb_json_str(out, clean);
     cml_sb_puts(out, "}");
 }
 

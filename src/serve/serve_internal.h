@@ -211,7 +211,9 @@ void serve_input_free(serve_input *in);
 int serve_predict(const serve_model *m, const char *name, const char *body, size_t len, int is_csv,
                   int proba_default, cml_sb *out, int64_t *rows, char *err, size_t errlen);
 
-/* Appends {"error": msg}. */
+/* Replaces each byte that is not part of valid UTF-8 with '?', in place. */
+void serve_utf8_clean(char *s);
+/* Appends {"error": msg} (msg made valid UTF-8). */
 void serve_error_json(cml_sb *out, const char *msg);
 /* Appends a class value as JSON: the label string when the target column
  * was text, else the number. */

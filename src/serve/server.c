@@ -225,6 +225,7 @@ static enum MHD_Result respond_error(request *r, struct MHD_Connection *c, int s
     va_end(ap);
     free(r->error);
     r->error = strdup(msg);
+    if (r->error) serve_utf8_clean(r->error);
     cml_sb sb;
     cml_sb_init(&sb);
     serve_error_json(&sb, msg);
@@ -362,6 +363,7 @@ static enum MHD_Result begin(cml_server *s, request *r, struct MHD_Connection *c
     const char *name;
     size_t name_len;
     snprintf(r->path, sizeof r->path, "%s", url);
+    serve_utf8_clean(r->path); /* logged as JSON */
     remote_of(c, r->remote, sizeof r->remote);
     r->route = route_of(url, &name, &name_len);
     if (r->route == SR_OTHER)
@@ -512,8 +514,8 @@ static enum MHD_Result finish_predict(cml_server *s, request *r, struct MHD_Conn
     serve_model_release(m);
     if (status == 200)
         atomic_fetch_add_explicit(&r->slot->predictions, (uint64_t)r->rows, memory_order_relaxed);
-    else
-        r->error = strdup(err);
+    else if ((r->error = strdup(err)))
+        serve_utf8_clean(r->error);
     return respond_json(r, c, status, &sb);
 }
 
