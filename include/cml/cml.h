@@ -17,6 +17,7 @@
 #include "cml/model.h"
 #include "cml/neighbors.h"
 #include "cml/preprocess.h"
+#include "cml/serve.h"
 #include "cml/svm.h"
 
 #endif
