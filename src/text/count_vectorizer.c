@@ -676,13 +676,17 @@ static int cmp_i32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* One thread's output: entries of consecutive documents it handled. */
+/* One thread's output: entries of consecutive documents it handled, and
+ * its scratch: pos[j] = slot of feature j in the current document (-1 when
+ * absent), so counting is O(1) per token without hashing twice. */
 typedef struct row_buf {
     int32_t *idx;
     double *val;
     int64_t n, cap;
-    int32_t *scratch; /* feature ids of the current document */
-    int64_t scap;
+    int32_t *uniq; /* distinct features of the current document */
+    double *cnt;   /* their counts, by slot */
+    int64_t ucap;
+    int32_t *pos; /* (n_features) */
 } row_buf;
 
 static int rb_reserve(int32_t **a, double **v, int64_t *cap, int64_t need)
@@ -694,17 +698,15 @@ static int rb_reserve(int32_t **a, double **v, int64_t *cap, int64_t need)
     int32_t *na = realloc(*a, (size_t)c * sizeof *na);
     if (!na) return 0;
     *a = na;
-    if (v) {
-        double *nv = realloc(*v, (size_t)c * sizeof *nv);
-        if (!nv) return 0;
-        *v = nv;
-    }
+    double *nv = realloc(*v, (size_t)c * sizeof *nv);
+    if (!nv) return 0;
+    *v = nv;
     *cap = c;
     return 1;
 }
 
-/* Counts of one document into rb (appended, columns ascending); returns
- * the number of entries, or -1 on allocation failure. */
+/* Counts of one document appended to rb (columns ascending); returns the
+ * number of entries, or -1 on allocation failure. */
 static int64_t count_one(const cml_count *m, cml_token_iter *it, const char *doc, row_buf *rb)
 {
     if (cml_token_iter_begin(it, doc, strlen(doc)) != CML_OK) return -1;
@@ -714,21 +716,24 @@ static int64_t count_one(const cml_count *m, cml_token_iter *it, const char *doc
     while (cml_token_iter_next(it, &tok, &len)) {
         int64_t j = cml_vocab_find(&m->vocab, tok, len);
         if (j < 0) continue;
-        if (!rb_reserve(&rb->scratch, NULL, &rb->scap, k + 1)) return -1;
-        rb->scratch[k++] = (int32_t)j;
+        if (rb->pos[j] >= 0) {
+            rb->cnt[rb->pos[j]] += 1.0;
+            continue;
+        }
+        if (!rb_reserve(&rb->uniq, &rb->cnt, &rb->ucap, k + 1)) return -1;
+        rb->pos[j] = (int32_t)k;
+        rb->uniq[k] = (int32_t)j;
+        rb->cnt[k++] = 1.0;
     }
-    qsort(rb->scratch, (size_t)k, sizeof *rb->scratch, cmp_i32);
-    int64_t start = rb->n;
-    for (int64_t a = 0; a < k;) {
-        int64_t b = a + 1;
-        while (b < k && rb->scratch[b] == rb->scratch[a])
-            b++;
-        if (!rb_reserve(&rb->idx, &rb->val, &rb->cap, rb->n + 1)) return -1;
-        rb->idx[rb->n] = rb->scratch[a];
-        rb->val[rb->n++] = m->cfg.binary ? 1.0 : (double)(b - a);
-        a = b;
+    if (k > 1) qsort(rb->uniq, (size_t)k, sizeof *rb->uniq, cmp_i32);
+    if (!rb_reserve(&rb->idx, &rb->val, &rb->cap, rb->n + k)) return -1;
+    for (int64_t a = 0; a < k; a++) {
+        int32_t j = rb->uniq[a];
+        rb->idx[rb->n] = j;
+        rb->val[rb->n++] = m->cfg.binary ? 1.0 : rb->cnt[rb->pos[j]];
+        rb->pos[j] = -1;
     }
-    return rb->n - start;
+    return k;
 }
 
 cml_status cml_count_transform(const cml_count *m, const char *const *docs, int64_t n,
@@ -756,7 +761,12 @@ cml_status cml_count_transform(const cml_count *m, const char *const *docs, int6
 #endif
         int64_t lo = n * t / nt, hi = n * (t + 1) / nt;
         cml_token_iter *it = NULL;
-        if (cml_token_iter_create(m->tok, &it) != CML_OK) failed = 1;
+        int64_t nf = cml_count_n_features(m);
+        rb[t].pos = cml_alloc_array(nf, sizeof *rb[t].pos);
+        if (cml_token_iter_create(m->tok, &it) != CML_OK || !rb[t].pos)
+            failed = 1;
+        else
+            memset(rb[t].pos, 0xFF, (size_t)nf * sizeof *rb[t].pos); /* all -1 */
         for (int64_t d = lo; d < hi && !failed; d++) {
             int64_t k = count_one(m, it, docs[d], &rb[t]);
             if (k < 0) failed = 1;
@@ -774,6 +784,7 @@ cml_status cml_count_transform(const cml_count *m, const char *const *docs, int6
         R->indptr[d + 1] = R->indptr[d] + nnz_row[d];
     int64_t q = 0;
     for (int t = 0; t < nt; t++) {
+        if (!rb[t].n) continue;
         memcpy(R->indices + q, rb[t].idx, (size_t)rb[t].n * sizeof *R->indices);
         memcpy(R->data + q, rb[t].val, (size_t)rb[t].n * sizeof *R->data);
         q += rb[t].n;
@@ -789,7 +800,9 @@ done:
         for (int t = 0; t < nt; t++) {
             free(rb[t].idx);
             free(rb[t].val);
-            free(rb[t].scratch);
+            free(rb[t].uniq);
+            free(rb[t].cnt);
+            free(rb[t].pos);
         }
     free(rb);
     free(nnz_row);
