@@ -670,10 +670,44 @@ cml_status cml_count_fit(const cml_count_params *p, const char *const *docs, int
 
 /* ---------------------------------------------------------------- transform */
 
-static int cmp_i32(const void *a, const void *b)
+/* Ascending sort of a document's distinct feature ids (distinct: no ties):
+ * quicksort with median-of-3 and insertion sort below 24, recursion on the
+ * smaller side; no comparison callbacks, as rows hold ~100 ids. */
+static void sort_i32(int32_t *a, int64_t n)
 {
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return (x > y) - (x < y);
+    while (n > 24) {
+        int32_t x = a[0], y = a[n / 2], z = a[n - 1];
+        int32_t piv = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+        int64_t i = 0, j = n - 1;
+        for (;;) {
+            while (a[i] < piv)
+                i++;
+            while (a[j] > piv)
+                j--;
+            if (i >= j) break;
+            int32_t t = a[i];
+            a[i++] = a[j];
+            a[j--] = t;
+        }
+        /* a[0..j] <= piv <= a[j+1..n) */
+        if (j + 1 < n - j - 1) {
+            sort_i32(a, j + 1);
+            a += j + 1;
+            n -= j + 1;
+        } else {
+            sort_i32(a + j + 1, n - j - 1);
+            n = j + 1;
+        }
+    }
+    for (int64_t i = 1; i < n; i++) {
+        int32_t x = a[i];
+        int64_t j = i;
+        while (j > 0 && a[j - 1] > x) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = x;
+    }
 }
 
 /* One thread's output: entries of consecutive documents it handled, and
@@ -725,7 +759,7 @@ static int64_t count_one(const cml_count *m, cml_token_iter *it, const char *doc
         rb->uniq[k] = (int32_t)j;
         rb->cnt[k++] = 1.0;
     }
-    if (k > 1) qsort(rb->uniq, (size_t)k, sizeof *rb->uniq, cmp_i32);
+    sort_i32(rb->uniq, k);
     if (!rb_reserve(&rb->idx, &rb->val, &rb->cap, rb->n + k)) return -1;
     for (int64_t a = 0; a < k; a++) {
         int32_t j = rb->uniq[a];

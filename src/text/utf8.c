@@ -18,6 +18,8 @@
  */
 #include "text/utf8.h"
 
+#include <string.h>
+
 #include "text/unicode_data.h"
 
 size_t cml_utf8_decode(const char *s, size_t len, uint32_t *out)
@@ -25,6 +27,17 @@ size_t cml_utf8_decode(const char *s, size_t len, uint32_t *out)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, n = 0;
     while (i < len) {
+        /* ASCII runs 8 bytes at a time */
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (w & 0x8080808080808080ull) break;
+            for (int k = 0; k < 8; k++)
+                out[n + (size_t)k] = p[i + (size_t)k];
+            n += 8;
+            i += 8;
+        }
+        if (i >= len) break;
         unsigned b = p[i];
         if (b < 0x80) {
             out[n++] = b;
@@ -71,7 +84,7 @@ size_t cml_utf8_decode(const char *s, size_t len, uint32_t *out)
     return n;
 }
 
-int cml_utf8_encode(uint32_t cp, char *buf)
+int cml_utf8_encode_slow(uint32_t cp, char *buf)
 {
     unsigned char *b = (unsigned char *)buf;
     if (cp < 0x80) {
@@ -112,17 +125,13 @@ static int in_ranges(const uint32_t *r, int64_t n, uint32_t c)
     return 0;
 }
 
-int cml_uc_is_word(uint32_t c)
+int cml_uc_is_word_slow(uint32_t c)
 {
-    if (c < 0x80)
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-               c == '_';
     return in_ranges(cml_uc_word, cml_uc_word_n, c);
 }
 
-int cml_uc_is_space(uint32_t c)
+int cml_uc_is_space_slow(uint32_t c)
 {
-    if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
     return in_ranges(cml_uc_space, cml_uc_space_n, c);
 }
 

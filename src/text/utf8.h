@@ -25,7 +25,15 @@ size_t cml_utf8_decode(const char *s, size_t len, uint32_t *out);
 
 /* Writes the UTF-8 form of cp (< 0x110000, not a surrogate) to buf (4 bytes
  * of room) and returns its length 1..4. */
-int cml_utf8_encode(uint32_t cp, char *buf);
+int cml_utf8_encode_slow(uint32_t cp, char *buf);
+static inline int cml_utf8_encode(uint32_t cp, char *buf)
+{
+    if (cp < 0x80) {
+        buf[0] = (char)cp;
+        return 1;
+    }
+    return cml_utf8_encode_slow(cp, buf);
+}
 
 /* UTF-8 length of cp. */
 static inline int cml_utf8_len(uint32_t cp)
@@ -33,10 +41,25 @@ static inline int cml_utf8_len(uint32_t cp)
     return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
 }
 
-/* \w of Python's re on str patterns: str.isalnum() or '_'. */
-int cml_uc_is_word(uint32_t c);
+/* Table lookups for code points >= 0x80 (utf8.c). */
+int cml_uc_is_word_slow(uint32_t c);
+int cml_uc_is_space_slow(uint32_t c);
+
+/* \w of Python's re on str patterns: str.isalnum() or '_'. Inline ASCII
+ * test first: tokenizing is dominated by this call. */
+static inline int cml_uc_is_word(uint32_t c)
+{
+    if (c < 0x80)
+        return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_';
+    return cml_uc_is_word_slow(c);
+}
+
 /* str.isspace(): \s of re and the separators of str.split(). */
-int cml_uc_is_space(uint32_t c);
+static inline int cml_uc_is_space(uint32_t c)
+{
+    if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
+    return cml_uc_is_space_slow(c);
+}
 
 /* str.lower() of src[0..n) into dst (room for 2n: U+0130 becomes two code
  * points), returning the count. Capital sigma becomes final sigma U+03C2 in

@@ -11,7 +11,8 @@
 
 #include "core/internal.h"
 
-#define EMPTY UINT32_MAX
+#define EMPTY     UINT64_MAX
+#define MAX_TERMS ((int64_t)UINT32_MAX - 1)
 
 void cml_vocab_init(cml_vocab *v)
 {
@@ -56,11 +57,13 @@ uint64_t cml_vocab_hash(const char *s, size_t len)
 int64_t cml_vocab_find_h(const cml_vocab *v, const char *s, size_t len, uint64_t h)
 {
     if (!v->slots) return -1;
+    const uint64_t tag = h & 0xFFFFFFFF00000000ull;
     for (uint64_t i = h & v->mask;; i = (i + 1) & v->mask) {
-        uint32_t id = v->slots[i];
-        if (id == EMPTY) return -1;
-        if (v->hash[id] == h && v->len[id] == len && memcmp(v->pool + v->off[id], s, len) == 0)
-            return id;
+        uint64_t e = v->slots[i];
+        if (e == EMPTY) return -1;
+        if ((e & 0xFFFFFFFF00000000ull) != tag) continue;
+        uint32_t id = (uint32_t)e;
+        if (v->len[id] == len && memcmp(v->pool + v->off[id], s, len) == 0) return id;
     }
 }
 
@@ -74,7 +77,7 @@ int64_t cml_vocab_find(const cml_vocab *v, const char *s, size_t len)
 static cml_status grow_slots(cml_vocab *v)
 {
     uint64_t size = v->slots ? (v->mask + 1) * 2 : 64;
-    uint32_t *s = cml_alloc_array((int64_t)size, sizeof *s);
+    uint64_t *s = cml_alloc_array((int64_t)size, sizeof *s);
     if (!s) return CML_ERR_NOMEM;
     memset(s, 0xFF, size * sizeof *s);
     uint64_t mask = size - 1;
@@ -82,7 +85,7 @@ static cml_status grow_slots(cml_vocab *v)
         uint64_t i = v->hash[id] & mask;
         while (s[i] != EMPTY)
             i = (i + 1) & mask;
-        s[i] = (uint32_t)id;
+        s[i] = (v->hash[id] & 0xFFFFFFFF00000000ull) | (uint64_t)id;
     }
     free(v->slots);
     v->slots = s;
@@ -115,7 +118,7 @@ cml_status cml_vocab_intern(cml_vocab *v, const char *s, size_t len, int64_t *id
         *id = f;
         return CML_OK;
     }
-    if (v->n >= (int64_t)EMPTY - 1 || len > UINT32_MAX)
+    if (v->n >= MAX_TERMS || len > UINT32_MAX)
         return cml_fail(CML_ERR_NOMEM, "vocabulary: more than 2^32 - 2 terms or a term over 4 GB");
     if (!v->slots || (uint64_t)(v->n + 1) * 2 > v->mask + 1) CML_CHECK(grow_slots(v));
     if (v->n == v->cap) CML_CHECK(grow_terms(v));
@@ -138,7 +141,7 @@ cml_status cml_vocab_intern(cml_vocab *v, const char *s, size_t len, int64_t *id
     uint64_t i = h & v->mask;
     while (v->slots[i] != EMPTY)
         i = (i + 1) & v->mask;
-    v->slots[i] = (uint32_t)nid;
+    v->slots[i] = (h & 0xFFFFFFFF00000000ull) | (uint64_t)nid;
     *id = nid;
     return CML_OK;
 }

@@ -4,8 +4,10 @@
  *
  * Terms are copied into one pool, each NUL-terminated; ids are 0..n-1 in
  * insertion order. Open addressing with linear probing over a power-of-two
- * table kept at most half full; each term's 64-bit hash is stored so probes
- * compare hashes before bytes and growth never rehashes strings.
+ * table kept at most half full. A slot holds the id and 32 more bits of the
+ * hash, so a probe rejects other terms without touching them (one cache
+ * miss per lookup on a large vocabulary instead of four), and the full
+ * hashes are kept so growth never rehashes strings.
  * Lookups on a const map are thread-safe.
  */
 #ifndef CML_TEXT_VOCAB_H
@@ -23,7 +25,7 @@ typedef struct cml_vocab {
     uint32_t *len;  /* (n) byte length of term i */
     uint64_t *hash; /* (n) hash of term i */
     int64_t n, cap;
-    uint32_t *slots; /* (mask + 1) term id, or UINT32_MAX when empty */
+    uint64_t *slots; /* (mask + 1) (hash >> 32) << 32 | id, or UINT64_MAX when empty */
     uint64_t mask;
 } cml_vocab;
 
