@@ -15,9 +15,10 @@
  *   features = kept terms in code-point order (Python's sorted()).
  *
  * Complexity: analysis O(total text), vocabulary O(V log V) to sort, pruning
- * O(V log V), matrix O(nnz + V). fit is serial (one growing hash map);
+ * O(V log V), matrix O(nnz + V). fit counts blocks of documents in
+ * parallel, each block with its own hash map, merged in block order;
  * transform is parallel over documents with per-thread token iterators and
- * a read-only vocabulary, and its output is independent of the thread count.
+ * a read-only vocabulary. Both give the same output for any thread count.
  * Thread-safety: a fitted model is immutable.
  */
 #include <ctype.h>
@@ -471,6 +472,72 @@ fail:
     return st;
 }
 
+/* count_docs over nt contiguous blocks of documents in parallel, each with
+ * its own vocabulary, then merged into f: the blocks' terms are interned
+ * in block order and their entries renumbered. Rows never mix between
+ * blocks and the features are sorted afterwards, so the result is the same
+ * for every nt. */
+static cml_status count_docs_parallel(const cml_count *m, const char *const *docs, int64_t n,
+                                      int nt, fit_state *f)
+{
+    fit_state *fs = cml_calloc((size_t)nt, sizeof *fs);
+    int64_t *map = NULL;
+    cml_status st = CML_OK;
+    if (!fs) return CML_ERR_NOMEM;
+    int failed = 0;
+#pragma omp parallel num_threads(nt) reduction(| : failed)
+    {
+#ifdef _OPENMP
+        int t = omp_get_thread_num();
+#else
+        int t = 0;
+#endif
+        int64_t lo = n * t / nt, hi = n * (t + 1) / nt;
+        cml_vocab_init(&fs[t].raw);
+        if (count_docs(m, docs + lo, hi - lo, &fs[t]) != CML_OK) failed = 1;
+    }
+    if (failed) {
+        st = cml_fail(CML_ERR_NOMEM, "CountVectorizer fit: out of memory while counting terms");
+        goto done;
+    }
+    int64_t nnz = 0, maxv = 0;
+    for (int t = 0; t < nt; t++) {
+        nnz += fs[t].nnz;
+        maxv = CML_MAX(maxv, fs[t].raw.n);
+    }
+    f->ent_id = cml_alloc_array(nnz > 0 ? nnz : 1, sizeof *f->ent_id);
+    f->ent_cnt = cml_alloc_array(nnz > 0 ? nnz : 1, sizeof *f->ent_cnt);
+    f->row_end = cml_alloc_array(n, sizeof *f->row_end);
+    map = cml_alloc_array(maxv > 0 ? maxv : 1, sizeof *map);
+    if (!f->ent_id || !f->ent_cnt || !f->row_end || !map) {
+        st = CML_ERR_NOMEM;
+        goto done;
+    }
+    f->nnz = f->cap = nnz;
+    int64_t q = 0;
+    for (int t = 0; t < nt; t++) {
+        const fit_state *b = &fs[t];
+        for (int64_t l = 0; l < b->raw.n; l++) {
+            st =
+                cml_vocab_intern(&f->raw, cml_vocab_term(&b->raw, l), b->raw.len[l], &map[l], NULL);
+            if (st) goto done;
+        }
+        int64_t base = q, lo = n * t / nt, hi = n * (t + 1) / nt;
+        for (int64_t k = 0; k < b->nnz; k++) {
+            f->ent_id[q] = (uint32_t)map[b->ent_id[k]];
+            f->ent_cnt[q++] = b->ent_cnt[k];
+        }
+        for (int64_t d = lo; d < hi; d++)
+            f->row_end[d] = base + b->row_end[d - lo];
+    }
+done:
+    for (int t = 0; t < nt; t++)
+        fit_state_free(&fs[t]);
+    free(fs);
+    free(map);
+    return st;
+}
+
 static cml_status check_docs(const char *const *docs, int64_t n, const char *who)
 {
     if (!docs || n < 1)
@@ -515,7 +582,13 @@ cml_status cml_count_fit_transform(const cml_count_params *p, const char *const 
     cml_status st;
     CML_TRY(new_model(p, &m));
     const cml_text_cfg *c = &m->cfg;
-    CML_TRY(count_docs(m, docs, n, &f));
+    /* blocks of >= 64 documents per thread: below that, merging costs more
+     * than it saves */
+    int nt = CML_MIN(cml_get_num_threads(), (int)CML_MIN(n / 64, 256));
+    if (nt > 1)
+        CML_TRY(count_docs_parallel(m, docs, n, nt, &f));
+    else
+        CML_TRY(count_docs(m, docs, n, &f));
     int64_t V = f.raw.n;
     if (V == 0) {
         st = cml_fail(CML_ERR_ARG,

@@ -3,8 +3,8 @@
  * comparisons: token order and n-gram rules spelled out by hand, ill-formed
  * UTF-8, iterator reuse, parameter parsing and every error path (messages
  * name the parameter), GGUF save -> load -> transform bit-identical under a
- * scope, corrupt files rejected, and transform independent of the thread
- * count.
+ * scope, corrupt files rejected, and fit and transform independent of the
+ * thread count.
  */
 #include <math.h>
 #include <stdio.h>
@@ -403,9 +403,28 @@ static void test_threads(void **state)
     assert_int_equal(cml_tfidf_transform(m, docs, N, &A), CML_OK);
     cml_set_num_threads(3);
     assert_int_equal(cml_tfidf_transform(m, docs, N, &B), CML_OK);
+    /* fit counts blocks of >= 64 documents per thread: 1 vs 3 blocks */
+    cml_tfidf *m3;
+    cml_csr_owned *F3;
+    assert_int_equal(cml_tfidf_fit_transform(&p, docs, N, &m3, &F3), CML_OK);
+    cml_set_num_threads(1);
+    cml_tfidf *m1;
+    cml_csr_owned *F1;
+    assert_int_equal(cml_tfidf_fit_transform(&p, docs, N, &m1, &F1), CML_OK);
     cml_set_num_threads(saved);
     assert_true(csr_equal(A, B));
     assert_true(csr_equal(A, F));
+    assert_true(csr_equal(F1, F3));
+    assert_true(csr_equal(F1, F));
+    assert_int_equal(cml_tfidf_n_features(m1), cml_tfidf_n_features(m3));
+    for (int64_t j = 0; j < cml_tfidf_n_features(m1); j++)
+        assert_string_equal(cml_tfidf_feature_name(m1, j), cml_tfidf_feature_name(m3, j));
+    assert_memory_equal(cml_tfidf_idf(m1), cml_tfidf_idf(m3),
+                        (size_t)cml_tfidf_n_features(m1) * sizeof(double));
+    cml_csr_owned_free(F1);
+    cml_csr_owned_free(F3);
+    cml_tfidf_free(m1);
+    cml_tfidf_free(m3);
     cml_csr_owned_free(A);
     cml_csr_owned_free(B);
     cml_csr_owned_free(F);
