@@ -13,8 +13,9 @@
  * n yields itself once and ends that word's n-gram loop.
  *
  * Complexity: O(len) to analyze plus O(1) per emitted n-gram (each is a
- * slice of one buffer). Memory: about 30 bytes per input byte of scratch in
- * the iterator, reused across texts.
+ * slice of one buffer). Memory: iterator scratch reused across texts, about
+ * 30 bytes per input byte for words and up to 70 for the char analyzers.
+ * Thread-safety: a tokenizer is immutable; an iterator is one thread's.
  */
 #include "text/tokenize.h"
 
