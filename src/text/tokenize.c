@@ -225,6 +225,57 @@ static cml_status analyze_chars(cml_token_iter *it, const uint32_t *cp, size_t n
     return CML_OK;
 }
 
+static int is_ascii(const char *s, size_t n)
+{
+    size_t i = 0;
+    uint64_t acc = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++)
+        acc |= (unsigned char)s[i];
+    return !(acc & 0x8080808080808080ull);
+}
+
+/* word analyzer on pure-ASCII text, straight from the bytes: the same
+ * tokens as decode -> lower -> strip -> analyze_words (ASCII is its own
+ * decoding, lowercasing is A-Z only, and both strip modes keep ASCII), in
+ * one pass instead of four. */
+static cml_status analyze_words_ascii(cml_token_iter *it, const char *text, size_t n)
+{
+    CML_CHECK(reserve((void **)&it->buf, &it->cap_buf, n + n / 2 + 1, 1));
+    CML_CHECK(reserve((void **)&it->s, &it->cap_items, n / 2 + 1, sizeof(int64_t)));
+    CML_CHECK(reserve((void **)&it->e, &it->cap_e, it->cap_items, sizeof(int64_t)));
+    const cml_vocab *stop = &it->t->stop;
+    const int lower = it->t->o.lowercase;
+    const unsigned char *p = (const unsigned char *)text;
+    int64_t k = 0, b = 0;
+    size_t i = 0;
+    while (i < n) {
+        if (!cml_uc_is_word(p[i])) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        int64_t start = b;
+        for (; j < n && cml_uc_is_word(p[j]); j++)
+            it->buf[b++] = (char)((lower && p[j] >= 'A' && p[j] <= 'Z') ? p[j] + 32 : p[j]);
+        if (j - i < 2 ||
+            (stop->n && cml_vocab_find(stop, it->buf + start, (size_t)(b - start)) >= 0)) {
+            b = start; /* a single character or a stop word */
+        } else {
+            it->s[k] = start;
+            it->e[k++] = b;
+            it->buf[b++] = ' ';
+        }
+        i = j;
+    }
+    it->n_items = k;
+    return CML_OK;
+}
+
 cml_status cml_token_iter_begin(cml_token_iter *it, const char *text, size_t len)
 {
     const cml_tokenizer_opts *o = &it->t->o;
@@ -234,6 +285,8 @@ cml_status cml_token_iter_begin(cml_token_iter *it, const char *text, size_t len
     it->first = 1;
     it->stop_seg = 0;
     if (len > (SIZE_MAX / 64)) return cml_fail(CML_ERR_NOMEM, "tokenizer: text of %zu bytes", len);
+    if (o->analyzer == CML_TEXT_WORD && is_ascii(text, len))
+        return analyze_words_ascii(it, text, len);
     CML_CHECK(reserve((void **)&it->cp, &it->cap_cp, len + 1, sizeof(uint32_t)));
     size_t n = cml_utf8_decode(text, len, it->cp);
     uint32_t *cp = it->cp;
