@@ -19,5 +19,6 @@
 #include "cml/preprocess.h"
 #include "cml/serve.h"
 #include "cml/svm.h"
+#include "cml/text.h"
 
 #endif
