@@ -50,7 +50,7 @@ bench: build
 	bench/run $(BUILD)/cml
 
 install: build
-	cmake --install $(BUILD)
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

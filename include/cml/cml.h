@@ -9,6 +9,7 @@
 #include "cml/core.h"
 #include "cml/data.h"
 #include "cml/decomp.h"
+#include "cml/gbm.h"
 #include "cml/gguf.h"
 #include "cml/linear.h"
 #include "cml/logreg.h"
@@ -16,5 +17,8 @@
 #include "cml/model.h"
 #include "cml/neighbors.h"
 #include "cml/preprocess.h"
+#include "cml/serve.h"
+#include "cml/svm.h"
+#include "cml/text.h"
 
 #endif

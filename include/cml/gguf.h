@@ -121,6 +121,8 @@ cml_status cml_gguf_set_scope(cml_gguf *g, const char *prefix);
 const char *cml_gguf_scope(const cml_gguf *g);
 const char *cml_gguf_name(const cml_gguf *g); /* file name for messages */
 uint32_t cml_gguf_version(const cml_gguf *g);
+/* Size in bytes of the parsed file. */
+size_t cml_gguf_size(const cml_gguf *g);
 
 /* Getters return CML_ERR_FORMAT naming the key when it is missing or of
  * another type ("model.gguf: key cml.fit.n_classes: missing"). Integers are
@@ -141,6 +143,12 @@ cml_status cml_gguf_get_arr_f64(const cml_gguf *g, const char *key, double **val
  * (aligned for the type). dims may be NULL; else receives up to 4 dims. */
 cml_status cml_gguf_get_tensor(const cml_gguf *g, const char *name, cml_gguf_ttype t,
                                const void **data, int *n_dims, int64_t *dims);
+/* Checks that tensor `name` exists with type t and shape (rows, cols)
+ * without copying it. Loaders call this before allocating from sizes read
+ * in the metadata: a tensor's size is bounded by the file's, so a forged
+ * count can never make a loader allocate more than the file holds. */
+cml_status cml_gguf_expect(const cml_gguf *g, const char *name, cml_gguf_ttype t, int64_t rows,
+                           int64_t cols);
 /* Copies a row-major (rows, cols) f64 tensor after checking its shape. */
 cml_status cml_gguf_read_f64(const cml_gguf *g, const char *name, int64_t rows, int64_t cols,
                              double *out);

@@ -802,11 +802,15 @@ cml_status km_fitted_load(const cml_gguf *g, km_fitted *f)
     CML_TRY(cml_gguf_get_f64(g, "cml.fit.inertia", &f->inertia));
     if (cml_gguf_has(g, "cml.fit.n_iter")) CML_TRY(cml_gguf_get_i64(g, "cml.fit.n_iter", &it));
     f->n_iter = (int)it;
-    if (f->k < 1 || f->k > INT32_MAX || f->p < 1 || f->n < 1 || f->k * f->p > INT64_MAX / 8) {
+    if (f->k < 1 || f->k > INT32_MAX || f->p < 1 || f->n < 1) {
         st = cml_fail(CML_ERR_FORMAT, "%s: bad k-means shape (k=%lld, p=%lld, n=%lld)",
                       cml_gguf_name(g), (long long)f->k, (long long)f->p, (long long)f->n);
         goto fail;
     }
+    /* the tensors must hold these shapes before anything is sized from them
+     * (cml_gguf_expect is overflow-safe) */
+    CML_TRY(cml_gguf_expect(g, "cluster_centers", CML_GGUF_T_F64, f->k, f->p));
+    CML_TRY(cml_gguf_expect(g, "labels", CML_GGUF_T_I64, 1, f->n));
     f->centers = cml_alloc_array(f->k * f->p, sizeof(double));
     f->labels = cml_alloc_array(f->n, sizeof(int64_t));
     if (!f->centers || !f->labels) {

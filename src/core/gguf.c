@@ -687,7 +687,8 @@ static cml_status parse(cml_gguf *g)
     /* each kv takes >= 12 bytes (key length + type), each tensor info >= 24 */
     if (n_kv > (c.len - c.off) / 12 || n_t > (c.len - c.off) / 24)
         return cml_fail(CML_ERR_FORMAT,
-                        "%s: file truncated or corrupt: header claims %llu keys and %llu tensors, more than the file holds",
+                        "%s: file truncated or corrupt: header claims %llu keys and %llu tensors, "
+                        "more than the file holds",
                         g->name, (unsigned long long)n_kv, (unsigned long long)n_t);
     g->kvs = cml_calloc((size_t)(n_kv ? n_kv : 1), sizeof(kv));
     g->ts = cml_calloc((size_t)(n_t ? n_t : 1), sizeof(tensor));
@@ -863,6 +864,11 @@ const char *cml_gguf_name(const cml_gguf *g)
 uint32_t cml_gguf_version(const cml_gguf *g)
 {
     return g->version;
+}
+
+size_t cml_gguf_size(const cml_gguf *g)
+{
+    return g->len;
 }
 
 /* Scoped lookup; NULL with an error naming the key if absent. */
@@ -1051,26 +1057,46 @@ cml_status cml_gguf_get_tensor(const cml_gguf *g, const char *name, cml_gguf_tty
     return CML_OK;
 }
 
-/* Copies a tensor of type t holding exactly `count` elements laid out as
- * (rows, cols) (or a vector when rows == 1 / n given). */
-static cml_status read_exact(const cml_gguf *g, const char *name, cml_gguf_ttype t, int64_t rows,
-                             int64_t cols, void *out)
+/* The tensor `name` if it has type t and shape (rows, cols) — or any shape
+ * with rows * cols elements when stored 1-D — else NULL with an error. */
+static const tensor *shaped(const cml_gguf *g, const char *name, cml_gguf_ttype t, int64_t rows,
+                            int64_t cols)
 {
     cml_status st;
     const tensor *tt = find_tensor(g, name, &st);
-    if (!tt) return st;
-    if (tt->type != t)
-        return cml_fail(CML_ERR_FORMAT, "%s: tensor %s has type %d, expected %d", g->name, tt->name,
-                        (int)tt->type, (int)t);
+    if (!tt) return NULL;
+    if (tt->type != t) {
+        cml_fail(CML_ERR_FORMAT, "%s: tensor %s has type %d, expected %d", g->name, tt->name,
+                 (int)tt->type, (int)t);
+        return NULL;
+    }
     int64_t got_cols = tt->dims[0];
     int64_t got_rows = 1;
     for (int d = 1; d < tt->n_dims; d++)
         got_rows *= tt->dims[d];
-    if (rows < 0 || cols < 0 || got_rows * got_cols != rows * cols ||
-        (tt->n_dims > 1 && (got_rows != rows || got_cols != cols)))
-        return cml_fail(
-            CML_ERR_FORMAT, "%s: tensor %s has shape (%lld, %lld), expected (%lld, %lld)", g->name,
-            tt->name, (long long)got_rows, (long long)got_cols, (long long)rows, (long long)cols);
+    int bad = rows < 0 || cols < 0 || (rows && cols > INT64_MAX / rows) ||
+              got_rows * got_cols != rows * cols ||
+              (tt->n_dims > 1 && (got_rows != rows || got_cols != cols));
+    if (bad) {
+        cml_fail(CML_ERR_FORMAT, "%s: tensor %s has shape (%lld, %lld), expected (%lld, %lld)",
+                 g->name, tt->name, (long long)got_rows, (long long)got_cols, (long long)rows,
+                 (long long)cols);
+        return NULL;
+    }
+    return tt;
+}
+
+cml_status cml_gguf_expect(const cml_gguf *g, const char *name, cml_gguf_ttype t, int64_t rows,
+                           int64_t cols)
+{
+    return shaped(g, name, t, rows, cols) ? CML_OK : CML_ERR_FORMAT;
+}
+
+static cml_status read_exact(const cml_gguf *g, const char *name, cml_gguf_ttype t, int64_t rows,
+                             int64_t cols, void *out)
+{
+    const tensor *tt = shaped(g, name, t, rows, cols);
+    if (!tt) return CML_ERR_FORMAT;
     if (tt->nbytes) memcpy(out, tt->rdata, tt->nbytes);
     return CML_OK;
 }

@@ -43,6 +43,15 @@ void *cml_realloc(void *p, size_t bytes);
 void *cml_alloc_array(int64_t n, size_t size);
 char *cml_strdup(const char *s);
 
+/* While a model file is being loaded, no single allocation may exceed a
+ * budget derived from the file's size: a fitted model's memory is
+ * proportional to its file, so a larger request can only come from a
+ * corrupt or forged size field. Loaders check shapes first
+ * (cml_gguf_expect); this is the net under every loader. Thread-local,
+ * nests (the outermost budget holds). 0 = no limit. */
+void cml_alloc_limit_push(size_t bytes);
+void cml_alloc_limit_pop(void);
+
 /* Bug in cml: abort with file:line. Not for user errors. */
 #define CML_ASSERT(c)                                                                              \
     do {                                                                                           \

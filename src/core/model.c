@@ -409,7 +409,12 @@ cml_status cml_model_from_gguf(const cml_gguf *g_const, cml_model **out)
         if (st != CML_OK) goto fail;
         CML_TRY(cml_model_add_step(m, step));
     }
-    CML_TRY(est->load(g, m->params, (int)ver, &m->state));
+    /* 64x the file + 64 MiB covers every estimator's rebuilt state (trees,
+     * indexes, caches) with room to spare; see cml_alloc_limit_push */
+    cml_alloc_limit_push(64 * cml_gguf_size(g) + ((size_t)64 << 20));
+    st = est->load(g, m->params, (int)ver, &m->state);
+    cml_alloc_limit_pop();
+    if (st != CML_OK) goto fail;
     *out = m;
     return CML_OK;
 fail:

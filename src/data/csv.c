@@ -79,6 +79,10 @@ typedef struct cell_ref { /* second pass: the text of one categorical cell */
     int quoted2x; /* has doubled quotes to undo */
 } cell_ref;
 
+typedef struct cml_csv_ctx_view { /* what an error message needs to name a cell */
+    const char *buf, *name, *colname;
+} cml_csv_ctx_view;
+
 typedef struct csv_ctx {
     const char *buf, *end; /* the input; *end == '\0' */
     const char *name;      /* for messages */
@@ -793,6 +797,62 @@ static cml_status fill_columns(const cml_csv_opts *o, csv_state *s, int64_t nout
 }
 
 /* Levels and codes of one inferred categorical column from its cell texts. */
+/* Whether a cell's text is a number (surrounding blanks allowed). */
+static int cell_is_number(const cell_ref *c)
+{
+    const char *s = c->s, *e = c->s + c->n;
+    double v;
+    if (c->quoted2x) return 0;
+    while (s < e && (*s == ' ' || *s == '\t'))
+        s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    if (s == e) return 0;
+    const char *r = cml_parse_double(s, &v);
+    return r == e;
+}
+
+/*
+ * A column with some text cells is categorical, unless numbers are the
+ * majority of its non-missing cells: then the text is far likelier a typo
+ * or an unmarked missing value than a category ("12", "15", "abc", "11"),
+ * and silently turning the whole column into categories would hide it. That
+ * case is an error naming the first offending cell.
+ */
+static cml_status check_mostly_numeric(const cml_csv_ctx_view *v, const cell_ref *cells,
+                                       int64_t rows, int64_t field)
+{
+    int64_t num = 0, text = 0, first = -1;
+    for (int64_t i = 0; i < rows; i++) {
+        if (cells[i].n == SIZE_MAX) continue;
+        if (cell_is_number(&cells[i]))
+            num++;
+        else {
+            text++;
+            if (first < 0) first = i;
+        }
+    }
+    if (num <= text) return CML_OK;
+    /* the cell's text for a one-line message: control bytes as '?' */
+    char shown[44];
+    size_t k = 0;
+    for (; k < cells[first].n && k < 40; k++) {
+        unsigned char ch = (unsigned char)cells[first].s[k];
+        shown[k] = ch < 0x20 ? '?' : (char)ch;
+    }
+    shown[k] = '\0';
+    /* the line: newlines before the cell (quoted fields may hold some) */
+    int64_t line = 1;
+    for (const char *p = v->buf; p < cells[first].s; p++)
+        line += *p == '\n';
+    return cml_fail(CML_ERR_FORMAT,
+                    "%s:%lld:%lld: expected a number, found \"%s\" (column \"%s\" holds numbers "
+                    "in %lld of its %lld filled rows). HINT: fix the cell, or write NA for a "
+                    "missing value",
+                    v->name, (long long)line, (long long)field + 1, shown, v->colname,
+                    (long long)num, (long long)(num + text));
+}
+
 static cml_status build_levels(const cell_ref *cells, int64_t rows, double *data, int64_t nout,
                                int64_t o, cml_column *col)
 {
@@ -1019,8 +1079,11 @@ static cml_status parse(const char *buf, size_t len, const char *name, const cml
             c.data = NULL;
             CML_TRY(run_pass(&c, s.chunks, nchunks, 0));
             for (int64_t j = 0; j < c.nf; j++)
-                if (s.cells[j])
+                if (s.cells[j]) {
+                    cml_csv_ctx_view v = {c.buf, name, s.t->columns[j].name};
+                    CML_TRY(check_mostly_numeric(&v, s.cells[j], rows, j));
                     CML_TRY(build_levels(s.cells[j], rows, s.t->data, nout, j, &s.t->columns[j]));
+                }
         }
     }
     *out = s.t;

@@ -277,10 +277,11 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
     if (st != CML_OK)
         return cml_fail_context(st == CML_ERR_NOMEM ? st : CML_ERR_FORMAT, "%s", cml_gguf_name(g));
     if (s->n_out != n_out) {
+        int64_t want = s->n_out; /* read before the free */
         cml_polynomial_features_free(s);
         return cml_fail(CML_ERR_FORMAT,
                         "%s: cml.fit.n_output_features = %lld, but the parameters give %lld",
-                        cml_gguf_name(g), (long long)n_out, (long long)s->n_out);
+                        cml_gguf_name(g), (long long)n_out, (long long)want);
     }
     *state = s;
     return CML_OK;

@@ -746,6 +746,10 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
                         name, (long long)K, (long long)p, (long long)mode);
     int64_t n_rows = K == 2 ? 1 : K;
     int64_t n_runs = mode == PROBA_SIGMOID ? n_rows : 1;
+    /* shapes first: sizes from the metadata must match tensors the file holds */
+    CML_CHECK(cml_gguf_expect(g, "classes", CML_GGUF_T_F64, 1, K));
+    CML_CHECK(cml_gguf_expect(g, "coef", CML_GGUF_T_F64, n_rows, p));
+    CML_CHECK(cml_gguf_expect(g, "n_iter", CML_GGUF_T_I64, 1, n_runs));
     cml_logreg *m = model_alloc(K, p, n_rows, n_runs);
     if (!m) return CML_ERR_NOMEM;
     m->proba_mode = (int)mode;

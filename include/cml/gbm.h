@@ -1,0 +1,166 @@
+/*
+ * cml/gbm.h — histogram gradient boosting (XGBoost's `hist` tree method):
+ * gbm_regressor (alias gbm_reg) and gbm_classifier (alias gbm).
+ *
+ * Parameter names and defaults are XGBoost 1.7's (n_estimators=100,
+ * learning_rate=0.3, max_depth=6, max_bin=256, reg_lambda=1, base_score=0.5
+ * ...). Trees minimise the second-order objective of Chen & Guestrin,
+ * "XGBoost: A Scalable Tree Boosting System" (KDD 2016), eq. (6)-(7):
+ *   leaf weight  w* = -T(G, alpha) / (H + lambda)     T = L1 soft threshold
+ *   split gain   T(G_L)^2/(H_L+l) + T(G_R)^2/(H_R+l) - T(G)^2/(H+l)
+ * over quantile-binned features; missing values (NaN) learn a default
+ * direction per split. Results do not depend on the thread count.
+ *
+ * Typed API contract (the generic cml_model layer wraps the same calls):
+ *  - fit copies what it keeps; free the model with cml_gbm_free (NULL ok).
+ *  - X may contain NaN (missing); +-inf is rejected. y must be finite.
+ *  - predict functions allocate nothing shared and are safe to call from
+ *    many threads on one const model.
+ *  - Errors: CML_ERR_ARG with cml_last_error() naming the parameter.
+ */
+#ifndef CML_GBM_H
+#define CML_GBM_H
+
+#include <stdint.h>
+
+#include "cml/core.h"
+#include "cml/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Objectives, XGBoost names; the order is the `objective` enum's. */
+typedef enum cml_gbm_objective {
+    CML_GBM_SQUAREDERROR = 0, /* reg:squarederror */
+    CML_GBM_ABSOLUTEERROR,    /* reg:absoluteerror (leaves refit to residual medians) */
+    CML_GBM_PSEUDOHUBER,      /* reg:pseudohubererror, slope huber_slope */
+    CML_GBM_QUANTILE,         /* reg:quantileerror, level quantile_alpha */
+    CML_GBM_POISSON,          /* count:poisson (log link) */
+    CML_GBM_LOGISTIC,         /* binary:logistic */
+    CML_GBM_SOFTPROB          /* multi:softprob (one tree per class per round) */
+} cml_gbm_objective;
+
+/* Evaluation metrics; AUTO = the objective's default (XGBoost's). */
+typedef enum cml_gbm_metric {
+    CML_GBM_METRIC_AUTO = 0,
+    CML_GBM_METRIC_RMSE,
+    CML_GBM_METRIC_MAE,
+    CML_GBM_METRIC_LOGLOSS,
+    CML_GBM_METRIC_ERROR,
+    CML_GBM_METRIC_MLOGLOSS,
+    CML_GBM_METRIC_MERROR,
+    CML_GBM_METRIC_POISSON_NLOGLIK,
+    CML_GBM_METRIC_MPHE,
+    CML_GBM_METRIC_QUANTILE
+} cml_gbm_metric;
+
+typedef enum cml_gbm_grow_policy { CML_GBM_DEPTHWISE = 0, CML_GBM_LOSSGUIDE } cml_gbm_grow_policy;
+typedef enum cml_gbm_boosting { CML_GBM_GBDT = 0, CML_GBM_GOSS } cml_gbm_boosting;
+
+typedef struct cml_gbm_params {
+    int n_estimators;          /* boosting rounds, >= 1 (default 100) */
+    double learning_rate;      /* eta, > 0 (0.3) */
+    int max_depth;             /* 0 = unlimited (lossguide only) (6) */
+    int max_leaves;            /* 0 = unlimited (0) */
+    int grow_policy;           /* cml_gbm_grow_policy (depthwise) */
+    int max_bin;               /* bins per feature, 2..65535 (256) */
+    double min_child_weight;   /* min hessian sum in a child (1) */
+    double reg_lambda;         /* L2 on leaf weights (1) */
+    double reg_alpha;          /* L1 on leaf weights (0) */
+    double gamma;              /* min loss reduction to split (0) */
+    double max_delta_step;     /* |leaf weight| cap, 0 = none (0) */
+    double subsample;          /* row fraction per tree, (0, 1] (1) */
+    double colsample_bytree;   /* feature fraction per tree (1) */
+    double colsample_bynode;   /* feature fraction per node, of the tree's (1) */
+    int objective;             /* cml_gbm_objective */
+    double base_score;         /* initial prediction (0.5, XGBoost 1.7); median for L1/quantile */
+    int random_state;          /* seed of subsample / colsample / GOSS (0) */
+    int early_stopping_rounds; /* 0 = off; needs opts->X_valid */
+    int eval_metric;           /* cml_gbm_metric */
+    double huber_slope;        /* pseudo-Huber delta (1) */
+    double quantile_alpha;     /* quantile level (0.5) */
+    int boosting;              /* cml_gbm_boosting (gbdt) */
+    double top_rate;           /* GOSS: kept fraction of largest gradients (0.2) */
+    double other_rate;         /* GOSS: sampled fraction of the rest (0.1) */
+} cml_gbm_params;
+
+typedef struct cml_gbm cml_gbm;
+
+cml_gbm_params cml_gbm_regressor_params_default(void);
+cml_gbm_params cml_gbm_classifier_params_default(void);
+/* Ranges and cross-parameter rules; NULL or a message naming the parameter. */
+const char *cml_gbm_params_check(const cml_gbm_params *p);
+
+/* opts (may be NULL): sample_weight, and X_valid/y_valid for the eval
+ * history and early stopping. The classifier's classes are the sorted
+ * distinct values of y; with more than two it switches binary:logistic to
+ * multi:softprob as XGBClassifier does. */
+cml_status cml_gbm_regressor_fit(const cml_gbm_params *p, const cml_matrix *X, const double *y,
+                                 const cml_fit_opts *opts, cml_gbm **out);
+cml_status cml_gbm_classifier_fit(const cml_gbm_params *p, const cml_matrix *X, const double *y,
+                                  const cml_fit_opts *opts, cml_gbm **out);
+
+/* out (rows): regression value, or class label for a classifier. */
+cml_status cml_gbm_predict(const cml_gbm *m, const cml_matrix *X, double *out);
+/* out (rows, n_classes), classifiers only. */
+cml_status cml_gbm_predict_proba(const cml_gbm *m, const cml_matrix *X, double *out);
+/* Raw margins before the link: out (rows, cml_gbm_n_outputs(m)). */
+cml_status cml_gbm_predict_margin(const cml_gbm *m, const cml_matrix *X, double *out);
+
+int64_t cml_gbm_n_features_in(const cml_gbm *m);
+/* Margins per row: 1, or n_classes for multi:softprob. */
+int cml_gbm_n_outputs(const cml_gbm *m);
+/* Classes (ascending) of a classifier; 0 and NULL for a regressor. */
+int64_t cml_gbm_classes(const cml_gbm *m, const double **classes);
+/* Rounds kept (best_iteration + 1 after early stopping) and trees (rounds x
+ * outputs). */
+int cml_gbm_n_rounds(const cml_gbm *m);
+int cml_gbm_n_trees(const cml_gbm *m);
+/* The objective actually trained (after the classifier's switch). */
+cml_gbm_objective cml_gbm_objective_of(const cml_gbm *m);
+cml_gbm_metric cml_gbm_eval_metric(const cml_gbm *m);
+/* Base margin (link of base_score). */
+double cml_gbm_base_margin(const cml_gbm *m);
+/* Round with the best validation metric (early stopping), or rounds - 1. */
+int cml_gbm_best_iteration(const cml_gbm *m);
+
+/* Metric per boosting round, evaluated after the round: set 0 = training
+ * data, 1 = validation data (NULL when no X_valid was given). *n = rounds
+ * trained (may exceed n_rounds after early stopping). Valid as long as m. */
+const double *cml_gbm_eval_history(const cml_gbm *m, int set, int *n);
+
+typedef enum cml_gbm_importance {
+    CML_GBM_IMP_WEIGHT = 0, /* number of splits on the feature */
+    CML_GBM_IMP_GAIN,       /* mean loss reduction of its splits */
+    CML_GBM_IMP_COVER,      /* mean hessian sum of its splits */
+    CML_GBM_IMP_TOTAL_GAIN,
+    CML_GBM_IMP_TOTAL_COVER
+} cml_gbm_importance;
+
+/* out (n_features_in), XGBoost's get_score values (0 for unused features). */
+cml_status cml_gbm_feature_importances(const cml_gbm *m, cml_gbm_importance type, double *out);
+
+/* One node of a tree, XGBoost's dump fields. Node ids are per tree, in
+ * creation order (XGBoost's numbering); the root is 0. */
+typedef struct cml_gbm_node {
+    int is_leaf;
+    int feature;      /* split feature, -1 for a leaf */
+    double threshold; /* go left iff x < threshold */
+    int default_left; /* where NaN goes */
+    int left, right;  /* child ids, -1 for a leaf */
+    double value;     /* leaf value (learning rate included), 0 for a split */
+    double gain;      /* loss reduction of the split, 0 for a leaf */
+    double cover;     /* hessian sum of the training rows reaching the node */
+} cml_gbm_node;
+
+/* Node count of tree t (t < n_trees), 0 if out of range. */
+int cml_gbm_tree_size(const cml_gbm *m, int t);
+cml_status cml_gbm_tree_node(const cml_gbm *m, int t, int node, cml_gbm_node *out);
+
+void cml_gbm_free(cml_gbm *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CML_GBM_H */

@@ -1,0 +1,202 @@
+/*
+ * gbm_internal.h — the pieces of histogram gradient boosting shared by
+ * gbm_bin.c (quantile cuts, binned matrix), gbm_hist.c (gradient
+ * histograms), gbm_tree.c (split finding and tree growth), gbm_objective.c
+ * (gradients, links, metrics), gbm_model.c (the fitted ensemble) and gbm.c
+ * (the boosting loop and the estimators). Private to libcml.
+ */
+#ifndef CML_ENSEMBLE_GBM_INTERNAL_H
+#define CML_ENSEMBLE_GBM_INTERNAL_H
+
+#include <stdint.h>
+
+#include "cml/gbm.h"
+
+/* ---------------------------------------------------------------- bins */
+
+/*
+ * Quantile cuts of every feature, XGBoost's HistogramCuts: feature f owns
+ * cuts values[ptr[f] .. ptr[f+1]), ascending upper bounds; a value x falls
+ * in bin b = #(cuts <= x), so bin b holds [cut[b-1], cut[b]). The last cut
+ * lies above the feature's maximum, so every training value has a bin
+ * < nbins(f). min_values[f] lies below the minimum (the threshold of a split
+ * that sends only missing values left).
+ */
+typedef struct gbm_cuts {
+    int64_t n_features;
+    int32_t *ptr;       /* (n_features + 1) */
+    double *values;     /* (ptr[n_features]) */
+    double *min_values; /* (n_features) */
+} gbm_cuts;
+
+/*
+ * The training matrix as bin indices, row-major (rows, cols): u8 when every
+ * feature's bins plus its missing bin fit in 256, else u16. A missing value
+ * (NaN) has bin nbins(f). Histograms are laid out by hoff: feature f's bins
+ * are hist slots hoff[f] .. hoff[f] + nbins(f), the last one for missing.
+ */
+typedef struct gbm_binned {
+    int64_t rows, cols;
+    int wide;        /* 0: b8, 1: b16 */
+    uint8_t *b8;     /* (rows, cols) or NULL */
+    uint16_t *b16;   /* (rows, cols) or NULL */
+    int32_t *hoff;   /* (cols + 1): histogram offset of each feature */
+    int32_t *nbins;  /* (cols): bins without the missing one */
+    uint8_t *active; /* (cols): 1 if a split on f is possible (2+ bins, or NaN) */
+    int32_t n_slots; /* hoff[cols] */
+    gbm_cuts cuts;
+} gbm_binned;
+
+/* Cuts from X (NaN skipped; sample weights w or NULL) and the binned
+ * matrix. max_bin >= 2. Parallel over features; deterministic. */
+cml_status gbm_binned_build(const cml_matrix *X, const double *w, int max_bin, gbm_binned *out);
+void gbm_binned_free(gbm_binned *b);
+/* Bin of row r, feature f. */
+static inline int32_t gbm_bin_at(const gbm_binned *b, int64_t r, int64_t f)
+{
+    return b->wide ? b->b16[r * b->cols + f] : b->b8[r * b->cols + f];
+}
+/* Raw threshold for "left iff bin < t". */
+double gbm_cut_threshold(const gbm_cuts *c, int64_t f, int32_t t);
+
+/* ---------------------------------------------------------------- histograms */
+
+/*
+ * hist: (n_slots) pairs (G, H), doubles. gh: per training row (g, h) pairs.
+ * Builds the histogram of rows[0..n) over the features with use[f] != 0
+ * (use NULL = all); slots of other features are left untouched. Each
+ * feature's slots are summed by one thread in row order, so the result is
+ * independent of the thread count.
+ */
+void gbm_hist_build(const gbm_binned *b, const double *gh, const int32_t *rows, int64_t n,
+                    const uint8_t *use, double *hist);
+/* out = parent - child over all slots (the subtraction trick). */
+void gbm_hist_subtract(const double *parent, const double *child, int32_t n_slots, double *out);
+
+/* ---------------------------------------------------------------- trees */
+
+/* The split rule of XGBoost's TrainParam (param.h): gain, weight. */
+double gbm_calc_weight(const cml_gbm_params *p, double G, double H);
+double gbm_calc_gain(const cml_gbm_params *p, double G, double H);
+
+/* A node of a tree while it grows (ids in creation order, XGBoost's). */
+typedef struct gbm_tnode {
+    int32_t feature; /* -1 for a leaf */
+    int32_t tbin;    /* left iff bin < tbin */
+    int32_t left;    /* left child id (right = left + 1), -1 for a leaf */
+    int32_t depth;
+    int default_left;   /* missing goes left */
+    double thr;         /* raw threshold: left iff x < thr */
+    double value;       /* leaf weight x learning rate */
+    double gain;        /* loss change of the split */
+    double G, H;        /* gradient / hessian sums (H = cover) */
+    int64_t begin, end; /* its rows: grower rows[begin .. end) */
+} gbm_tnode;
+
+typedef struct gbm_tree {
+    gbm_tnode *nodes;
+    int n, cap;
+    const int32_t *rows; /* the grower's partitioned row ids */
+} gbm_tree;
+
+typedef struct gbm_grower gbm_grower;
+
+cml_status gbm_grower_new(const gbm_binned *b, const cml_gbm_params *p, gbm_grower **out);
+void gbm_grower_free(gbm_grower *g);
+/*
+ * Grows one tree on the rows rows[0..n) of the binned matrix with gradient
+ * pairs gh (indexed by row id), over the features with tree_use[f] != 0
+ * (NULL = all; colsample_bynode samples among them with rng). Leaf values
+ * are CalcWeight x learning_rate. The tree's row ranges stay valid until the
+ * next call.
+ */
+cml_status gbm_grow_tree(gbm_grower *g, const double *gh, const int32_t *rows, int64_t n,
+                         const uint8_t *tree_use, cml_rng *rng, gbm_tree *tree);
+void gbm_tree_free(gbm_tree *t);
+
+/* ---------------------------------------------------------------- objectives */
+
+typedef struct gbm_objective {
+    cml_gbm_objective kind;
+    int n_outputs; /* margins per row */
+    double huber_slope, quantile_alpha;
+    double poisson_max_delta_step; /* hessian shift of count:poisson (0.7) */
+} gbm_objective;
+
+/* gh (n_outputs, n, 2): gradient pairs of output k at gh + 2 n k. y holds
+ * class indices (0..K-1) for classifiers. w: sample weights or NULL. */
+void gbm_obj_gradients(const gbm_objective *o, const double *margin, const double *y,
+                       const double *w, int64_t n, double *gh);
+/* Base margin from base_score; for absolute/quantile error XGBoost 1.7
+ * estimates the (weighted) quantile of y instead. */
+double gbm_obj_base_margin(const gbm_objective *o, double base_score, const double *y,
+                           const double *w, int64_t n);
+/* Whether leaves are refit to residual quantiles after growth (L1, quantile). */
+int gbm_obj_adaptive(const gbm_objective *o);
+/* The quantile level an adaptive objective refits to. */
+double gbm_obj_leaf_alpha(const gbm_objective *o);
+/* A value and its weight, for quantiles. */
+typedef struct gbm_vw {
+    double v, w;
+} gbm_vw;
+/* XGBoost's common::Quantile (weighted = 0) / WeightedQuantile over a[0..n),
+ * n > 0; sorts a by value. */
+double gbm_quantile(double alpha, gbm_vw *a, int64_t n, int weighted);
+/* Link: margins (n_outputs) of one row -> predictions (n_outputs). */
+void gbm_obj_transform(const gbm_objective *o, const double *margin, double *out);
+/* Default eval metric of an objective. */
+cml_gbm_metric gbm_obj_default_metric(const gbm_objective *o);
+/* Metric over margins (n, n_outputs); lower is better for every metric. */
+double gbm_metric_eval(cml_gbm_metric m, const gbm_objective *o, const double *margin,
+                       const double *y, const double *w, int64_t n);
+const char *gbm_metric_name(cml_gbm_metric m);
+/* XGBoost's name of an objective ("reg:squarederror"...). */
+const char *gbm_objective_name(cml_gbm_objective o);
+
+/* ---------------------------------------------------------------- model */
+
+/* A node of the flat, fitted layout: 16 bytes, children adjacent. A leaf
+ * is a fixed point of the walk (threshold +inf, left = itself, NaN goes
+ * left), so a block of rows can walk a tree in lock-step for `depth` steps
+ * with no per-row exit test; its value is in cml_gbm.leaf. */
+typedef struct gbm_node {
+    double value;     /* split: threshold (left iff x < value); leaf: +inf */
+    int32_t left;     /* absolute index of the left child (right = left + 1); leaf: itself */
+    uint32_t feature; /* split feature | GBM_DEFAULT_LEFT */
+} gbm_node;
+#define GBM_DEFAULT_LEFT 0x80000000u
+#define GBM_MAX_FEATURES ((int64_t)1 << 30)
+
+struct cml_gbm {
+    int64_t n_features;
+    gbm_objective obj;
+    cml_gbm_metric metric;
+    double base_margin;
+    int64_t n_classes;
+    double *classes; /* (n_classes) or NULL */
+    int n_rounds, best_iteration;
+    int n_trees;       /* n_rounds x n_outputs; tree t is output t % n_outputs */
+    int64_t *tree_ptr; /* (n_trees + 1) node offsets */
+    gbm_node *nodes;   /* (tree_ptr[n_trees]) */
+    double *leaf;      /* (tree_ptr[n_trees]) leaf values, 0 for splits */
+    int32_t *depth;    /* (n_trees) depth of each tree */
+    double *gain;      /* (tree_ptr[n_trees]) */
+    double *cover;     /* (tree_ptr[n_trees]) */
+    int64_t node_cap;
+    int n_hist;         /* rounds in the eval history */
+    double *hist_train; /* (n_hist) */
+    double *hist_valid; /* (n_hist) or NULL */
+    int trees_cap;
+};
+
+/* Appends a grown tree (local ids -> absolute). */
+cml_status gbm_model_add_tree(cml_gbm *m, const gbm_tree *t);
+/* Adds tree t's outputs to margin (rows, n_outputs) for the rows of X. */
+void gbm_model_add_tree_margin(const cml_gbm *m, int t, const cml_matrix *X, double *margin);
+/* Keeps only the first n_rounds rounds. */
+void gbm_model_truncate(cml_gbm *m, int n_rounds);
+cml_status gbm_model_save(const cml_gbm *m, cml_gguf_writer *w);
+cml_status gbm_model_load(const cml_gguf *g, cml_gbm **out);
+char *gbm_model_describe(const cml_gbm *m);
+
+#endif
