@@ -11,6 +11,7 @@
 #include "cml/decomp.h"
 #include "cml/gbm.h"
 #include "cml/gguf.h"
+#include "cml/index.h"
 #include "cml/linear.h"
 #include "cml/logreg.h"
 #include "cml/metrics.h"
