@@ -10,9 +10,9 @@
  *
  * Query: depth-first, children in fixed order, so each point's repulsion is
  * a fixed-order sum: results do not depend on which thread runs the query.
- * Leaves are visited point by point, skipping the query point itself
- * (sklearn skips a whole leaf that coincides with the query point, which
- * differs only when points are duplicated).
+ * A leaf counts as its points at their common position, less the query
+ * point when it is one of them (sklearn skips a whole leaf that coincides
+ * with the query point, which differs only when points are duplicated).
  */
 #include <math.h>
 #include <string.h>
@@ -22,14 +22,11 @@
 void cml_sptree_free(cml_sptree *t)
 {
     if (!t) return;
-    free(t->bary);
-    free(t->max_w2);
-    free(t->count);
-    free(t->first_child);
-    free(t->n_children);
+    free(t->node);
+    free(t->leaf_of);
+    free(t->perm);
     free(t->lo);
     free(t->hi);
-    free(t->perm);
     free(t->box);
     memset(t, 0, sizeof *t);
 }
@@ -48,15 +45,10 @@ static cml_status reserve(cml_sptree *t, int64_t need)
     if (need <= t->cap) return CML_OK;
     int64_t cap = CML_MAX(need, 2 * t->cap);
     cap = CML_MAX(cap, 64);
-    int d = t->d;
-    if (!grow((void **)&t->bary, cap * d, sizeof(double)) ||
-        !grow((void **)&t->max_w2, cap, sizeof(double)) ||
-        !grow((void **)&t->count, cap, sizeof(int64_t)) ||
-        !grow((void **)&t->first_child, cap, sizeof(int64_t)) ||
-        !grow((void **)&t->n_children, cap, sizeof(int32_t)) ||
+    if (!grow((void **)&t->node, cap, sizeof(cml_sptree_node)) ||
         !grow((void **)&t->lo, cap, sizeof(int64_t)) ||
         !grow((void **)&t->hi, cap, sizeof(int64_t)) ||
-        !grow((void **)&t->box, cap * 2 * d, sizeof(double)))
+        !grow((void **)&t->box, cap * 2 * t->d, sizeof(double)))
         return CML_ERR_NOMEM;
     t->cap = cap;
     return CML_OK;
@@ -82,19 +74,25 @@ static cml_status build_node(cml_sptree *t, const double *Y, int64_t v, int dept
         }
     }
     const double *box = t->box + v * 2 * d;
+    cml_sptree_node *nd = &t->node[v];
     double w2 = 0.0;
     int identical = 1;
+    memset(nd, 0, sizeof *nd);
     for (int a = 0; a < d; a++) {
-        t->bary[v * d + a] = sum[a] / (double)(hi - lo);
+        nd->bary[a] = sum[a] / (double)(hi - lo);
         double w = box[d + a] - box[a];
         w2 = fmax(w2, w * w);
         identical &= pmin[a] == pmax[a];
     }
-    t->max_w2[v] = w2;
-    t->count[v] = hi - lo;
-    t->first_child[v] = -1;
-    t->n_children[v] = 0;
-    if (hi - lo == 1 || identical || depth >= CML_SPTREE_MAX_DEPTH) return CML_OK;
+    nd->max_w2 = w2;
+    nd->count = (double)(hi - lo);
+    nd->first_child = -1;
+    nd->n_children = 0;
+    if (hi - lo == 1 || identical || depth >= CML_SPTREE_MAX_DEPTH) {
+        for (int64_t s = lo; s < hi; s++)
+            t->leaf_of[t->perm[s]] = v;
+        return CML_OK;
+    }
 
     /* Child code: bit a set when the point lies in the upper half of dim a. */
     double mid[CML_SPTREE_MAX_DIM];
@@ -127,8 +125,8 @@ static cml_status build_node(cml_sptree *t, const double *Y, int64_t v, int dept
     int64_t first = t->n_nodes;
     CML_CHECK(reserve(t, first + n_children));
     t->n_nodes += n_children;
-    t->first_child[v] = first;
-    t->n_children[v] = n_children;
+    t->node[v].first_child = first;
+    t->node[v].n_children = n_children;
     int64_t u = first;
     for (int c = 0; c < nb; c++) {
         if (!bucket[c]) continue;
@@ -158,8 +156,10 @@ cml_status cml_sptree_build(cml_sptree *t, const double *Y, int64_t n, int d)
     }
     if (t->n != n) {
         free(t->perm);
+        free(t->leaf_of);
         t->perm = cml_alloc_array(n, sizeof(int64_t));
-        if (!t->perm) return CML_ERR_NOMEM;
+        t->leaf_of = cml_alloc_array(n, sizeof(int64_t));
+        if (!t->perm || !t->leaf_of) return CML_ERR_NOMEM;
         t->n = n;
     }
     int64_t *tmp = cml_alloc_array(n, sizeof(int64_t));
@@ -198,47 +198,36 @@ double cml_sptree_repulsion(const cml_sptree *t, const double *Y, int64_t i, dou
     const int d = t->d;
     const double *yi = Y + i * d;
     const double expo = (dof + 1.0) / 2.0;
+    const int64_t own_leaf = t->leaf_of[i];
     double sum_q = 0.0, acc[CML_SPTREE_MAX_DIM] = {0};
     int64_t stack[CML_SPTREE_MAX_DEPTH * (1 << CML_SPTREE_MAX_DIM) + 8];
     int top = 0;
     stack[top++] = 0;
     while (top > 0) {
         int64_t v = stack[--top];
-        if (t->first_child[v] < 0) {
-            for (int64_t s = t->lo[v]; s < t->hi[v]; s++) {
-                int64_t j = t->perm[s];
-                if (j == i) continue;
-                double dx[CML_SPTREE_MAX_DIM], d2 = 0.0;
-                for (int a = 0; a < d; a++) {
-                    dx[a] = yi[a] - Y[j * d + a];
-                    d2 += dx[a] * dx[a];
-                }
-                double q = dof / (dof + d2);
-                if (dof != 1.0) q = pow(q, expo);
-                sum_q += q;
-                for (int a = 0; a < d; a++)
-                    acc[a] += q * q * dx[a];
-            }
-            continue;
-        }
+        const cml_sptree_node *nd = &t->node[v];
         double dx[CML_SPTREE_MAX_DIM], d2 = 0.0;
         for (int a = 0; a < d; a++) {
-            dx[a] = yi[a] - t->bary[v * d + a];
+            dx[a] = yi[a] - nd->bary[a];
             d2 += dx[a] * dx[a];
         }
-        if (t->max_w2[v] < theta2 * d2) {
-            /* Far enough: the node acts as `count` points at its centre. */
+        int leaf = nd->first_child < 0;
+        if (leaf || nd->max_w2 < theta2 * d2) {
+            /* A leaf (one point, or identical points: the query point
+             * itself excluded) or a node far enough to act as `count`
+             * points at its centre of mass. */
+            double cnt = nd->count - (double)(v == own_leaf);
+            if (cnt <= 0.0) continue;
             double q = dof / (dof + d2);
             if (dof != 1.0) q = pow(q, expo);
-            double cnt = (double)t->count[v];
             sum_q += cnt * q;
             for (int a = 0; a < d; a++)
                 acc[a] += cnt * q * q * dx[a];
             continue;
         }
         /* Push children in reverse so they are visited in order. */
-        for (int c = t->n_children[v] - 1; c >= 0; c--)
-            stack[top++] = t->first_child[v] + c;
+        for (int c = nd->n_children - 1; c >= 0; c--)
+            stack[top++] = nd->first_child + c;
     }
     for (int a = 0; a < d; a++)
         neg[a] = acc[a];

@@ -5,8 +5,10 @@
  *
  * Built top-down over a fixed point set; each node keeps its box's squared
  * largest width, the centre of mass and the count of the points below it.
- * Leaves hold one point, or several identical points (or points still
- * together after CML_SPTREE_MAX_DEPTH splits).
+ * Leaves hold one point, or several identical points (or, in the
+ * pathological case of points closer than 2^-48 of the data's extent,
+ * points still together after CML_SPTREE_MAX_DEPTH splits, which are then
+ * treated as one point at their centre of mass).
  *
  * Thread-safety: a built tree is read-only; queries may run concurrently.
  */
@@ -20,18 +22,24 @@
 #define CML_SPTREE_MAX_DIM   3
 #define CML_SPTREE_MAX_DEPTH 48
 
+/* The fields a query reads, packed in one cache line. */
+typedef struct cml_sptree_node {
+    double bary[CML_SPTREE_MAX_DIM]; /* centre of mass */
+    double max_w2;                   /* squared largest box width */
+    double count;                    /* points below the node */
+    int64_t first_child;             /* index of the first child, -1 for a leaf */
+    int32_t n_children;              /* non-empty children, stored contiguously */
+} cml_sptree_node;
+
 typedef struct cml_sptree {
-    int d;                /* 2 or 3 */
-    int64_t n;            /* points */
-    int64_t n_nodes, cap; /* nodes used, allocated */
-    double *bary;         /* (cap, d) centre of mass */
-    double *max_w2;       /* (cap) squared largest box width */
-    int64_t *count;       /* (cap) points below the node */
-    int64_t *first_child; /* (cap) index of the first child, -1 for a leaf */
-    int32_t *n_children;  /* (cap) non-empty children, stored contiguously */
-    int64_t *lo, *hi;     /* (cap) the node's points are perm[lo .. hi) */
-    int64_t *perm;        /* (n) point ids grouped by node */
-    double *box;          /* (cap, 2d) scratch of the build: min, max per dim */
+    int d;                 /* 2 or 3 */
+    int64_t n;             /* points */
+    int64_t n_nodes, cap;  /* nodes used, allocated */
+    cml_sptree_node *node; /* (cap) */
+    int64_t *leaf_of;      /* (n) the leaf holding each point */
+    int64_t *perm;         /* (n) point ids grouped by node (tree order) */
+    int64_t *lo, *hi;      /* (cap) build scratch: the node's points are perm[lo .. hi) */
+    double *box;           /* (cap, 2d) build scratch: min, max per dim */
 } cml_sptree;
 
 /* Builds the tree over the n points Y (n, d), 1 <= d <= 3. The tree struct

@@ -174,8 +174,11 @@ static cml_status grad_bh(tsne_obj *o, const double *Y, double exag, int compute
     CML_CHECK(cml_sptree_build(&o->tree, Y, n, d));
     const cml_sptree *tree = &o->tree;
 #pragma omp parallel for schedule(dynamic, 64) CML_OMP_THREADS if (n >= PAR_MIN_N)
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t s = 0; s < n; s++) {
+        /* Tree order: consecutive queries walk nearly the same nodes. */
+        int64_t i = tree->perm[s];
         o->sum_q[i] = cml_sptree_repulsion(tree, Y, i, o->theta2, dof, o->neg + i * d);
+    }
     double Z = 0.0;
     for (int64_t i = 0; i < n; i++)
         Z += o->sum_q[i];

@@ -645,6 +645,10 @@ cml_status cml_umap_transform(const cml_umap *m, const cml_matrix *X, double *ou
         if (exact >= 0) {
             for (int t = 0; t < dim; t++)
                 y[t] = m->embedding[exact * dim + t];
+        } else if (!(w_sum > 0.0)) { /* every weight underflowed: plain mean */
+            for (int64_t j = 0; j < k; j++)
+                for (int t = 0; t < dim; t++)
+                    y[t] += m->embedding[nb[j] * dim + t] / (double)k;
         } else {
             for (int64_t j = 0; j < k; j++)
                 for (int t = 0; t < dim; t++)
