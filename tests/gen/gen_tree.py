@@ -122,3 +122,39 @@ g.put("const.leaf_value", DecisionTreeRegressor().fit(Xi, np.full(len(yi), 3.5))
 one = DecisionTreeClassifier().fit(Xi[:1], yi[:1])
 g.put("single.node_count", one.tree_.node_count)
 g.close()
+
+# ---------------------------------------------------------------- export
+# tests/golden/tree_export.txt: blocks "@@ name nbytes\n" + exactly nbytes of
+# scikit-learn's export_text / export_graphviz output (trees fitted on the
+# training rows as above).
+from sklearn.tree import export_graphviz, export_text  # noqa: E402
+
+
+def fit_on(ds, est):
+    X, y, names = data[ds]
+    tr = np.arange(X.shape[0]) % 4 != 0
+    return est.fit(X[tr], y[tr]), names
+
+
+blocks = []
+iris3, iris_names = fit_on("iris", DecisionTreeClassifier(max_depth=3, random_state=0))
+blocks.append(("iris_d3_text", export_text(iris3)))
+blocks.append(("iris_d3_text_names_weights",
+               export_text(iris3, feature_names=iris_names, show_weights=True, decimals=3, spacing=2)))
+blocks.append(("iris_d3_text_trunc", export_text(iris3, max_depth=1)))
+blocks.append(("iris_d3_dot", export_graphviz(iris3, out_file=None)))
+blocks.append(("iris_d3_dot_trunc", export_graphviz(iris3, out_file=None, max_depth=1,
+                                                    feature_names=iris_names,
+                                                    class_names=["setosa", "versicolor", "virginica"])))
+diab, _ = fit_on("diabetes", DecisionTreeRegressor(max_depth=2, random_state=0))
+blocks.append(("diabetes_d2_text", export_text(diab)))
+blocks.append(("diabetes_d2_dot", export_graphviz(diab, out_file=None)))
+dig, _ = fit_on("digits", DecisionTreeClassifier(max_depth=2, random_state=0))
+blocks.append(("digits_d2_dot", export_graphviz(dig, out_file=None)))
+wine_b, _ = fit_on("wine", DecisionTreeClassifier(max_depth=2, class_weight="balanced", criterion="entropy",
+                                                 random_state=0))
+blocks.append(("wine_bal_d2_dot", export_graphviz(wine_b, out_file=None)))
+with open("tests/golden/tree_export.txt", "wb") as f:
+    for name, text in blocks:
+        b = text.encode()
+        f.write(f"@@ {name} {len(b)}\n".encode() + b + b"\n")

@@ -12,7 +12,9 @@
  * unlimited), diabetes (squared, Friedman and absolute error), best-first
  * growth (max_leaf_nodes), min_samples_leaf, class_weight=balanced, ccp_alpha
  * pruning, the random splitter (extra trees), max_features=8 on digits
- * (many constant features) and integer sample weights.
+ * (many constant features) and integer sample weights. Text and DOT
+ * exports must equal export_text / export_graphviz output exactly
+ * (tests/golden/tree_export.txt).
  */
 #include <math.h>
 #include <stdio.h>
@@ -337,11 +339,109 @@ static void test_single_leaf(void **state)
     cml_tree_free(t);
 }
 
+/* ---------------------------------------------------------------- export */
+
+/* Returns a malloc'd copy of block `name` of golden/tree_export.txt. */
+static char *export_block(const char *name)
+{
+    FILE *fp = fopen("golden/tree_export.txt", "rb");
+    if (!fp) fail_msg("cannot open golden/tree_export.txt");
+    char head[256];
+    while (fgets(head, sizeof head, fp)) {
+        char nm[128];
+        long nb;
+        if (sscanf(head, "@@ %127s %ld", nm, &nb) != 2) fail_msg("bad block header: %s", head);
+        char *buf = malloc((size_t)nb + 1);
+        if (fread(buf, 1, (size_t)nb, fp) != (size_t)nb) fail_msg("short block %s", nm);
+        buf[nb] = '\0';
+        fgetc(fp); /* the newline after the block */
+        if (!strcmp(nm, name)) {
+            fclose(fp);
+            return buf;
+        }
+        free(buf);
+    }
+    fclose(fp);
+    fail_msg("no export block %s", name);
+    return NULL;
+}
+
+static void expect_text(const char *name, char *got)
+{
+    char *want = export_block(name);
+    if (!got) fail_msg("%s: export failed: %s", name, cml_last_error());
+    if (strcmp(got, want))
+        fail_msg("%s differs from scikit-learn:\n--- cml\n%s\n--- sklearn\n%s", name, got, want);
+    free(want);
+    free(got);
+}
+
+static cml_tree *fit_train(int ds, cml_tree_kind kind, int depth, int crit, const char *cw)
+{
+    double *Xtr, *ytr, *Xte, *yte;
+    int64_t ntr, nte;
+    split_rows(ds, &Xtr, &ytr, &ntr, &Xte, &yte, &nte);
+    cml_tree_params p = cml_tree_params_default(kind);
+    p.max_depth = depth;
+    p.criterion = crit;
+    snprintf(p.class_weight, sizeof p.class_weight, "%s", cw);
+    cml_matrix m = cml_matrix_view(Xtr, ntr, NC[ds]);
+    cml_tree *t;
+    if (cml_tree_fit(kind, &p, &m, ytr, NULL, &t) != CML_OK) fail_msg("%s", cml_last_error());
+    free(Xtr);
+    free(ytr);
+    free(Xte);
+    free(yte);
+    return t;
+}
+
+/* export_text and export_graphviz output, character for character. */
+static void test_export(void **state)
+{
+    (void)state;
+    static const char *iris_names[] = {"sepal_length_cm", "sepal_width_cm", "petal_length_cm",
+                                       "petal_width_cm"};
+    static const char *iris_classes[] = {"setosa", "versicolor", "virginica"};
+    cml_tree *t = fit_train(0, CML_TREE_CLASSIFIER, 3, 0, "");
+    expect_text("iris_d3_text", cml_tree_export_text(t, NULL));
+    cml_tree_export_opts o = cml_tree_export_opts_default();
+    o.feature_names = iris_names;
+    o.show_weights = 1;
+    o.decimals = 3;
+    o.spacing = 2;
+    expect_text("iris_d3_text_names_weights", cml_tree_export_text(t, &o));
+    o = cml_tree_export_opts_default();
+    o.max_depth = 1;
+    expect_text("iris_d3_text_trunc", cml_tree_export_text(t, &o));
+    expect_text("iris_d3_dot", cml_tree_export_dot(t, NULL));
+    o = cml_tree_export_opts_default();
+    o.max_depth = 1;
+    o.feature_names = iris_names;
+    o.class_names = iris_classes;
+    expect_text("iris_d3_dot_trunc", cml_tree_export_dot(t, &o));
+    o.spacing = 0;
+    assert_null(cml_tree_export_text(t, &o));
+    assert_non_null(strstr(cml_last_error(), "spacing"));
+    cml_tree_free(t);
+
+    t = fit_train(3, CML_TREE_REGRESSOR, 2, 0, "");
+    expect_text("diabetes_d2_text", cml_tree_export_text(t, NULL));
+    expect_text("diabetes_d2_dot", cml_tree_export_dot(t, NULL));
+    cml_tree_free(t);
+    t = fit_train(4, CML_TREE_CLASSIFIER, 2, 0, "");
+    expect_text("digits_d2_dot", cml_tree_export_dot(t, NULL));
+    cml_tree_free(t);
+    t = fit_train(1, CML_TREE_CLASSIFIER, 2, 1, "balanced");
+    expect_text("wine_bal_d2_dot", cml_tree_export_dot(t, NULL));
+    cml_tree_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_configs),
         cmocka_unit_test(test_single_leaf),
+        cmocka_unit_test(test_export),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
