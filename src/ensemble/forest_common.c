@@ -29,7 +29,9 @@
 #include "ensemble/forest_common.h"
 #include "tree/sk_random.h"
 
-/* Rows per predict block (trees outer within a block). */
+/* Smallest predict block (trees outer within a block). Blocks are made as
+ * large as the thread count allows: deep trees (MBs each) are then read
+ * once per block instead of once per 256 rows. */
 #define BLOCK 256
 
 int cml_forest_kind_is_classifier(cml_forest_kind kind)
@@ -353,10 +355,12 @@ static cml_status check_X(const cml_forest *f, const cml_matrix *X)
 static void mean_leaf_vectors(const cml_forest *f, const cml_matrix *X, double *out)
 {
     const int64_t k = f->classifier ? f->n_classes : 1, T = f->n_trees;
-    const int64_t nb = (X->rows + BLOCK - 1) / BLOCK;
+    const int64_t bs =
+        CML_MAX(BLOCK, (X->rows + 2 * cml_get_num_threads() - 1) / (2 * cml_get_num_threads()));
+    const int64_t nb = (X->rows + bs - 1) / bs;
 #pragma omp parallel for CML_OMP_THREADS schedule(dynamic) if (X->rows * T > 20000)
     for (int64_t b = 0; b < nb; b++) {
-        int64_t i0 = b * BLOCK, i1 = CML_MIN(X->rows, i0 + BLOCK);
+        int64_t i0 = b * bs, i1 = CML_MIN(X->rows, i0 + bs);
         memset(out + i0 * k, 0, (size_t)((i1 - i0) * k) * sizeof(double));
         for (int64_t t = 0; t < T; t++) {
             const cml_dtree *dt = f->trees[t]->t;

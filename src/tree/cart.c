@@ -616,6 +616,29 @@ static void try_split(ws *W, scan *sc, const double *L, double wl, int64_t nl, i
     b->pos = sc->start + nl;
 }
 
+/* Scans the histogram bins [0, range) (rows, weight and statistics per
+ * distinct value; bin b holds the value vb[b]), trying every boundary
+ * between non-empty bins whose values are more than 1e-7 apart. */
+static void scan_hist(ws *W, scan *sc, const int64_t *cnt, const double *gw, const double *gst,
+                      const float *vb, int64_t range, double *L, double *wl, int64_t *nl)
+{
+    const int64_t S = W->S;
+    int64_t prev = -1;
+    for (int64_t b = 0; b < range; b++) {
+        if (!cnt[b]) continue;
+        if (prev >= 0 && (double)vb[b] > (double)vb[prev] + FEATURE_THRESHOLD) {
+            try_split(W, sc, L, *wl, *nl, 0, vb[prev], vb[b], 0);
+            if (sc->nan_cnt) try_split(W, sc, L, *wl, *nl, 1, vb[prev], vb[b], 0);
+        }
+        const double *g = gst + b * S;
+        for (int64_t c = 0; c < S; c++)
+            L[c] += g[c];
+        *wl += gw[b];
+        *nl += cnt[b];
+        prev = b;
+    }
+}
+
 /* Best split of the node on feature f (BestSplitter). Returns 1 when the
  * feature is constant in the node (scikit-learn then skips it). */
 static int best_on_feature(ws *W, int64_t f, int64_t start, int64_t end, double *best_proxy,
@@ -627,6 +650,43 @@ static int best_on_feature(ws *W, int64_t f, int64_t start, int64_t end, double 
     const float *v = D->vals + D->val_off[f];
     const uint32_t nv = (uint32_t)(D->val_off[f + 1] - D->val_off[f]);
     scan sc = {f, start, end, m, 0, 0.0, best_proxy, best};
+    const int mae = W->C->criterion == CML_CART_MAE;
+    double *L = W->tmp2 + S; /* scratch after R's (S) slots; see ws_alloc */
+    memset(L, 0, (size_t)S * sizeof(double));
+    double wl = 0.0;
+    int64_t nl = 0;
+
+    if (!mae && (int64_t)nv < W->hist_cap && (int64_t)nv <= 4 * m + 64) {
+        /* Few distinct values: one pass straight into a histogram over all
+         * of them, the last bin holding the NaN rows. */
+        const int64_t nb = (int64_t)nv + 1;
+        memset(W->gcnt, 0, (size_t)nb * sizeof(int64_t));
+        memset(W->gw, 0, (size_t)nb * sizeof(double));
+        memset(W->gstat, 0, (size_t)(nb * S) * sizeof(double));
+        for (int64_t p = start; p < end; p++) {
+            int32_t s = W->samples[p];
+            uint32_t r = rk[s];
+            double w = row_w(W, s);
+            W->gcnt[r]++;
+            W->gw[r] += w;
+            stat_add(W, W->gstat + r * S, s, w, 1.0);
+        }
+        sc.nan_cnt = W->gcnt[nv];
+        sc.nan_w = W->gw[nv];
+        memcpy(W->nanst, W->gstat + (int64_t)nv * S, (size_t)S * sizeof(double));
+        int64_t lo = 0, hi = (int64_t)nv - 1;
+        while (lo < (int64_t)nv && !W->gcnt[lo])
+            lo++;
+        if (lo == (int64_t)nv) return 1; /* every row NaN */
+        while (!W->gcnt[hi])
+            hi--;
+        if (sc.nan_cnt == 0 && (double)v[hi] <= (double)v[lo] + FEATURE_THRESHOLD) return 1;
+        scan_hist(W, &sc, W->gcnt + lo, W->gw + lo, W->gstat + lo * S, v + lo, hi - lo + 1, L, &wl,
+                  &nl);
+        if (sc.nan_cnt) try_split(W, &sc, L, wl, nl, 0, 0.0f, 0.0f, 1);
+        return 0;
+    }
+
     uint32_t lo = UINT32_MAX, hi = 0;
     memset(W->nanst, 0, (size_t)S * sizeof(double));
     int64_t k = 0;
@@ -648,12 +708,6 @@ static int best_on_feature(ws *W, int64_t f, int64_t start, int64_t end, double 
     }
     if (k == 0) return 1;
     if (sc.nan_cnt == 0 && (double)v[hi] <= (double)v[lo] + FEATURE_THRESHOLD) return 1;
-
-    double *L = W->tmp2 + S; /* scratch after R's (S) slots; see ws_alloc */
-    memset(L, 0, (size_t)S * sizeof(double));
-    double wl = 0.0;
-    int64_t nl = 0;
-    const int mae = W->C->criterion == CML_CART_MAE;
     const int64_t range = (int64_t)hi - lo + 1;
 
     if (!mae && range <= W->hist_cap && range <= 4 * k + 64) {
@@ -669,23 +723,7 @@ static int best_on_feature(ws *W, int64_t f, int64_t start, int64_t end, double 
             W->gw[b] += w;
             stat_add(W, W->gstat + b * S, s, w, 1.0);
         }
-        int64_t prev = -1;
-        for (int64_t b = 0; b < range; b++) {
-            if (!W->gcnt[b]) continue;
-            if (prev >= 0) {
-                float va = v[lo + prev], vb = v[lo + b];
-                if ((double)vb > (double)va + FEATURE_THRESHOLD) {
-                    try_split(W, &sc, L, wl, nl, 0, va, vb, 0);
-                    if (sc.nan_cnt) try_split(W, &sc, L, wl, nl, 1, va, vb, 0);
-                }
-            }
-            const double *g = W->gstat + b * S;
-            for (int64_t c = 0; c < S; c++)
-                L[c] += g[c];
-            wl += W->gw[b];
-            nl += W->gcnt[b];
-            prev = b;
-        }
+        scan_hist(W, &sc, W->gcnt, W->gw, W->gstat, v + lo, range, L, &wl, &nl);
     } else {
         for (int64_t a = 0; a < k; a++)
             W->key[a] -= lo;
@@ -1056,8 +1094,9 @@ static cml_status ws_alloc(ws *W, const cml_cart_data *D)
     int64_t maxv = 1;
     for (int64_t f = 0; f < d; f++)
         maxv = CML_MAX(maxv, D->val_off[f + 1] - D->val_off[f]);
-    /* Histograms beyond 4 rows per bin are never used (see best_on_feature). */
-    W->hist_cap = CML_MIN(maxv, 4 * n + 64);
+    /* Histograms wider than 4 bins per row (+64) are never used (see
+     * best_on_feature); one more bin holds the NaN rows. */
+    W->hist_cap = CML_MIN(maxv + 1, 4 * n + 65);
     W->samples = cml_alloc_array(n, sizeof *W->samples);
     W->features = cml_alloc_array(d, sizeof *W->features);
     W->const_features = cml_alloc_array(d, sizeof *W->const_features);
