@@ -30,8 +30,8 @@
 #include "tree/sk_random.h"
 
 /* Smallest predict block (trees outer within a block). Blocks are made as
- * large as the thread count allows: deep trees (MBs each) are then read
- * once per block instead of once per 256 rows. */
+ * large as 8 per thread allows: deep trees (MBs each) are then read once per
+ * block rather than once per few rows, and a busy machine still balances. */
 #define BLOCK 256
 
 int cml_forest_kind_is_classifier(cml_forest_kind kind)
@@ -313,9 +313,14 @@ cml_status cml_forest_fit(cml_forest_kind kind, const cml_forest_params *p, cons
         free(w);
         free(cnt);
     }
+    /* A worker's message is in its own thread's storage: say it again here. */
     for (int64_t t = 0; t < T; t++)
         if (tst[t] != CML_OK) {
-            st = tst[t];
+            st = cml_fail(
+                tst[t], "tree %lld of %lld could not be grown: %s", (long long)t + 1, (long long)T,
+                tst[t] == CML_ERR_NOMEM ? "out of memory"
+                                        : "its sample has no positive weight. HINT: check "
+                                          "class_weight and sample_weight");
             goto fail;
         }
     CML_TRY(cml_forest_finish(f));

@@ -168,6 +168,12 @@ const char *cml_forest_params_check(cml_forest_kind kind, const cml_forest_param
                  "bootstrap sampling)");
         return msg;
     }
+    if (p->max_samples != 0.0 && !p->bootstrap) {
+        snprintf(msg, sizeof msg,
+                 "max_samples=%g needs bootstrap=true (it sizes the bootstrap sample)",
+                 p->max_samples);
+        return msg;
+    }
     if (p->max_samples != 0.0 && p->max_samples > 1.0 && p->max_samples != floor(p->max_samples)) {
         snprintf(msg, sizeof msg,
                  "max_samples=%g must be 0 (all), a fraction in (0, 1] or an integer count",

@@ -119,12 +119,11 @@ static int64_t subtree_depth(const cml_dtree *d, int64_t node)
 
 /* ---------------------------------------------------------------- text */
 
-static void text_leaf(cml_sb *sb, const cml_tree *t, const cml_tree_export_opts *o, int64_t node,
-                      const char *indent)
+/* A leaf's line after its indent. */
+static void text_leaf(cml_sb *sb, const cml_tree *t, const cml_tree_export_opts *o, int64_t node)
 {
     const cml_dtree *d = t->t;
     const double *v = d->value + node * d->stride;
-    cml_sb_printf(sb, "%s", indent);
     if (t->classifier && !o->show_weights) {
         cml_sb_puts(sb, " class: ");
     } else {
@@ -142,44 +141,46 @@ static void text_leaf(cml_sb *sb, const cml_tree *t, const cml_tree_export_opts 
     cml_sb_puts(sb, "\n");
 }
 
+/* indent: ("|" + " " * spacing) * depth with its last spacing characters
+ * turned into dashes, as export_text builds it. */
+static void put_indent(cml_sb *sb, int64_t depth, int spacing)
+{
+    for (int64_t i = 0; i + 1 < depth; i++) {
+        cml_sb_puts(sb, "|");
+        cml_sb_printf(sb, "%*s", spacing, "");
+    }
+    cml_sb_puts(sb, "|");
+    for (int s = 0; s < spacing; s++)
+        cml_sb_puts(sb, "-");
+}
+
 static void text_rec(cml_sb *sb, const cml_tree *t, const cml_tree_export_opts *o, int64_t node,
                      int64_t depth)
 {
     const cml_dtree *d = t->t;
-    /* indent: ("|" + " " * spacing) * depth, last spacing chars -> dashes */
-    char indent[1024];
-    size_t n = 0;
-    for (int64_t i = 0; i < depth && n + (size_t)o->spacing + 2 < sizeof indent; i++) {
-        indent[n++] = '|';
-        for (int s = 0; s < o->spacing; s++)
-            indent[n++] = ' ';
-    }
-    if (n >= (size_t)o->spacing) n -= (size_t)o->spacing;
-    for (int s = 0; s < o->spacing; s++)
-        indent[n++] = '-';
-    indent[n] = '\0';
-
+    const cml_tnode *nd = &d->nodes[node];
     if (depth <= o->max_depth + 1) {
-        const cml_tnode *nd = &d->nodes[node];
         if (nd->left >= 0) {
-            char name[256];
-            if (o->feature_names)
-                snprintf(name, sizeof name, "%s", o->feature_names[nd->feature]);
-            else
-                snprintf(name, sizeof name, "feature_%d", nd->feature);
-            cml_sb_printf(sb, "%s %s <= %.*f\n", indent, name, o->decimals, nd->threshold);
-            text_rec(sb, t, o, nd->left, depth + 1);
-            cml_sb_printf(sb, "%s %s >  %.*f\n", indent, name, o->decimals, nd->threshold);
-            text_rec(sb, t, o, nd->right, depth + 1);
+            for (int side = 0; side < 2; side++) {
+                put_indent(sb, depth, o->spacing);
+                if (o->feature_names)
+                    cml_sb_printf(sb, " %s", o->feature_names[nd->feature]);
+                else
+                    cml_sb_printf(sb, " feature_%d", nd->feature);
+                cml_sb_printf(sb, " %s %.*f\n", side ? "> " : "<=", o->decimals, nd->threshold);
+                text_rec(sb, t, o, side ? nd->right : nd->left, depth + 1);
+            }
         } else {
-            text_leaf(sb, t, o, node, indent);
+            put_indent(sb, depth, o->spacing);
+            text_leaf(sb, t, o, node);
         }
     } else {
+        put_indent(sb, depth, o->spacing);
         int64_t sd = subtree_depth(d, node);
         if (sd == 1)
-            text_leaf(sb, t, o, node, indent);
+            text_leaf(sb, t, o, node);
         else
-            cml_sb_printf(sb, "%s truncated branch of depth %lld\n", indent, (long long)sd);
+            cml_sb_printf(sb, " truncated branch of depth %lld\n", (long long)sd);
     }
 }
 

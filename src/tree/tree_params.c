@@ -297,11 +297,18 @@ cml_status cml_cart_check_inputs(const cml_matrix *X, const double *y, const dou
         if (!isfinite(y[i]))
             return cml_fail(CML_ERR_ARG, "%s: target y row %lld is not finite", who,
                             (long long)i + 1);
-    if (sw)
-        for (int64_t i = 0; i < X->rows; i++)
+    if (sw) {
+        double tot = 0.0;
+        for (int64_t i = 0; i < X->rows; i++) {
             if (!isfinite(sw[i]) || sw[i] < 0)
                 return cml_fail(CML_ERR_ARG,
                                 "%s: sample_weight row %lld is %g; weights must be finite and >= 0",
                                 who, (long long)i + 1, sw[i]);
+            tot += sw[i];
+        }
+        if (!(tot > 0))
+            return cml_fail(CML_ERR_ARG,
+                            "%s: sample_weight sums to 0; some weight must be positive", who);
+    }
     return CML_OK;
 }

@@ -72,6 +72,9 @@ static void test_bad_params(void **state)
     fp = cml_forest_params_default(CML_ET_CLASSIFIER);
     fp.oob_score = 1;
     expect_arg_error(cml_forest_fit(CML_ET_CLASSIFIER, &fp, &X, BY, NULL, &f), "bootstrap");
+    fp = cml_forest_params_default(CML_ET_CLASSIFIER);
+    fp.max_samples = 0.5;
+    expect_arg_error(cml_forest_fit(CML_ET_CLASSIFIER, &fp, &X, BY, NULL, &f), "bootstrap");
     fp = cml_forest_params_default(CML_RF_CLASSIFIER);
     fp.max_samples = 1e6;
     expect_arg_error(cml_forest_fit(CML_RF_CLASSIFIER, &fp, &X, BY, NULL, &f), "max_samples");
