@@ -294,10 +294,15 @@ typedef struct split_rec {
 typedef struct ws {
     const cml_cart_data *D;
     const cml_cart_config *C;
-    const double *sw;                   /* (D->n) or NULL */
-    int64_t S;                          /* statistics per row: n_classes, or 1 */
-    int64_t n;                          /* rows in the tree (non-zero weight) */
-    int32_t *samples;                   /* (n) scikit-learn's samples array */
+    const double *sw; /* (D->n) or NULL */
+    int64_t S;        /* statistics per row: n_classes, or 1 */
+    int64_t n;        /* rows in the tree (non-zero weight) */
+    int32_t *samples; /* (n) scikit-learn's samples array */
+    /* Per position p of samples[], moved with it by the partition, so the
+     * hot loops read them in order instead of gathering by row id. */
+    double *pw;                         /* (n) weight of samples[p] */
+    int32_t *pyc;                       /* (n) class index of samples[p] (classification) */
+    double *pyv;                        /* (n) target of samples[p] (regression) */
     int64_t *features, *const_features; /* (d) */
     uint32_t seed;
     double w_root, min_weight_leaf;
@@ -429,14 +434,13 @@ static void node_reset(ws *W, int64_t start, int64_t end)
     W->w_node = 0.0;
     W->sq_total = 0.0;
     for (int64_t p = start; p < end; p++) {
-        int32_t s = W->samples[p];
-        double w = row_w(W, s);
-        if (D->n_classes > 0) {
-            W->sum_total[D->yi[s]] += w;
+        double w = W->pw[p];
+        if (W->pyc) {
+            W->sum_total[W->pyc[p]] += w;
         } else {
-            double wy = w * D->y[s];
+            double wy = w * W->pyv[p];
             W->sum_total[0] += wy;
-            W->sq_total += wy * D->y[s];
+            W->sq_total += wy * W->pyv[p];
         }
         W->w_node += w;
     }
@@ -484,13 +488,13 @@ static void node_value(const ws *W, double *dst)
     }
 }
 
-/* Adds (sign +1) or removes (-1) row s to statistics L. */
-static inline void stat_add(const ws *W, double *L, int32_t s, double w, double sign)
+/* Adds (sign +1) or removes (-1) the row at position p to statistics L. */
+static inline void stat_add(const ws *W, double *L, int64_t p, double w, double sign)
 {
-    if (W->D->n_classes > 0)
-        L[W->D->yi[s]] += sign * w;
+    if (W->pyc)
+        L[W->pyc[p]] += sign * w;
     else
-        L[0] += sign * (w * W->D->y[s]);
+        L[0] += sign * (w * W->pyv[p]);
 }
 
 /* After partitioning [start, pos) | [pos, end): children impurities and the
@@ -505,18 +509,16 @@ static void split_children(ws *W, int64_t start, int64_t pos, int64_t end, doubl
         memset(L, 0, (size_t)S * sizeof(double));
         wl = 0.0;
         for (int64_t p = start; p < pos; p++) {
-            int32_t s = W->samples[p];
-            double w = row_w(W, s);
-            stat_add(W, L, s, w, 1.0);
+            double w = W->pw[p];
+            stat_add(W, L, p, w, 1.0);
             wl += w;
         }
     } else { /* reverse_reset, then remove the right rows from the end */
         memcpy(L, W->sum_total, (size_t)S * sizeof(double));
         wl = W->w_node;
         for (int64_t p = end - 1; p >= pos; p--) {
-            int32_t s = W->samples[p];
-            double w = row_w(W, s);
-            stat_add(W, L, s, w, -1.0);
+            double w = W->pw[p];
+            stat_add(W, L, p, w, -1.0);
             wl -= w;
         }
     }
@@ -527,9 +529,8 @@ static void split_children(ws *W, int64_t start, int64_t pos, int64_t end, doubl
     case CML_CART_FRIEDMAN_MSE: {
         double sq_l = 0.0;
         for (int64_t p = start; p < pos; p++) {
-            int32_t s = W->samples[p];
-            double y = W->D->y[s];
-            sq_l += row_w(W, s) * y * y;
+            double y = W->pyv[p];
+            sq_l += W->pw[p] * y * y;
         }
         double sq_r = W->sq_total - sq_l, sr = W->sum_total[0] - L[0];
         double ml = L[0] / wl, mr = sr / wr;
@@ -664,12 +665,11 @@ static int best_on_feature(ws *W, int64_t f, int64_t start, int64_t end, double 
         memset(W->gw, 0, (size_t)nb * sizeof(double));
         memset(W->gstat, 0, (size_t)(nb * S) * sizeof(double));
         for (int64_t p = start; p < end; p++) {
-            int32_t s = W->samples[p];
-            uint32_t r = rk[s];
-            double w = row_w(W, s);
+            uint32_t r = rk[W->samples[p]];
+            double w = W->pw[p];
             W->gcnt[r]++;
             W->gw[r] += w;
-            stat_add(W, W->gstat + r * S, s, w, 1.0);
+            stat_add(W, W->gstat + r * S, p, w, 1.0);
         }
         sc.nan_cnt = W->gcnt[nv];
         sc.nan_w = W->gw[nv];
@@ -694,17 +694,17 @@ static int best_on_feature(ws *W, int64_t f, int64_t start, int64_t end, double 
         int32_t s = W->samples[p];
         uint32_t r = rk[s];
         if (r == nv) {
-            double w = row_w(W, s);
+            double w = W->pw[p];
             sc.nan_cnt++;
             sc.nan_w += w;
-            stat_add(W, W->nanst, s, w, 1.0);
+            stat_add(W, W->nanst, p, w, 1.0);
             if (W->side) W->side[s] = 2;
             continue;
         }
         lo = r < lo ? r : lo;
         hi = r > hi ? r : hi;
         W->key[k] = r;
-        W->idx[k++] = s;
+        W->idx[k++] = (int32_t)p; /* positions, not row ids */
     }
     if (k == 0) return 1;
     if (sc.nan_cnt == 0 && (double)v[hi] <= (double)v[lo] + FEATURE_THRESHOLD) return 1;
@@ -716,12 +716,12 @@ static int best_on_feature(ws *W, int64_t f, int64_t start, int64_t end, double 
         memset(W->gw, 0, (size_t)range * sizeof(double));
         memset(W->gstat, 0, (size_t)(range * S) * sizeof(double));
         for (int64_t a = 0; a < k; a++) {
-            int32_t s = W->idx[a];
+            int32_t p = W->idx[a];
             int64_t b = W->key[a] - lo;
-            double w = row_w(W, s);
+            double w = W->pw[p];
             W->gcnt[b]++;
             W->gw[b] += w;
-            stat_add(W, W->gstat + b * S, s, w, 1.0);
+            stat_add(W, W->gstat + b * S, p, w, 1.0);
         }
         scan_hist(W, &sc, W->gcnt, W->gw, W->gstat, v + lo, range, L, &wl, &nl);
     } else {
@@ -730,7 +730,7 @@ static int best_on_feature(ws *W, int64_t f, int64_t start, int64_t end, double 
         sort_pairs(W->key, W->idx, W->key2, W->idx2, k, hi - lo);
         if (mae)
             for (int64_t a = 0; a < k; a++)
-                W->side[W->idx[a]] = 0;
+                W->side[W->samples[W->idx[a]]] = 0;
         for (int64_t a = 0; a < k;) {
             if (a > 0) {
                 float va = v[lo + W->key[a - 1]], vb = v[lo + W->key[a]];
@@ -741,12 +741,12 @@ static int best_on_feature(ws *W, int64_t f, int64_t start, int64_t end, double 
             }
             uint32_t r = W->key[a];
             for (; a < k && W->key[a] == r; a++) {
-                int32_t s = W->idx[a];
-                double w = row_w(W, s);
-                stat_add(W, L, s, w, 1.0);
+                int32_t p = W->idx[a];
+                double w = W->pw[p];
+                stat_add(W, L, p, w, 1.0);
                 wl += w;
                 nl++;
-                if (mae) W->side[s] = 1;
+                if (mae) W->side[W->samples[p]] = 1;
             }
         }
     }
@@ -769,10 +769,10 @@ static int random_on_feature(ws *W, int64_t f, int64_t start, int64_t end, doubl
         int32_t s = W->samples[p];
         float xv = x[s];
         if (isnan(xv)) {
-            double w = row_w(W, s);
+            double w = W->pw[p];
             sc.nan_cnt++;
             sc.nan_w += w;
-            stat_add(W, W->nanst, s, w, 1.0);
+            stat_add(W, W->nanst, p, w, 1.0);
             continue;
         }
         lo = xv < lo ? xv : lo;
@@ -792,8 +792,8 @@ static int random_on_feature(ws *W, int64_t f, int64_t start, int64_t end, doubl
         int left = !isnan(xv) && (double)xv <= thr;
         if (W->side) W->side[s] = isnan(xv) ? 2 : (uint8_t)left;
         if (!left) continue;
-        double w = row_w(W, s);
-        stat_add(W, L, s, w, 1.0);
+        double w = W->pw[p];
+        stat_add(W, L, p, w, 1.0);
         wl += w;
         nl++;
     }
@@ -880,6 +880,18 @@ static void node_split(ws *W, int64_t start, int64_t end, double impurity, int64
                 e--;
                 W->samples[p] = W->samples[e];
                 W->samples[e] = s;
+                double tw = W->pw[p];
+                W->pw[p] = W->pw[e];
+                W->pw[e] = tw;
+                if (W->pyc) {
+                    int32_t ty = W->pyc[p];
+                    W->pyc[p] = W->pyc[e];
+                    W->pyc[e] = ty;
+                } else {
+                    double ty = W->pyv[p];
+                    W->pyv[p] = W->pyv[e];
+                    W->pyv[e] = ty;
+                }
             }
         }
         CML_ASSERT(p == best->pos);
@@ -1070,6 +1082,9 @@ fail:
 static void ws_free(ws *W)
 {
     free(W->samples);
+    free(W->pw);
+    free(W->pyc);
+    free(W->pyv);
     free(W->features);
     free(W->const_features);
     free(W->sum_total);
@@ -1098,6 +1113,12 @@ static cml_status ws_alloc(ws *W, const cml_cart_data *D)
      * best_on_feature); one more bin holds the NaN rows. */
     W->hist_cap = CML_MIN(maxv + 1, 4 * n + 65);
     W->samples = cml_alloc_array(n, sizeof *W->samples);
+    W->pw = cml_alloc_array(n, sizeof *W->pw);
+    if (D->n_classes > 0)
+        W->pyc = cml_alloc_array(n, sizeof *W->pyc);
+    else
+        W->pyv = cml_alloc_array(n, sizeof *W->pyv);
+    if (!W->pw || (D->n_classes > 0 ? !W->pyc : !W->pyv)) return CML_ERR_NOMEM;
     W->features = cml_alloc_array(d, sizeof *W->features);
     W->const_features = cml_alloc_array(d, sizeof *W->const_features);
     W->sum_total = cml_alloc_array(S, sizeof(double));
@@ -1142,7 +1163,14 @@ cml_status cml_cart_build(const cml_cart_data *D, const cml_cart_config *C, cons
     double total = 0.0;
     for (int64_t i = 0; i < D->n; i++) {
         double w = sw ? sw[i] : 1.0;
-        if (w != 0.0) W.samples[W.n++] = (int32_t)i;
+        if (w != 0.0) {
+            W.pw[W.n] = w;
+            if (W.pyc)
+                W.pyc[W.n] = D->yi[i];
+            else
+                W.pyv[W.n] = D->y[i];
+            W.samples[W.n++] = (int32_t)i;
+        }
         total += w;
     }
     W.w_root = total;
