@@ -13,7 +13,14 @@
  * midpoints x_a/2 + x_b/2 of consecutive distinct float32 values of the
  * node, values closer than 1e-7 are never split apart, and predict rounds X
  * to float32 before comparing (a row goes left when x <= threshold).
- * Values outside float32's range are rejected (as scikit-learn does).
+ * At fit, values outside float32's range are rejected (as scikit-learn
+ * does). Identity holds whenever the sums a node compares are exact, i.e.
+ * integer sample weights (bootstrap counts included) and, for regression,
+ * targets whose weighted sums are exact (e.g. integers). With fractional
+ * weights (class_weight=balanced) or real-valued targets, sums are taken in
+ * another order than scikit-learn's, so where two splits tie to the last
+ * bit, or a pure node's impurity rounds to +-1e-16, the trees can differ;
+ * the absolute_error median with non-unit weights can too.
  *
  * Missing values (cml's extension; scikit-learn 1.2 rejects NaN): NaN in X
  * is allowed at fit and predict. At each split the NaNs of the node are sent
