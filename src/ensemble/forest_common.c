@@ -13,8 +13,7 @@
  * drawn first, in tree order, then the trees are grown in parallel
  * (OpenMP, dynamic schedule): the forest is the same for any thread count.
  * Predict: mean of the trees' leaf class fractions (classifiers) or values
- * (regressors), summed in tree order; rows are processed in blocks, trees
- * outer, so a tree's nodes stay in cache for the block.
+ * (regressors), summed in tree order (see mean_leaf_vectors).
  * OOB (scikit-learn's _compute_oob_predictions): each row averages the
  * predictions of the trees whose bootstrap sample missed it.
  *
@@ -29,10 +28,11 @@
 #include "ensemble/forest_common.h"
 #include "tree/sk_random.h"
 
-/* Smallest predict block (trees outer within a block). Blocks are made as
- * large as 8 per thread allows: deep trees (MBs each) are then read once per
- * block rather than once per few rows, and a busy machine still balances. */
-#define BLOCK 256
+/* Predict blocks: at most CHUNK_BYTES of float32 rows (to stay in a core's
+ * cache), at least 4 blocks per thread, between CHUNK_MIN and CHUNK_MAX rows. */
+#define CHUNK_BYTES ((int64_t)1 << 19)
+#define CHUNK_MIN   64
+#define CHUNK_MAX   8192
 
 int cml_forest_kind_is_classifier(cml_forest_kind kind)
 {
@@ -355,32 +355,55 @@ static cml_status check_X(const cml_forest *f, const cml_matrix *X)
     return CML_OK;
 }
 
-/* Sum over trees (in order) of each row's leaf vector (proba or value),
- * divided by the tree count: out (rows, k). */
-static void mean_leaf_vectors(const cml_forest *f, const cml_matrix *X, double *out)
+/* Mean over trees of each row's leaf vector (proba or value): out (rows, k).
+ * Rows go in blocks sized so that the block, rounded to float32 once (as
+ * scikit-learn does), stays in a core's cache while every tree walks it;
+ * trees are outer within a block, so each row sums in tree order and the
+ * result does not depend on the thread count. One parallel region with no
+ * inner barrier: on a busy machine a descheduled thread delays only its
+ * own blocks. Returns CML_ERR_NOMEM if a block buffer cannot be had. */
+static cml_status mean_leaf_vectors(const cml_forest *f, const cml_matrix *X, double *out)
 {
-    const int64_t k = f->classifier ? f->n_classes : 1, T = f->n_trees;
-    const int64_t bs =
-        CML_MAX(BLOCK, (X->rows + 2 * cml_get_num_threads() - 1) / (2 * cml_get_num_threads()));
+    const int64_t k = f->classifier ? f->n_classes : 1, T = f->n_trees, d = X->cols;
+    const int64_t nt = cml_get_num_threads();
+    int64_t bs = CML_MIN(CHUNK_BYTES / (4 * d), (X->rows + 4 * nt - 1) / (4 * nt));
+    bs = CML_MAX(CHUNK_MIN, CML_MIN(CHUNK_MAX, bs));
     const int64_t nb = (X->rows + bs - 1) / bs;
-#pragma omp parallel for CML_OMP_THREADS schedule(dynamic) if (X->rows * T > 20000)
-    for (int64_t b = 0; b < nb; b++) {
-        int64_t i0 = b * bs, i1 = CML_MIN(X->rows, i0 + bs);
-        memset(out + i0 * k, 0, (size_t)((i1 - i0) * k) * sizeof(double));
-        for (int64_t t = 0; t < T; t++) {
-            const cml_dtree *dt = f->trees[t]->t;
-            const double *src = f->classifier ? dt->proba : dt->value;
-            for (int64_t i = i0; i < i1; i++) {
-                int64_t leaf = cml_dtree_leaf(dt, cml_matrix_row(X, i));
-                const double *v = src + leaf * k;
-                double *o = out + i * k;
-                for (int64_t c = 0; c < k; c++)
-                    o[c] += v[c];
-            }
+    int failed = 0;
+#pragma omp parallel CML_OMP_THREADS if (X->rows * T > 20000 && nb > 1)
+    {
+        float *xf = cml_alloc_array(bs * d, sizeof *xf);
+        if (!xf) {
+#pragma omp atomic write
+            failed = 1;
         }
-        for (int64_t i = i0 * k; i < i1 * k; i++)
-            out[i] /= (double)T;
+#pragma omp for schedule(dynamic)
+        for (int64_t b = 0; b < nb; b++) {
+            if (!xf) continue;
+            const int64_t i0 = b * bs, m = CML_MIN(bs, X->rows - i0);
+            for (int64_t i = 0; i < m; i++) {
+                const double *r = cml_matrix_row(X, i0 + i);
+                for (int64_t j = 0; j < d; j++)
+                    xf[i * d + j] = (float)r[j];
+            }
+            double *o0 = out + i0 * k;
+            memset(o0, 0, (size_t)(m * k) * sizeof(double));
+            for (int64_t t = 0; t < T; t++) {
+                const cml_dtree *dt = f->trees[t]->t;
+                const double *src = f->classifier ? dt->proba : dt->value;
+                for (int64_t i = 0; i < m; i++) {
+                    const double *v = src + cml_dtree_leaf_f32(dt, xf + i * d) * k;
+                    double *o = o0 + i * k;
+                    for (int64_t c = 0; c < k; c++)
+                        o[c] += v[c];
+                }
+            }
+            for (int64_t i = 0; i < m * k; i++)
+                o0[i] /= (double)T;
+        }
+        free(xf);
     }
+    return failed ? cml_fail(CML_ERR_NOMEM, "out of memory in forest predict") : CML_OK;
 }
 
 cml_status cml_forest_predict_proba(const cml_forest *f, const cml_matrix *X, double *out)
@@ -389,21 +412,21 @@ cml_status cml_forest_predict_proba(const cml_forest *f, const cml_matrix *X, do
         return cml_fail(CML_ERR_UNSUPPORTED, "%s has no predict_proba: it is a regressor",
                         cml_forest_kind_name(f->kind));
     CML_CHECK(check_X(f, X));
-    mean_leaf_vectors(f, X, out);
-    return CML_OK;
+    return mean_leaf_vectors(f, X, out);
 }
 
 cml_status cml_forest_predict(const cml_forest *f, const cml_matrix *X, double *out)
 {
     CML_CHECK(check_X(f, X));
-    if (!f->classifier) {
-        mean_leaf_vectors(f, X, out);
-        return CML_OK;
-    }
+    if (!f->classifier) return mean_leaf_vectors(f, X, out);
     const int64_t k = f->n_classes;
     double *pr = cml_alloc_array(X->rows * k, sizeof *pr);
     if (!pr) return CML_ERR_NOMEM;
-    mean_leaf_vectors(f, X, pr);
+    cml_status st = mean_leaf_vectors(f, X, pr);
+    if (st != CML_OK) {
+        free(pr);
+        return st;
+    }
     for (int64_t i = 0; i < X->rows; i++) {
         const double *v = pr + i * k;
         int64_t b = 0;

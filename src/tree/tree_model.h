@@ -85,6 +85,19 @@ static inline int64_t cml_dtree_leaf(const cml_dtree *t, const double *row)
     return i;
 }
 
+/* The same walk over a row already rounded to float32 (n_features wide). */
+static inline int64_t cml_dtree_leaf_f32(const cml_dtree *t, const float *row)
+{
+    const cml_tnode *nd = t->nodes;
+    int64_t i = 0;
+    while (nd[i].left >= 0) {
+        float v = row[nd[i].feature];
+        int go_left = isnan(v) ? nd[i].nan_left : ((double)v <= nd[i].threshold);
+        i = go_left ? nd[i].left : nd[i].right;
+    }
+    return i;
+}
+
 /* Unnormalized MDI importance of each feature (scikit-learn's
  * compute_feature_importances) into out (n_features), divided by the root
  * weight and, when normalize, by their sum (if positive). */
