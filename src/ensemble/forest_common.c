@@ -33,6 +33,9 @@
 #define CHUNK_BYTES ((int64_t)1 << 19)
 #define CHUNK_MIN   64
 #define CHUNK_MAX   8192
+/* Fewer (row, tree) pairs than this predict on one thread: a fork-join
+ * costs more than the walks (and much more on a busy machine). */
+#define PAR_MIN 200000
 
 int cml_forest_kind_is_classifier(cml_forest_kind kind)
 {
@@ -370,7 +373,7 @@ static cml_status mean_leaf_vectors(const cml_forest *f, const cml_matrix *X, do
     bs = CML_MAX(CHUNK_MIN, CML_MIN(CHUNK_MAX, bs));
     const int64_t nb = (X->rows + bs - 1) / bs;
     int failed = 0;
-#pragma omp parallel CML_OMP_THREADS if (X->rows * T > 20000 && nb > 1)
+#pragma omp parallel CML_OMP_THREADS if (X->rows * T > PAR_MIN && nb > 1)
     {
         float *xf = cml_alloc_array(bs * d, sizeof *xf);
         if (!xf) {

@@ -1045,7 +1045,8 @@ static cml_status add_split_node(ws *W, cml_dtree *t, int64_t start, int64_t end
 static cml_status build_best_first(ws *W, cml_dtree *t)
 {
     int64_t max_split = W->C->max_leaf_nodes - 1;
-    frontier *h = cml_alloc_array(2 * W->C->max_leaf_nodes + 2, sizeof *h);
+    /* at most max_leaf_nodes + 1 records, and never more than the nodes */
+    frontier *h = cml_alloc_array(CML_MIN(2 * W->C->max_leaf_nodes, 2 * W->n) + 2, sizeof *h);
     if (!h) return CML_ERR_NOMEM;
     int64_t len = 0;
     cml_status st;
