@@ -28,14 +28,15 @@
 #include "ensemble/forest_common.h"
 #include "tree/sk_random.h"
 
-/* Predict blocks: at most CHUNK_BYTES of float32 rows (to stay in a core's
- * cache), at least 4 blocks per thread, between CHUNK_MIN and CHUNK_MAX rows. */
-#define CHUNK_BYTES ((int64_t)1 << 19)
+/* Predict: a chunk holds at most CHUNK_BYTES of float32 rows (so it stays in
+ * cache while every tree walks it), between CHUNK_MIN and CHUNK_MAX rows;
+ * the summing pass goes by SUM_BLOCK rows. Fewer (row, tree) pairs than
+ * PAR_MIN predict on one thread: a fork-join costs more than the walks. */
+#define CHUNK_BYTES ((int64_t)1 << 20)
 #define CHUNK_MIN   64
-#define CHUNK_MAX   8192
-/* Fewer (row, tree) pairs than this predict on one thread: a fork-join
- * costs more than the walks (and much more on a busy machine). */
-#define PAR_MIN 200000
+#define CHUNK_MAX   16384
+#define SUM_BLOCK   256
+#define PAR_MIN     200000
 
 int cml_forest_kind_is_classifier(cml_forest_kind kind)
 {
@@ -359,54 +360,63 @@ static cml_status check_X(const cml_forest *f, const cml_matrix *X)
 }
 
 /* Mean over trees of each row's leaf vector (proba or value): out (rows, k).
- * Rows go in blocks sized so that the block, rounded to float32 once (as
- * scikit-learn does), stays in a core's cache while every tree walks it;
- * trees are outer within a block, so each row sums in tree order and the
- * result does not depend on the thread count. One parallel region with no
- * inner barrier: on a busy machine a descheduled thread delays only its
- * own blocks. Returns CML_ERR_NOMEM if a block buffer cannot be had. */
+ * Rows go in chunks, rounded to float32 once (as scikit-learn does) and
+ * sized to stay in cache. Per chunk, like scikit-learn, each tree walks all
+ * the chunk's rows (a deep tree, MBs, is read once per chunk), in parallel
+ * over trees, writing leaf ids; then the sums run in parallel over rows, in
+ * tree order for each row, so the result does not depend on the thread
+ * count. Returns CML_ERR_NOMEM if the buffers cannot be had. */
 static cml_status mean_leaf_vectors(const cml_forest *f, const cml_matrix *X, double *out)
 {
     const int64_t k = f->classifier ? f->n_classes : 1, T = f->n_trees, d = X->cols;
-    const int64_t nt = cml_get_num_threads();
-    int64_t bs = CML_MIN(CHUNK_BYTES / (4 * d), (X->rows + 4 * nt - 1) / (4 * nt));
-    bs = CML_MAX(CHUNK_MIN, CML_MIN(CHUNK_MAX, bs));
-    const int64_t nb = (X->rows + bs - 1) / bs;
-    int failed = 0;
-#pragma omp parallel CML_OMP_THREADS if (X->rows * T > PAR_MIN && nb > 1)
-    {
-        float *xf = cml_alloc_array(bs * d, sizeof *xf);
-        if (!xf) {
-#pragma omp atomic write
-            failed = 1;
+    int64_t chunk = CML_MAX(CHUNK_MIN, CML_MIN(CHUNK_MAX, CHUNK_BYTES / (4 * d)));
+    chunk = CML_MAX(1, CML_MIN(chunk, X->rows));
+    const int par = X->rows * T > PAR_MIN;
+    int32_t *leaf = cml_alloc_array(T * chunk, sizeof *leaf);
+    float *xf = cml_alloc_array(chunk * d, sizeof *xf);
+    if (!leaf || !xf) {
+        free(leaf);
+        free(xf);
+        return CML_ERR_NOMEM;
+    }
+    for (int64_t c0 = 0; c0 < X->rows; c0 += chunk) {
+        const int64_t m = CML_MIN(chunk, X->rows - c0);
+        for (int64_t i = 0; i < m; i++) {
+            const double *r = cml_matrix_row(X, c0 + i);
+            for (int64_t j = 0; j < d; j++)
+                xf[i * d + j] = (float)r[j];
         }
-#pragma omp for schedule(dynamic)
+#pragma omp parallel for CML_OMP_THREADS schedule(dynamic) if (par)
+        for (int64_t t = 0; t < T; t++) {
+            const cml_dtree *dt = f->trees[t]->t;
+            int32_t *lt = leaf + t * chunk;
+            for (int64_t i = 0; i < m; i++)
+                lt[i] = (int32_t)cml_dtree_leaf_f32(dt, xf + i * d);
+        }
+        const int64_t nb = (m + SUM_BLOCK - 1) / SUM_BLOCK;
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (par && nb > 1)
         for (int64_t b = 0; b < nb; b++) {
-            if (!xf) continue;
-            const int64_t i0 = b * bs, m = CML_MIN(bs, X->rows - i0);
-            for (int64_t i = 0; i < m; i++) {
-                const double *r = cml_matrix_row(X, i0 + i);
-                for (int64_t j = 0; j < d; j++)
-                    xf[i * d + j] = (float)r[j];
-            }
-            double *o0 = out + i0 * k;
-            memset(o0, 0, (size_t)(m * k) * sizeof(double));
+            const int64_t i0 = b * SUM_BLOCK, i1 = CML_MIN(m, i0 + SUM_BLOCK);
+            double *o0 = out + (c0 + i0) * k;
+            memset(o0, 0, (size_t)((i1 - i0) * k) * sizeof(double));
             for (int64_t t = 0; t < T; t++) {
                 const cml_dtree *dt = f->trees[t]->t;
                 const double *src = f->classifier ? dt->proba : dt->value;
-                for (int64_t i = 0; i < m; i++) {
-                    const double *v = src + cml_dtree_leaf_f32(dt, xf + i * d) * k;
-                    double *o = o0 + i * k;
+                const int32_t *lt = leaf + t * chunk;
+                for (int64_t i = i0; i < i1; i++) {
+                    const double *v = src + (int64_t)lt[i] * k;
+                    double *o = out + (c0 + i) * k;
                     for (int64_t c = 0; c < k; c++)
                         o[c] += v[c];
                 }
             }
-            for (int64_t i = 0; i < m * k; i++)
+            for (int64_t i = 0; i < (i1 - i0) * k; i++)
                 o0[i] /= (double)T;
         }
-        free(xf);
     }
-    return failed ? cml_fail(CML_ERR_NOMEM, "out of memory in forest predict") : CML_OK;
+    free(leaf);
+    free(xf);
+    return CML_OK;
 }
 
 cml_status cml_forest_predict_proba(const cml_forest *f, const cml_matrix *X, double *out)
