@@ -10,6 +10,7 @@
 #include "cml/data.h"
 #include "cml/decomp.h"
 #include "cml/embed.h"
+#include "cml/ensemble.h"
 #include "cml/gbm.h"
 #include "cml/gguf.h"
 #include "cml/index.h"
@@ -23,5 +24,6 @@
 #include "cml/serve.h"
 #include "cml/svm.h"
 #include "cml/text.h"
+#include "cml/tree.h"
 
 #endif
