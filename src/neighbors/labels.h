@@ -9,6 +9,7 @@
 #ifndef CML_LABELS_H
 #define CML_LABELS_H
 
+#include "core/npsum.h"
 #include <stdint.h>
 
 #include "core/internal.h"
@@ -21,10 +22,6 @@ cml_status cml_labels_encode(const double *y, int64_t n, double **classes, int64
 /* Index of v in the ascending classes, or -1. */
 int64_t cml_labels_find(const double *classes, int64_t n_classes, double v);
 
-/* Sum of a[0..n) in numpy's order (pairwise_sum in numpy/core/src/umath/
- * loops_utils.h: sequential below 8 items, eight accumulators up to 128,
- * halves beyond), which is how np.sum reduces a contiguous axis. */
-double cml_np_sum(const double *a, int64_t n);
 
 /* log(sum(exp(a))) as scipy.special.logsumexp: max-shifted, with the max
  * of a non-finite row handled as scipy does (all -inf -> -inf). */

@@ -102,32 +102,6 @@ void cml_dtree_make_leaf(cml_dtree *t, int64_t id)
     nd->nan_left = 0;
 }
 
-double cml_np_sum(const double *a, int64_t n)
-{
-    if (n < 8) {
-        double s = 0.0; /* numpy starts from -0.0; adding it changes nothing but -0 */
-        for (int64_t i = 0; i < n; i++)
-            s += a[i];
-        return s;
-    }
-    if (n <= 128) {
-        double r[8];
-        for (int j = 0; j < 8; j++)
-            r[j] = a[j];
-        int64_t i;
-        for (i = 8; i < n - (n % 8); i += 8)
-            for (int j = 0; j < 8; j++)
-                r[j] += a[i + j];
-        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++)
-            res += a[i];
-        return res;
-    }
-    int64_t h = n / 2;
-    h -= h % 8;
-    return cml_np_sum(a, h) + cml_np_sum(a + h, n - h);
-}
-
 cml_status cml_dtree_finish(cml_dtree *t, int classifier)
 {
     free(t->proba);

@@ -16,6 +16,7 @@
 #ifndef CML_TREE_TREE_MODEL_H
 #define CML_TREE_TREE_MODEL_H
 
+#include "core/npsum.h"
 #include <math.h>
 #include <stdint.h>
 
@@ -123,8 +124,5 @@ cml_status cml_dtree_save_all(cml_gguf_writer *w, cml_dtree *const *trees, int64
 cml_status cml_dtree_load_all(const cml_gguf *g, int64_t n, int64_t stride, int64_t n_features,
                               int classifier, cml_dtree **trees);
 
-/* numpy's pairwise sum of n doubles (8 accumulators for n >= 8, as
- * numpy's add.reduce over a contiguous row), for bit parity of normalizers. */
-double cml_np_sum(const double *a, int64_t n);
 
 #endif
