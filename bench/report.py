@@ -33,6 +33,49 @@ def ratio(ref, ours):
     return f"**{ref / ours:.2f}×**"
 
 
+def qps_table(rs):
+    """Recall / queries-per-second side by side per ef and thread count (ANN indexes)."""
+    impls = []
+    for r in rs:
+        if "qps" in r and r["impl"] not in impls:
+            impls.append(r["impl"])
+    ref = next((i for i in impls if not i.startswith("cml")), None)
+    out = [f"Data: {rs[0]['data']}; M={rs[0].get('M')}, ef_construction={rs[0].get('ef_construction')}.", ""]
+    head = "| threads | ef | " + " | ".join(f"{i} recall@10 | {i} QPS" for i in impls)
+    head += f" | cml speed-up vs {ref} |" if ref else " |"
+    out += [head, "|" + "---|" * (2 + 2 * len(impls) + (1 if ref else 0))]
+    keys = []
+    for r in rs:
+        if "qps" in r and (r["threads"], r["task"]) not in keys:
+            keys.append((r["threads"], r["task"]))
+    for t, task in keys:
+        cells = []
+        got = {}
+        for i in impls:
+            r = next((x for x in rs if x.get("qps") and x["impl"] == i and x["threads"] == t
+                      and x["task"] == task), None)
+            got[i] = r
+            cells.append(f"{r['value']:.4f} | {r['qps']:.0f}" if r else "– | –")
+        line = f"| {t} | {task.replace('ef=', '')} | " + " | ".join(cells)
+        if ref and got.get("cml") and got.get(ref):
+            line += f" | **{got['cml']['qps'] / got[ref]['qps']:.2f}×** |"
+        else:
+            line += " | |"
+        out.append(line)
+    builds = {}
+    for r in rs:
+        if "build_s" in r:
+            builds[(r["impl"], r["threads"])] = r["build_s"]
+    if builds:
+        out += ["", "Build time: " + ", ".join(f"{i} ({t} thr) {b:.1f} s" for (i, t), b in builds.items()) + "."]
+    opens = [r for r in rs if "open_s" in r]
+    for r in opens:
+        out.append(f"Open by mmap (full graph validation): {r['open_s'] * 1e3:.1f} ms, "
+                   f"RSS +{r.get('rss_open_kb', 0) / 1024:.1f} MiB ({r['impl']}, {r['threads']} thr).")
+    out.append("")
+    return out
+
+
 def main(folder):
     rows = []
     for path in sorted(glob.glob(os.path.join(folder, "*.jsonl"))):
@@ -52,7 +95,9 @@ def main(folder):
         rs = [r for r in rows if r["bench"] == b]
         out += [f"## {b}", ""]
         notes = sorted({r["note"] for r in rs if r.get("note")})
-        if any("mb_per_s" in r for r in rs):
+        if any("qps" in r for r in rs):
+            out += qps_table(rs)
+        elif any("mb_per_s" in r for r in rs):
             out += ["| data | implementation | threads | seconds | MB/s |", "|---|---|---|---|---|"]
             for r in rs:
                 out.append(f"| {r['data']} | {r['impl']} | {r.get('threads', '')} | "

@@ -11,6 +11,7 @@
 #include "cml/decomp.h"
 #include "cml/gbm.h"
 #include "cml/gguf.h"
+#include "cml/index.h"
 #include "cml/linear.h"
 #include "cml/logreg.h"
 #include "cml/metrics.h"
@@ -19,5 +20,6 @@
 #include "cml/preprocess.h"
 #include "cml/serve.h"
 #include "cml/svm.h"
+#include "cml/text.h"
 
 #endif

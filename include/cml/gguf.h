@@ -107,6 +107,13 @@ typedef struct cml_gguf cml_gguf;
 cml_status cml_gguf_read_file(const char *path, cml_gguf **out);
 cml_status cml_gguf_read_mem(const void *buf, size_t len, const char *name, cml_gguf **out);
 void cml_gguf_free(cml_gguf *g);
+/* Maps the file (read-only mmap) instead of reading it: the header is
+ * parsed and validated as by cml_gguf_read_file, tensor pointers point into
+ * the mapping (valid until cml_gguf_free, which unmaps), and the cml.crc32
+ * of the data section is NOT verified, so opening costs O(header) and pages
+ * are read only when touched. Callers must validate tensor contents they
+ * rely on (e.g. indices). */
+cml_status cml_gguf_map_file(const char *path, cml_gguf **out);
 
 /* The reader's scope works like the writer's; it is the only mutable part
  * of a reader, so give each thread its own cml_gguf if scopes differ. */

@@ -24,6 +24,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -535,6 +537,7 @@ struct cml_gguf {
     tensor *ts;
     int64_t n_t;
     char scope[256];
+    int mapped; /* buf is a read-only mmap of the file (cml_gguf_map_file) */
 };
 
 typedef struct cursor {
@@ -645,7 +648,10 @@ void cml_gguf_free(cml_gguf *g)
         free(g->ts[i].name);
     free(g->kvs);
     free(g->ts);
-    free(g->buf);
+    if (g->mapped)
+        munmap(g->buf, g->len);
+    else
+        free(g->buf);
     free(g->name);
     free(g);
 }
@@ -764,7 +770,7 @@ static cml_status parse(cml_gguf *g)
     }
 
     const kv *crc = find_kv_full(g, CRC_KEY);
-    if (crc) {
+    if (crc && !g->mapped) {
         if (crc->type != CML_GGUF_U32)
             return cml_fail(CML_ERR_FORMAT, "%s: bad %s", g->name, CRC_KEY);
         uint32_t got =
@@ -1210,4 +1216,54 @@ char *cml_gguf_kv_json(const cml_gguf *g, int64_t i, int64_t max_items)
         }
     }
     return cml_sb_finish(&sb);
+}
+
+/* ---------------------------------------------------------------- mapping */
+
+/* Maps the file read-only and parses the header in place: tensor pointers
+ * point into the mapping, so opening costs O(header) and pages are read
+ * only when touched. The CRC of the data section is not verified (that
+ * would read every page); callers validate what they trust. */
+cml_status cml_gguf_map_file(const char *path, cml_gguf **out)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return cml_fail(CML_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return cml_fail(CML_ERR_IO, "%s: not a regular file", path);
+    }
+    if (sb.st_size == 0) {
+        close(fd);
+        return cml_fail(CML_ERR_FORMAT, "%s: empty file, not a model", path);
+    }
+    if ((uint64_t)sb.st_size > SIZE_MAX) {
+        close(fd);
+        return cml_fail(CML_ERR_IO, "%s: too large to map", path);
+    }
+    void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd); /* the mapping keeps the file */
+    if (map == MAP_FAILED)
+        return cml_fail(CML_ERR_IO, "%s: mmap failed: %s", path, strerror(errno));
+    cml_gguf *g = cml_calloc(1, sizeof *g);
+    if (!g) {
+        munmap(map, (size_t)sb.st_size);
+        return CML_ERR_NOMEM;
+    }
+    g->buf = map;
+    g->len = (size_t)sb.st_size;
+    g->mapped = 1;
+    g->name = cml_strdup(path);
+    if (!g->name) {
+        cml_gguf_free(g);
+        return CML_ERR_NOMEM;
+    }
+    cml_status st = parse(g);
+    if (st != CML_OK) {
+        cml_gguf_free(g);
+        return st;
+    }
+    *out = g;
+    return CML_OK;
 }
