@@ -419,9 +419,21 @@ cml_status nb_discrete_vt_load(cml_discrete_nb_kind kind, const cml_gguf *g, con
     int64_t C, d;
     CML_CHECK(cml_gguf_get_i64(g, "cml.fit.n_classes", &C));
     CML_CHECK(cml_gguf_get_i64(g, "cml.fit.n_features", &d));
-    if (C < 1 || d < 1 || C > (int64_t)1 << 31 || d > (int64_t)1 << 40)
+    if (C < 1 || d < 1 || C > INT32_MAX || d > INT32_MAX)
         return cml_fail(CML_ERR_FORMAT, "%s: bad %s shape (%lld classes, %lld features)",
                         cml_gguf_name(g), kind_name(kind), (long long)C, (long long)d);
+    /* shapes before sizes (overflow-safe): C * d is then bounded by the file */
+    CML_CHECK(cml_gguf_expect(g, "class_count", CML_GGUF_T_F64, 1, C));
+    CML_CHECK(cml_gguf_expect(g, "feature_count", CML_GGUF_T_F64, C, d));
+    /* update_probs reads one class_prior per class */
+    const cml_discrete_nb_params *p = params;
+    double *prior;
+    int64_t np_;
+    cml_status pst = nb_parse_list(p->class_prior, "class_prior", &prior, &np_);
+    free(prior);
+    if (pst != CML_OK || (np_ > 0 && np_ != C))
+        return cml_fail(CML_ERR_FORMAT, "%s: %s: class_prior does not give one value per class",
+                        cml_gguf_name(g), kind_name(kind));
     double *cls;
     CML_CHECK(nb_read_f64(g, "classes", 1, C, &cls));
     cml_discrete_nb *m;

@@ -438,7 +438,7 @@ static cml_status vt_load(const cml_gguf *g, const void *params, int schema_vers
     int64_t C, d;
     CML_CHECK(cml_gguf_get_i64(g, "cml.fit.n_classes", &C));
     CML_CHECK(cml_gguf_get_i64(g, "cml.fit.n_features", &d));
-    if (C < 1 || d < 1 || C > (int64_t)1 << 31 || d > (int64_t)1 << 40)
+    if (C < 1 || d < 1 || C > INT32_MAX || d > INT32_MAX)
         return cml_fail(CML_ERR_FORMAT, "%s: bad gaussian_nb shape (%lld classes, %lld features)",
                         cml_gguf_name(g), (long long)C, (long long)d);
     cml_gaussian_nb *m = cml_calloc(1, sizeof *m);

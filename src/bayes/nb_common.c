@@ -146,6 +146,9 @@ cml_status nb_predict_proba(const void *model, nb_jll_fn jll, int64_t C, const c
 cml_status nb_read_f64(const cml_gguf *g, const char *name, int64_t rows, int64_t cols,
                        double **out)
 {
+    *out = NULL;
+    /* the shape first (overflow-safe): rows * cols is then bounded by the file */
+    CML_CHECK(cml_gguf_expect(g, name, CML_GGUF_T_F64, rows, cols));
     *out = cml_alloc_array(rows * cols, sizeof(double));
     if (!*out) return CML_ERR_NOMEM;
     cml_status st = cml_gguf_read_f64(g, name, rows, cols, *out);

@@ -254,6 +254,12 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
                       cml_gguf_name(g), (long long)m->n, (long long)m->p, (long long)m->n_core);
         goto fail;
     }
+    /* shapes before sizes: n, n_core and p must match tensors the file holds */
+    CML_TRY(cml_gguf_expect(g, "labels", CML_GGUF_T_I64, 1, m->n));
+    if (m->n_core > 0) {
+        CML_TRY(cml_gguf_expect(g, "core_sample_indices", CML_GGUF_T_I64, 1, m->n_core));
+        CML_TRY(cml_gguf_expect(g, "components", CML_GGUF_T_F64, m->n_core, m->p));
+    }
     m->labels = cml_alloc_array(m->n, sizeof(int64_t));
     m->core = cml_alloc_array(CML_MAX(m->n_core, 1), sizeof(int64_t));
     m->components = cml_alloc_array(CML_MAX(m->n_core, 1) * m->p, sizeof(double));

@@ -801,12 +801,13 @@ cml_status km_fitted_load(const cml_gguf *g, km_fitted *f)
     CML_TRY(cml_gguf_get_i64(g, "cml.fit.n_samples", &f->n));
     CML_TRY(cml_gguf_get_f64(g, "cml.fit.inertia", &f->inertia));
     if (cml_gguf_has(g, "cml.fit.n_iter")) CML_TRY(cml_gguf_get_i64(g, "cml.fit.n_iter", &it));
-    f->n_iter = (int)it;
-    if (f->k < 1 || f->k > INT32_MAX || f->p < 1 || f->n < 1) {
+    if (it < 0 || it > INT32_MAX || f->k < 1 || f->k > INT32_MAX || f->p < 1 || f->p > INT32_MAX ||
+        f->n < 1) {
         st = cml_fail(CML_ERR_FORMAT, "%s: bad k-means shape (k=%lld, p=%lld, n=%lld)",
                       cml_gguf_name(g), (long long)f->k, (long long)f->p, (long long)f->n);
         goto fail;
     }
+    f->n_iter = (int)it;
     /* the tensors must hold these shapes before anything is sized from them
      * (cml_gguf_expect is overflow-safe) */
     CML_TRY(cml_gguf_expect(g, "cluster_centers", CML_GGUF_T_F64, f->k, f->p));

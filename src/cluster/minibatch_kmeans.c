@@ -590,6 +590,11 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
     cml_status st;
     CML_TRY(km_fitted_load(g, &m->f));
     CML_TRY(cml_gguf_get_i64(g, "cml.fit.n_steps", &m->n_steps));
+    if (m->n_steps < 0) {
+        st = cml_fail(CML_ERR_FORMAT, "%s: cml.fit.n_steps = %lld is negative", cml_gguf_name(g),
+                      (long long)m->n_steps);
+        goto fail;
+    }
     m->counts = cml_alloc_array(m->f.k, sizeof(double));
     if (!m->counts) {
         st = CML_ERR_NOMEM;

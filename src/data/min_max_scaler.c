@@ -272,8 +272,10 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
     int64_t d;
     cml_min_max_scaler *s;
     CML_CHECK(cml_tr_load_n_features(g, &d));
-    CML_CHECK(scaler_new(params, d, &s));
-    cml_status st;
+    CML_CHECK(cml_gguf_expect(g, "data_min", CML_GGUF_T_F64, 1, d)); /* before sizing */
+    cml_status st = scaler_new(params, d, &s);
+    if (st != CML_OK) /* a bad feature_range in the file is corruption */
+        return cml_fail_context(st == CML_ERR_NOMEM ? st : CML_ERR_FORMAT, "%s", cml_gguf_name(g));
     CML_TRY(cml_gguf_get_i64(g, "cml.fit.n_samples_seen", &s->n_samples_seen));
     CML_TRY(cml_gguf_read_f64(g, "data_min", 1, d, s->data_min));
     CML_TRY(cml_gguf_read_f64(g, "data_max", 1, d, s->data_max));

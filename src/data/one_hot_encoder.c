@@ -436,6 +436,7 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
     if (n_enc < 1 || n_enc > d)
         return cml_fail(CML_ERR_FORMAT, "%s: cml.fit.n_encoded = %lld is out of range",
                         cml_gguf_name(g), (long long)n_enc);
+    CML_CHECK(cml_gguf_expect(g, "encoded_columns", CML_GGUF_T_I64, 1, n_enc)); /* before sizing */
     CML_TRY(encoder_new(d, n_enc, p->handle_unknown, &s));
     CML_TRY(cml_gguf_read_i64(g, "encoded_columns", n_enc, s->enc_cols));
     CML_TRY(cml_gguf_read_i64(g, "drop_idx", n_enc, s->drop_idx));

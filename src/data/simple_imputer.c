@@ -289,6 +289,7 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
     int64_t d;
     cml_simple_imputer *s;
     CML_CHECK(cml_tr_load_n_features(g, &d));
+    CML_CHECK(cml_gguf_expect(g, "statistics", CML_GGUF_T_F64, 1, d)); /* before sizing */
     CML_CHECK(imputer_new(d, &s));
     cml_status st;
     CML_TRY(cml_gguf_read_f64(g, "statistics", 1, d, s->statistics));

@@ -275,6 +275,7 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
     int64_t d;
     cml_standard_scaler *s;
     CML_CHECK(cml_tr_load_n_features(g, &d));
+    CML_CHECK(cml_gguf_expect(g, "n_samples_seen", CML_GGUF_T_I64, 1, d)); /* before sizing */
     CML_CHECK(scaler_new(d, p->with_mean, p->with_std, &s));
     cml_status st;
     CML_TRY(cml_gguf_read_i64(g, "n_samples_seen", d, s->n_seen));

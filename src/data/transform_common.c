@@ -164,6 +164,9 @@ cml_status cml_tr_load_n_features(const cml_gguf *g, int64_t *n)
 cml_status cml_tr_load_f64(const cml_gguf *g, const char *name, int64_t rows, int64_t cols,
                            double **out)
 {
+    *out = NULL;
+    /* the shape first (overflow-safe): rows * cols is then bounded by the file */
+    CML_CHECK(cml_gguf_expect(g, name, CML_GGUF_T_F64, rows, cols));
     *out = cml_alloc_array(rows * cols, sizeof **out);
     if (!*out) return CML_ERR_NOMEM;
     cml_status st = cml_gguf_read_f64(g, name, rows, cols, *out);
@@ -176,6 +179,8 @@ cml_status cml_tr_load_f64(const cml_gguf *g, const char *name, int64_t rows, in
 
 cml_status cml_tr_load_i64(const cml_gguf *g, const char *name, int64_t n, int64_t **out)
 {
+    *out = NULL;
+    CML_CHECK(cml_gguf_expect(g, name, CML_GGUF_T_I64, 1, n)); /* n bounded by the file */
     *out = cml_alloc_array(n, sizeof **out);
     if (!*out) return CML_ERR_NOMEM;
     cml_status st = cml_gguf_read_i64(g, name, n, *out);

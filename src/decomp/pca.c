@@ -646,12 +646,14 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
     m->solver = -1;
     for (int s = 1; s < 4; s++)
         if (strcmp(solver, solver_names[s]) == 0) m->solver = s;
-    if (m->solver < 0 || m->k < 1 || m->p < 1 || m->k > m->p || m->n < 2 ||
+    if (m->solver < 0 || m->k < 1 || m->p < 1 || m->k > m->p || m->p > INT32_MAX || m->n < 2 ||
         m->p > INT64_MAX / 8 / m->k) {
         st = cml_fail(CML_ERR_FORMAT, "%s: bad PCA shape or solver (k=%lld, p=%lld, %s)",
                       cml_gguf_name(g), (long long)m->k, (long long)m->p, solver);
         goto fail;
     }
+    /* shapes before sizes: k and p must match tensors the file holds */
+    CML_TRY(cml_gguf_expect(g, "components", CML_GGUF_T_F64, m->k, m->p));
     CML_TRY(pca_alloc(m));
     m->mean = cml_alloc_array(m->p, sizeof(double));
     if (!m->mean) {

@@ -348,9 +348,11 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
     int64_t k, p;
     CML_CHECK(cml_gguf_get_i64(g, "cml.fit.n_components", &k));
     CML_CHECK(cml_gguf_get_i64(g, "cml.fit.n_features", &p));
-    if (k < 1 || p < 1 || k > p || p > INT64_MAX / 8 / k)
+    if (k < 1 || p < 1 || k > p || p > INT32_MAX || p > INT64_MAX / 8 / k)
         return cml_fail(CML_ERR_FORMAT, "%s: bad TruncatedSVD shape (k=%lld, p=%lld)",
                         cml_gguf_name(g), (long long)k, (long long)p);
+    /* shapes before sizes: k and p must match a tensor the file holds */
+    CML_CHECK(cml_gguf_expect(g, "components", CML_GGUF_T_F64, k, p));
     cml_truncated_svd *m;
     CML_CHECK(tsvd_new(k, p, &m));
     cml_status st;

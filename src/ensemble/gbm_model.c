@@ -476,6 +476,7 @@ cml_status gbm_model_load(const cml_gguf *g, cml_gbm **out)
         goto fail;
     }
     if (n_classes > 0) {
+        CML_TRY(cml_gguf_expect(g, "classes", CML_GGUF_T_F64, 1, n_classes));
         m->n_classes = n_classes;
         m->classes = cml_alloc_array(n_classes, sizeof *m->classes);
         if (!m->classes) goto nomem;
@@ -484,18 +485,22 @@ cml_status gbm_model_load(const cml_gguf *g, cml_gbm **out)
     CML_TRY(load_i64(g, "cml.fit.n_hist", 0, INT32_MAX, &n_hist));
     m->n_hist = (int)n_hist;
     if (n_hist > 0) {
+        CML_TRY(cml_gguf_expect(g, "eval_train", CML_GGUF_T_F64, 1, n_hist));
         m->hist_train = cml_alloc_array(n_hist, sizeof(double));
         if (!m->hist_train) goto nomem;
         CML_TRY(cml_gguf_read_f64(g, "eval_train", 1, n_hist, m->hist_train));
         int has_valid;
         CML_TRY(cml_gguf_get_bool(g, "cml.fit.has_eval_valid", &has_valid));
         if (has_valid) {
+            CML_TRY(cml_gguf_expect(g, "eval_valid", CML_GGUF_T_F64, 1, n_hist));
             m->hist_valid = cml_alloc_array(n_hist, sizeof(double));
             if (!m->hist_valid) goto nomem;
             CML_TRY(cml_gguf_read_f64(g, "eval_valid", 1, n_hist, m->hist_valid));
         }
     }
 
+    /* shapes before sizes: every count must match a tensor the file holds */
+    CML_TRY(cml_gguf_expect(g, "tree_ptr", CML_GGUF_T_I64, 1, (int64_t)m->n_trees + 1));
     m->tree_ptr = cml_alloc_array((int64_t)m->n_trees + 1, sizeof *m->tree_ptr);
     if (!m->tree_ptr) goto nomem;
     CML_TRY(cml_gguf_read_i64(g, "tree_ptr", (int64_t)m->n_trees + 1, m->tree_ptr));
@@ -503,6 +508,7 @@ cml_status gbm_model_load(const cml_gguf *g, cml_gbm **out)
     for (int t = 0; t < m->n_trees; t++)
         if (m->tree_ptr[t + 1] <= m->tree_ptr[t] || m->tree_ptr[t + 1] > INT32_MAX) goto corrupt;
     const int64_t nn = m->tree_ptr[m->n_trees];
+    CML_TRY(cml_gguf_expect(g, "node_left", CML_GGUF_T_I32, 1, nn));
     m->node_cap = nn;
     m->nodes = cml_alloc_array(nn, sizeof *m->nodes);
     m->gain = cml_alloc_array(nn, sizeof *m->gain);
@@ -539,7 +545,10 @@ cml_status gbm_model_load(const cml_gguf *g, cml_gbm **out)
             }
             set_split(m, j, (uint32_t)feat[j] & ~GBM_DEFAULT_LEFT, val[j],
                       ((uint32_t)feat[j] & GBM_DEFAULT_LEFT) != 0, left[j]);
-            nd_depth[left[j]] = nd_depth[left[j] + 1] = nd_depth[j] + 1;
+            /* a forged file may give a node two parents: keep the longest
+             * path, so the lock-step walk of `depth` steps reaches a leaf */
+            nd_depth[left[j]] = CML_MAX(nd_depth[left[j]], nd_depth[j] + 1);
+            nd_depth[left[j] + 1] = CML_MAX(nd_depth[left[j] + 1], nd_depth[j] + 1);
             m->depth[t] = CML_MAX(m->depth[t], nd_depth[j] + 1);
         }
     }

@@ -293,6 +293,8 @@ cml_status cml_linfit_load(const cml_gguf *g, int extras, size_t size, void **st
     if (p < 1 || p > INT_MAX)
         return cml_fail(CML_ERR_FORMAT, "%s: cml.fit.n_features_in = %lld is out of range",
                         cml_gguf_name(g), (long long)p);
+    /* shapes before sizes: p must match a tensor the file holds */
+    CML_CHECK(cml_gguf_expect(g, "coef", CML_GGUF_T_F64, 1, p));
     CML_CHECK(cml_linfit_init(&f, p));
     f.extras = extras;
     CML_TRY(read_vector(g, "coef", p, f.coef));
@@ -307,6 +309,7 @@ cml_status cml_linfit_load(const cml_gguf *g, int extras, size_t size, void **st
         }
         f.n_singular = v;
         if (v > 0) {
+            CML_TRY(cml_gguf_expect(g, "singular_values", CML_GGUF_T_F64, 1, v));
             f.singular = cml_alloc_array(v, sizeof(double));
             if (!f.singular) {
                 st = CML_ERR_NOMEM;

@@ -387,7 +387,7 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
     if (!m) return CML_ERR_NOMEM;
     CML_TRY(cml_gguf_get_i64(g, "cml.fit.n_features", &d));
     CML_TRY(cml_gguf_get_i64(g, "cml.fit.n_classes", &k));
-    if (d < 1 || d > (1LL << 31) || k < 2 || k > (1LL << 20)) {
+    if (d < 1 || d > INT32_MAX || k < 2 || k > (1LL << 20)) {
         st = cml_fail(CML_ERR_FORMAT, "%s: bad LinearSVC shape (%lld features, %lld classes)",
                       cml_gguf_name(g), (long long)d, (long long)k);
         goto fail;
@@ -396,6 +396,9 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
     m->n_classes = k;
     m->n_out = k == 2 ? 1 : k;
     m->converged = 1;
+    /* shapes before sizes: d and k must match tensors the file holds */
+    CML_TRY(cml_gguf_expect(g, "classes", CML_GGUF_T_F64, 1, k));
+    CML_TRY(cml_gguf_expect(g, "coef", CML_GGUF_T_F64, m->n_out, d));
     m->classes = cml_alloc_array(k, sizeof(double));
     m->coef = cml_alloc_array(m->n_out * d, sizeof(double));
     m->intercept = cml_alloc_array(m->n_out, sizeof(double));

@@ -235,7 +235,7 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
     cml_linear_svr *m = cml_calloc(1, sizeof *m);
     if (!m) return CML_ERR_NOMEM;
     CML_TRY(cml_gguf_get_i64(g, "cml.fit.n_features", &d));
-    if (d < 1 || d > (1LL << 31)) {
+    if (d < 1 || d > INT32_MAX) {
         st = cml_fail(CML_ERR_FORMAT, "%s: bad LinearSVR feature count %lld", cml_gguf_name(g),
                       (long long)d);
         goto fail;
@@ -243,6 +243,7 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
     m->n_features = d;
     m->converged = 1;
     CML_TRY(cml_gguf_get_f64(g, "cml.fit.intercept", &m->intercept));
+    CML_TRY(cml_gguf_expect(g, "coef", CML_GGUF_T_F64, 1, d)); /* before sizing from d */
     m->coef = cml_alloc_array(d, sizeof(double));
     if (!m->coef) {
         st = CML_ERR_NOMEM;

@@ -938,6 +938,10 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
         goto fail;
     }
     int64_t n_pairs = k * (k - 1) / 2, n_sv = m->sv.n_sv;
+    /* shapes before sizes: k must match tensors the file holds */
+    CML_TRY(cml_gguf_expect(g, "classes", CML_GGUF_T_F64, 1, k));
+    CML_TRY(cml_gguf_expect(g, "intercept", CML_GGUF_T_F64, 1, n_pairs));
+    if (n_sv > 0) CML_TRY(cml_gguf_expect(g, "dual_coef", CML_GGUF_T_F64, k - 1, n_sv));
     CML_TRY(alloc_pairs(m, k, p->probability));
     m->converged = 1;
     if (cml_gguf_has(g, "cml.fit.converged"))
@@ -957,8 +961,13 @@ static cml_status v_load(const cml_gguf *g, const void *params, int schema_versi
     if (n_sv > 0) CML_TRY(cml_gguf_read_f64(g, "dual_coef", k - 1, n_sv, m->dual_coef));
     CML_TRY(cml_gguf_read_f64(g, "intercept", 1, n_pairs, m->intercept));
     CML_TRY(cml_gguf_read_i64(g, "n_iter", n_pairs, it));
-    for (int64_t q = 0; q < n_pairs; q++)
+    for (int64_t q = 0; q < n_pairs; q++) {
+        if (it[q] < 0 || it[q] > INT32_MAX) {
+            st = cml_fail(CML_ERR_FORMAT, "%s: bad SVC n_iter", cml_gguf_name(g));
+            goto fail;
+        }
         m->n_iter[q] = (int)it[q];
+    }
     if (m->prob_a) {
         CML_TRY(cml_gguf_read_f64(g, "prob_a", 1, n_pairs, m->prob_a));
         CML_TRY(cml_gguf_read_f64(g, "prob_b", 1, n_pairs, m->prob_b));

@@ -88,12 +88,18 @@ cml_status svm_sv_load(const cml_gguf *g, int kernel, int degree, double coef0, 
     CML_CHECK(cml_gguf_get_f64(g, "cml.fit.gamma", &m->kp.gamma));
     CML_CHECK(cml_gguf_get_i64(g, "cml.fit.n_features", &d));
     CML_CHECK(cml_gguf_get_i64(g, "cml.fit.n_sv", &n_sv));
-    if (d < 1 || d > (1LL << 31) || n_sv < 0 || n_sv > (1LL << 40) / d || !isfinite(m->kp.gamma))
+    if (d < 1 || d > INT32_MAX || n_sv < 0 || n_sv > INT32_MAX || n_sv > (1LL << 40) / d ||
+        !isfinite(m->kp.gamma))
         return cml_fail(CML_ERR_FORMAT, "%s: bad SVM shape (n_features %lld, n_sv %lld)",
                         cml_gguf_name(g), (long long)d, (long long)n_sv);
     m->kp.type = kernel;
     m->kp.degree = degree;
     m->kp.coef0 = coef0;
+    /* shapes before sizes: n_sv and d must match tensors the file holds */
+    if (n_sv > 0) {
+        CML_CHECK(cml_gguf_expect(g, "support_vectors", CML_GGUF_T_F64, n_sv, d));
+        CML_CHECK(cml_gguf_expect(g, "support", CML_GGUF_T_I64, 1, n_sv));
+    }
     m->n_features = d;
     m->n_sv = n_sv;
     m->sv = cml_alloc_array(CML_MAX(n_sv * d, 1), sizeof(double));
@@ -358,6 +364,7 @@ cml_status svm_km1_load(const cml_gguf *g, int kernel, int degree, double coef0,
     memset(m, 0, sizeof *m);
     CML_CHECK(svm_sv_load(g, kernel, degree, coef0, &m->sv));
     CML_CHECK(cml_gguf_get_f64(g, "cml.fit.intercept", &m->intercept));
+    if (m->sv.n_sv > 0) CML_CHECK(cml_gguf_expect(g, "dual_coef", CML_GGUF_T_F64, 1, m->sv.n_sv));
     m->coef = cml_alloc_array(CML_MAX(m->sv.n_sv, 1), sizeof(double));
     if (!m->coef) return CML_ERR_NOMEM;
     if (m->sv.n_sv > 0) CML_CHECK(cml_gguf_read_f64(g, "dual_coef", 1, m->sv.n_sv, m->coef));
@@ -366,6 +373,9 @@ cml_status svm_km1_load(const cml_gguf *g, int kernel, int degree, double coef0,
         CML_CHECK(cml_gguf_get_bool(g, "cml.fit.converged", &m->converged));
     int64_t it = 0;
     if (cml_gguf_has(g, "cml.fit.n_iter")) CML_CHECK(cml_gguf_get_i64(g, "cml.fit.n_iter", &it));
+    if (it < 0 || it > INT32_MAX)
+        return cml_fail(CML_ERR_FORMAT, "%s: cml.fit.n_iter = %lld is out of range",
+                        cml_gguf_name(g), (long long)it);
     m->n_iter = (int)it;
     return CML_OK;
 }

@@ -12,6 +12,7 @@
 
 #include "cml/bayes.h"
 #include "cml/model.h"
+#include "forged.h"
 #include "golden.h"
 
 static void test_discrete_errors(void **state)
@@ -208,13 +209,64 @@ static void test_single_class(void **state)
     }
 }
 
+/* A forged discrete model: C classes, d features (tensors hold n_t of each). */
+static cml_gguf_writer *forged_discrete(const char *kind, int64_t C, int64_t d, int64_t nc,
+                                        int64_t nd, const char *class_prior)
+{
+    static const double vals[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    cml_gguf_writer *w = forged_begin(kind);
+    if (class_prior) assert_int_equal(cml_gguf_set_str(w, "cml.param.class_prior", class_prior), 0);
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_classes", C), CML_OK);
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_features", d), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "classes", vals, 1, nc), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "class_count", vals + 1, 1, nc), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "feature_count", vals + 1, nc, nd), CML_OK);
+    return w;
+}
+
+/* Corrupt files found by the loader audit: a saved class_prior with fewer
+ * values than classes was read past its end while rebuilding the log
+ * probabilities (heap overflow); counts from the metadata were multiplied
+ * (C * d, signed overflow) and allocated before the tensors were checked. */
+static void test_forged_files(void **state)
+{
+    (void)state;
+    /* the well-formed file loads */
+    assert_int_equal(forged_load(forged_discrete("multinomial_nb", 3, 2, 3, 2, "0.2,0.3,0.5")),
+                     CML_OK);
+    static const char *kinds[] = {"multinomial_nb", "complement_nb", "bernoulli_nb"};
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(forged_load(forged_discrete(kinds[k], 3, 2, 3, 2, "0.5")), CML_ERR_FORMAT);
+        assert_int_equal(forged_load(forged_discrete(kinds[k], 3, 2, 3, 2, "0.5,x")),
+                         CML_ERR_FORMAT);
+        assert_int_equal(forged_load(forged_discrete(kinds[k], INT32_MAX, INT32_MAX, 3, 2, NULL)),
+                         CML_ERR_FORMAT);
+        assert_int_equal(forged_load(forged_discrete(kinds[k], 3, (int64_t)1 << 40, 3, 2, NULL)),
+                         CML_ERR_FORMAT);
+    }
+    /* gaussian: theta / var (C, d) with C * d past INT64_MAX under the old caps */
+    cml_gguf_writer *w = forged_begin("gaussian_nb");
+    double v[2] = {0, 1};
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_classes", (int64_t)1 << 31), CML_OK);
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_features", (int64_t)1 << 40), CML_OK);
+    assert_int_equal(cml_gguf_set_f64(w, "cml.fit.epsilon", 1e-9), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "classes", v, 1, 2), CML_OK);
+    assert_int_equal(forged_load(w), CML_ERR_FORMAT);
+    w = forged_begin("gaussian_nb");
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_classes", 2), CML_OK);
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_features", (int64_t)1 << 30), CML_OK);
+    assert_int_equal(cml_gguf_set_f64(w, "cml.fit.epsilon", 1e-9), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "classes", v, 1, 2), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "theta", v, 1, 2), CML_OK);
+    assert_int_equal(forged_load(w), CML_ERR_FORMAT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_discrete_errors),
-        cmocka_unit_test(test_gaussian_errors),
-        cmocka_unit_test(test_save_load),
-        cmocka_unit_test(test_single_class),
+        cmocka_unit_test(test_discrete_errors), cmocka_unit_test(test_gaussian_errors),
+        cmocka_unit_test(test_save_load),       cmocka_unit_test(test_single_class),
+        cmocka_unit_test(test_forged_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

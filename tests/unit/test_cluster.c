@@ -12,6 +12,7 @@
 
 #include "cml/cluster.h"
 #include "cml/model.h"
+#include "forged.h"
 #include "golden.h"
 
 static double *X;
@@ -309,12 +310,34 @@ static void test_metric_edges(void **state)
     assert_int_equal(cml_adjusted_rand_score(y, perm, 0, &out), CML_ERR_ARG);
 }
 
+/* Forged files (loader audit): DBSCAN sample / core counts the tensors do
+ * not hold are format errors before anything is sized from them. */
+static void test_forged_files(void **state)
+{
+    (void)state;
+    int64_t labels[3] = {0, 0, -1}, core[2] = {0, 1};
+    double comp[4] = {0, 1, 1, 0};
+    for (int t = 0; t < 2; t++) {
+        cml_gguf_writer *w = forged_begin("dbscan");
+        assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_samples", t == 0 ? (int64_t)1 << 40 : 3),
+                         CML_OK);
+        assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_features", t == 1 ? 1 << 20 : 2), CML_OK);
+        assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_core", 2), CML_OK);
+        assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_clusters", 1), CML_OK);
+        assert_int_equal(cml_gguf_add_i64(w, "labels", labels, 3), CML_OK);
+        assert_int_equal(cml_gguf_add_i64(w, "core_sample_indices", core, 2), CML_OK);
+        assert_int_equal(cml_gguf_add_f64(w, "components", comp, 2, 2), CML_OK);
+        assert_int_equal(forged_load(w), CML_ERR_FORMAT);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_param_errors),  cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_corrupt_files), cmocka_unit_test(test_thread_independence),
         cmocka_unit_test(test_partial_fit),   cmocka_unit_test(test_metric_edges),
+        cmocka_unit_test(test_forged_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -11,6 +11,7 @@
 
 #include "cml/decomp.h"
 #include "cml/model.h"
+#include "forged.h"
 #include "golden.h"
 
 static double *X;
@@ -170,6 +171,24 @@ static void test_thread_independence(void **state)
     cml_set_num_threads(0);
 }
 
+/* Forged files (loader audit): component / feature counts the components
+ * tensor does not hold are format errors before anything is sized. */
+static void test_forged_files(void **state)
+{
+    (void)state;
+    double c[4] = {1, 0, 0, 1};
+    for (int k = 0; k < 2; k++) {
+        cml_gguf_writer *w = forged_begin(k ? "truncated_svd" : "pca");
+        assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_components", 2), CML_OK);
+        assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_features", (int64_t)1 << 30), CML_OK);
+        assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_samples", 10), CML_OK);
+        assert_int_equal(cml_gguf_set_f64(w, "cml.fit.noise_variance", 0), CML_OK);
+        assert_int_equal(cml_gguf_set_str(w, "cml.fit.svd_solver", "full"), CML_OK);
+        assert_int_equal(cml_gguf_add_f64(w, "components", c, 2, 2), CML_OK);
+        assert_int_equal(forged_load(w), CML_ERR_FORMAT);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -177,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_whiten_and_reconstruct),
         cmocka_unit_test(test_thread_independence),
+        cmocka_unit_test(test_forged_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

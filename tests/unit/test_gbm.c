@@ -16,6 +16,7 @@
 
 #include "cml/gbm.h"
 #include "cml/model.h"
+#include "forged.h"
 #include "golden.h"
 
 static void assert_error_has(const char *needle)
@@ -608,6 +609,69 @@ static void test_save_load(void **state)
     roundtrip("gbm_classifier", "breast_cancer", bin, 2);
 }
 
+/* A regressor with one tree of the given nodes (node i: left child id or
+ * -1 for a leaf, its split feature, threshold or leaf value). */
+static cml_gguf_writer *forged_gbm(int64_t n_rounds, int n, const int32_t *left,
+                                   const double *value)
+{
+    cml_gguf_writer *w = forged_begin("gbm_regressor");
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_features_in", 2), CML_OK);
+    assert_int_equal(cml_gguf_set_str(w, "cml.fit.objective", "reg:squarederror"), CML_OK);
+    assert_int_equal(cml_gguf_set_str(w, "cml.fit.eval_metric", "rmse"), CML_OK);
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_outputs", 1), CML_OK);
+    assert_int_equal(cml_gguf_set_f64(w, "cml.fit.huber_slope", 1), CML_OK);
+    assert_int_equal(cml_gguf_set_f64(w, "cml.fit.quantile_alpha", 0.5), CML_OK);
+    assert_int_equal(cml_gguf_set_f64(w, "cml.fit.poisson_max_delta_step", 0.7), CML_OK);
+    assert_int_equal(cml_gguf_set_f64(w, "cml.fit.base_margin", 0.5), CML_OK);
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_rounds", n_rounds), CML_OK);
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.best_iteration", 0), CML_OK);
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_classes", 0), CML_OK);
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_hist", 0), CML_OK);
+    assert_int_equal(cml_gguf_set_bool(w, "cml.fit.has_eval_valid", 0), CML_OK);
+    int64_t ptr[2] = {0, n};
+    int32_t feat[16] = {0};
+    double zero[16] = {0};
+    assert_int_equal(cml_gguf_add_i64(w, "tree_ptr", ptr, 2), CML_OK);
+    assert_int_equal(cml_gguf_add_i32(w, "node_left", left, n), CML_OK);
+    assert_int_equal(cml_gguf_add_i32(w, "node_feature", feat, n), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "node_value", value, 1, n), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "node_gain", zero, 1, n), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "node_cover", zero, 1, n), CML_OK);
+    return w;
+}
+
+/* Forged files (found by the loader audit for fuzz_gguf): a round count
+ * the tensors do not hold is a format error before anything is sized from
+ * it; a node with two parents (a DAG, which gbm save never writes) must not
+ * make the lock-step walk stop short of a leaf. */
+static void test_forged_files(void **state)
+{
+    (void)state;
+    /* 0 -> (1,2); 1 -> (3,4); 2 -> (6,7); 3 -> (4,5); 5 -> (8,9); 6 -> (8,9);
+     * 8 -> (10,11). x0 = 0 walks 0, 1, 3, 5, 8, 10: five steps, while node 8
+     * was last reached from the shallower node 6. */
+    const int32_t left[12] = {1, 3, 6, 4, -1, 8, 8, -1, 10, -1, -1, -1};
+    const double value[12] = {1, 1, 1, -1, 0, 1, 1, 0, 1, 0, 7, 0};
+    assert_int_equal(forged_load(forged_gbm(INT32_MAX, 12, left, value)), CML_ERR_FORMAT);
+
+    uint8_t *buf;
+    size_t len;
+    cml_gguf *g;
+    cml_model *m;
+    cml_gguf_writer *w = forged_gbm(1, 12, left, value);
+    assert_int_equal(cml_gguf_write_mem(w, &buf, &len), CML_OK);
+    cml_gguf_writer_free(w);
+    assert_int_equal(cml_gguf_read_mem(buf, len, "dag.gguf", &g), CML_OK);
+    free(buf);
+    assert_int_equal(cml_model_from_gguf(g, &m), CML_OK);
+    cml_gguf_free(g);
+    double x[2] = {0, 0}, out;
+    cml_matrix X = cml_matrix_view(x, 1, 2);
+    assert_int_equal(cml_model_predict(m, &X, &out), CML_OK);
+    assert_true(out == 7.5); /* base margin 0.5 + leaf 10 */
+    cml_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -622,6 +686,7 @@ int main(void)
         cmocka_unit_test(test_objectives),
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_forged_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include "cml/gguf.h"
 #include "cml/linear.h"
 #include "cml/model.h"
+#include "forged.h"
 #include "golden.h"
 
 static double *X_, *y_;
@@ -501,6 +502,31 @@ static void test_ridge_kernel_fallback(void **state)
     cml_linear_regression_free(o);
 }
 
+/* Forged files (loader audit): a feature count the coef tensor does not
+ * hold is a format error before anything is sized from it. */
+static void test_forged_files(void **state)
+{
+    (void)state;
+    static const char *kinds[] = {"linear_regression", "ridge", "lasso", "elastic_net"};
+    double coef[3] = {1, 2, 3};
+    for (int k = 0; k < 4; k++) {
+        cml_gguf_writer *w = forged_begin(kinds[k]);
+        assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_features_in", INT32_MAX), CML_OK);
+        assert_int_equal(cml_gguf_set_f64(w, "cml.fit.intercept", 0), CML_OK);
+        assert_int_equal(cml_gguf_add_f64(w, "coef", coef, 1, 3), CML_OK);
+        assert_int_equal(forged_load(w), CML_ERR_FORMAT);
+    }
+    /* linear_regression: n_singular within n_features but not in the file */
+    cml_gguf_writer *w = forged_begin("linear_regression");
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_features_in", 3), CML_OK);
+    assert_int_equal(cml_gguf_set_f64(w, "cml.fit.intercept", 0), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "coef", coef, 1, 3), CML_OK);
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.rank", 3), CML_OK);
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_singular", 3), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "singular_values", coef, 1, 2), CML_OK);
+    assert_int_equal(forged_load(w), CML_ERR_FORMAT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -514,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_weights_are_repeats),
         cmocka_unit_test(test_typed_equals_generic),
         cmocka_unit_test(test_ridge_kernel_fallback),
+        cmocka_unit_test(test_forged_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

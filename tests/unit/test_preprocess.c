@@ -14,6 +14,7 @@
 
 #include "cml/model.h"
 #include "cml/preprocess.h"
+#include "forged.h"
 #include "golden.h"
 
 static void assert_error_has(const char *needle)
@@ -540,6 +541,43 @@ static void test_threads(void **state)
     cml_model_free(p);
 }
 
+/* Forged files (loader audit): a feature count the tensors do not hold is
+ * a format error before anything is sized from it; a saved feature_range
+ * that does not parse is a format error too (was CML_ERR_ARG). */
+static void test_forged_files(void **state)
+{
+    (void)state;
+    double v[2] = {0, 1};
+    int64_t n[2] = {5, 5};
+    cml_gguf_writer *w = forged_begin("standard_scaler");
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_features_in", (int64_t)1 << 28), CML_OK);
+    assert_int_equal(cml_gguf_add_i64(w, "n_samples_seen", n, 2), CML_OK);
+    assert_int_equal(forged_load(w), CML_ERR_FORMAT);
+    for (int t = 0; t < 3; t++) {
+        w = forged_begin("min_max_scaler");
+        if (t == 2) assert_int_equal(cml_gguf_set_str(w, "cml.param.feature_range", "1,0"), 0);
+        assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_features_in", t ? 2 : (int64_t)1 << 28),
+                         CML_OK);
+        assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_samples_seen", 5), CML_OK);
+        assert_int_equal(cml_gguf_add_f64(w, "data_min", v, 1, 2), CML_OK);
+        assert_int_equal(cml_gguf_add_f64(w, "data_max", v, 1, 2), CML_OK);
+        assert_int_equal(forged_load(w), t == 1 ? CML_OK : CML_ERR_FORMAT);
+    }
+    w = forged_begin("simple_imputer");
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_features_in", (int64_t)1 << 28), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "statistics", v, 1, 2), CML_OK);
+    assert_int_equal(forged_load(w), CML_ERR_FORMAT);
+    w = forged_begin("one_hot_encoder");
+    int64_t cols[1] = {0}, counts[1] = {1 << 20}, drop[1] = {-1};
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_features_in", 2), CML_OK);
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_encoded", 1), CML_OK);
+    assert_int_equal(cml_gguf_add_i64(w, "encoded_columns", cols, 1), CML_OK);
+    assert_int_equal(cml_gguf_add_i64(w, "category_counts", counts, 1), CML_OK);
+    assert_int_equal(cml_gguf_add_i64(w, "drop_idx", drop, 1), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "categories", v, 1, 2), CML_OK);
+    assert_int_equal(forged_load(w), CML_ERR_FORMAT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_corrupt_files),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_forged_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

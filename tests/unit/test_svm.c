@@ -13,6 +13,7 @@
 
 #include "cml/model.h"
 #include "cml/svm.h"
+#include "forged.h"
 #include "golden.h"
 
 static void load_std(const char *name, double **X, int64_t *n, int64_t *d, double **y)
@@ -484,13 +485,66 @@ static void test_csr(void **state)
     free(y);
 }
 
+/* Forged files (loader audit): support-vector and class counts the tensors
+ * do not hold are format errors before anything is sized from them; so is
+ * an n_iter that does not fit an int. */
+static void test_forged_files(void **state)
+{
+    (void)state;
+    double sv[4] = {0, 1, 1, 0};
+    int64_t support[2] = {0, 1};
+    static const char *km1[] = {"svr", "one_class_svm"};
+    for (int k = 0; k < 2; k++)
+        for (int t = 0; t < 3; t++) {
+            cml_gguf_writer *w = forged_begin(km1[k]);
+            assert_int_equal(cml_gguf_set_f64(w, "cml.fit.gamma", 0.5), CML_OK);
+            assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_features", t == 0 ? INT32_MAX : 2),
+                             CML_OK);
+            assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_sv", t == 1 ? 1 << 30 : 2), CML_OK);
+            assert_int_equal(cml_gguf_set_f64(w, "cml.fit.intercept", 0), CML_OK);
+            if (t == 2) assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_iter", -5), CML_OK);
+            assert_int_equal(cml_gguf_add_f64(w, "support_vectors", sv, 2, 2), CML_OK);
+            assert_int_equal(cml_gguf_add_i64(w, "support", support, 2), CML_OK);
+            assert_int_equal(cml_gguf_add_f64(w, "dual_coef", sv, 1, 2), CML_OK);
+            assert_int_equal(forged_load(w), CML_ERR_FORMAT);
+        }
+    /* svc: 65536 classes would size every per-pair array at 2^31 entries */
+    cml_gguf_writer *w = forged_begin("svc");
+    double classes[2] = {0, 1}, one = 1;
+    int64_t n_support[2] = {1, 1}, it = 1;
+    assert_int_equal(cml_gguf_set_f64(w, "cml.fit.gamma", 0.5), CML_OK);
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_features", 2), CML_OK);
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_sv", 2), CML_OK);
+    assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_classes", 65536), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "support_vectors", sv, 2, 2), CML_OK);
+    assert_int_equal(cml_gguf_add_i64(w, "support", support, 2), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "classes", classes, 1, 2), CML_OK);
+    assert_int_equal(cml_gguf_add_i64(w, "n_support", n_support, 2), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "dual_coef", sv, 1, 2), CML_OK);
+    assert_int_equal(cml_gguf_add_f64(w, "intercept", &one, 1, 1), CML_OK);
+    assert_int_equal(cml_gguf_add_i64(w, "n_iter", &it, 1), CML_OK);
+    assert_int_equal(forged_load(w), CML_ERR_FORMAT);
+    /* linear_svc / linear_svr: a feature count coef does not hold */
+    static const char *lin[] = {"linear_svc", "linear_svr"};
+    for (int k = 0; k < 2; k++) {
+        w = forged_begin(lin[k]);
+        assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_features", INT32_MAX), CML_OK);
+        assert_int_equal(cml_gguf_set_i64(w, "cml.fit.n_classes", 2), CML_OK);
+        assert_int_equal(cml_gguf_set_f64(w, "cml.fit.intercept", 0), CML_OK);
+        assert_int_equal(cml_gguf_add_f64(w, "classes", classes, 1, 2), CML_OK);
+        assert_int_equal(cml_gguf_add_f64(w, "coef", sv, 1, 2), CML_OK);
+        assert_int_equal(cml_gguf_add_f64(w, "intercept", &one, 1, 1), CML_OK);
+        assert_int_equal(forged_load(w), CML_ERR_FORMAT);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_params),  cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_save_load),   cmocka_unit_test(test_thread_independent),
         cmocka_unit_test(test_probability), cmocka_unit_test(test_sample_weight),
-        cmocka_unit_test(test_csr),
+        cmocka_unit_test(test_csr),         cmocka_unit_test(test_forged_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
