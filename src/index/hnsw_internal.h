@@ -26,8 +26,9 @@
 #include "core/internal.h"
 #include "index/kernels.h"
 
-#define HNSW_MAX_LEVEL 64 /* P(level >= 64) = M^-64: never drawn; a file claiming more is corrupt  \
-                           */
+#define HNSW_MAX_LEVEL                                                                             \
+    64 /* P(level >= 64) = M^-64: never drawn; a file claiming more is corrupt                     \
+        */
 
 typedef struct hn_pair {
     float d;

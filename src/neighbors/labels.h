@@ -22,7 +22,6 @@ cml_status cml_labels_encode(const double *y, int64_t n, double **classes, int64
 /* Index of v in the ascending classes, or -1. */
 int64_t cml_labels_find(const double *classes, int64_t n_classes, double v);
 
-
 /* log(sum(exp(a))) as scipy.special.logsumexp: max-shifted, with the max
  * of a non-finite row handled as scipy does (all -inf -> -inf). */
 double cml_logsumexp(const double *a, int64_t n);

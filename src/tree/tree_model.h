@@ -124,5 +124,4 @@ cml_status cml_dtree_save_all(cml_gguf_writer *w, cml_dtree *const *trees, int64
 cml_status cml_dtree_load_all(const cml_gguf *g, int64_t n, int64_t stride, int64_t n_features,
                               int classifier, cml_dtree **trees);
 
-
 #endif

@@ -94,7 +94,8 @@ static void test_polynomial_regression(void **state)
 
     /* plain polynomial least squares on four features */
     double *X4 = malloc(sizeof(double) * (size_t)(n * 4));
-    for (int64_t i = 0; i < n; i++) memcpy(X4 + i * 4, X + i * p, 4 * sizeof(double));
+    for (int64_t i = 0; i < n; i++)
+        memcpy(X4 + i * 4, X + i * p, 4 * sizeof(double));
     cml_matrix V4 = cml_matrix_view(X4, n, 4);
     const char *const steps2[] = {"polynomial_features:degree=2", NULL};
     m = pipeline(steps2, "linear_regression", NULL);
