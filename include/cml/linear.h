@@ -105,6 +105,17 @@ void cml_ridge_free(cml_ridge *m);
  * selection = random draws coordinates from cml_rng seeded with random_state
  * (deterministic, but not sklearn's random stream). */
 typedef enum cml_cd_selection { CML_CD_CYCLIC = 0, CML_CD_RANDOM = 1 } cml_cd_selection;
+/* precompute: solve from the Gram matrix Q = X^T X and q = X^T y (sklearn's
+ * enet_coordinate_descent_gram, O(p^2) per sweep instead of O(n p)) or from
+ * X itself. auto, cml's default (sklearn's default is False), uses Q when
+ * n_samples >= 1000 and n_samples >= 2 * n_features. Both paths do the same
+ * updates and stop on the same rule, so results agree to rounding (and
+ * n_iter to +-1); precompute=false reproduces sklearn's default path. */
+typedef enum cml_cd_precompute {
+    CML_CD_PRECOMPUTE_AUTO = 0,
+    CML_CD_PRECOMPUTE_TRUE = 1,
+    CML_CD_PRECOMPUTE_FALSE = 2
+} cml_cd_precompute;
 
 typedef struct cml_elastic_net_params {
     double alpha;      /* >= 0, default 1.0 (0 is allowed with a warning) */
@@ -115,6 +126,7 @@ typedef struct cml_elastic_net_params {
     int positive;      /* bool, default 0: constrain coef >= 0 */
     int random_state;  /* >= 0, default 0: seed of selection=random */
     int selection;     /* cml_cd_selection, default CML_CD_CYCLIC */
+    int precompute;    /* cml_cd_precompute, default CML_CD_PRECOMPUTE_AUTO */
 } cml_elastic_net_params;
 
 typedef struct cml_lasso_params {
@@ -125,6 +137,7 @@ typedef struct cml_lasso_params {
     int positive;
     int random_state;
     int selection;
+    int precompute; /* cml_cd_precompute */
 } cml_lasso_params;
 
 typedef struct cml_elastic_net cml_elastic_net;

@@ -38,6 +38,16 @@ typedef struct cml_cd_result {
  * reaching max_iter logs a warning and returns CML_OK, converged = 0. */
 cml_status cml_cd_enet(const cml_cd_problem *pb, double *w, cml_cd_result *res);
 
+/* The same problem solved from Q = X^T X (cblas_dsyrk) and q = X^T y
+ * (sklearn's enet_coordinate_descent_gram): same updates, stopping rule,
+ * n_iter counting and RNG use; the gap is formed from Q, q and ||y||^2.
+ * CML_ERR_NOMEM if the p x p Gram matrix cannot be allocated. */
+cml_status cml_cd_enet_gram(const cml_cd_problem *pb, double *w, cml_cd_result *res);
+
+/* Whether precompute (cml_cd_precompute) picks the Gram solver for an
+ * n x p design: auto = n >= 1000 and n >= 2 p (cml's rule). */
+int cml_cd_use_gram(int precompute, int64_t n, int64_t p);
+
 /* ElasticNet.fit (Lasso.fit with l1_ratio = 1): checks, design, CD,
  * intercept. who names the estimator in messages. */
 cml_status cml_enet_fit_linfit(const cml_elastic_net_params *p, const char *who,
@@ -56,6 +66,16 @@ cml_status cml_enet_fit_linfit(const cml_elastic_net_params *p, const char *who,
      NULL,                                                                                         \
      "center X and y and fit an intercept (else the model passes through 0)",                      \
      offsetof(T, fit_intercept)},                                                                  \
+        {"precompute",                                                                             \
+         CML_PARAM_ENUM,                                                                           \
+         "auto",                                                                                   \
+         0,                                                                                        \
+         0,                                                                                        \
+         0,                                                                                        \
+         "auto|true|false",                                                                        \
+         "solve from the Gram matrix X^T X (O(p^2) per sweep); auto (cml's default, sklearn's is " \
+         "false) = when n_samples >= 1000 and >= 2 n_features; false = sklearn's exact path",      \
+         offsetof(T, precompute)},                                                                 \
         {"max_iter",                                                                               \
          CML_PARAM_INT,                                                                            \
          "1000",                                                                                   \

@@ -1,6 +1,8 @@
 /*
  * elastic_net.c — ElasticNet regression (sklearn.linear_model.ElasticNet,
- * 1.2 semantics, dense X, precompute=False).
+ * 1.2 semantics, dense X; precompute=true is sklearn's precompute=True, false
+ * its default, auto (cml's default) picks the Gram path for n >= 1000 and
+ * n >= 2p, see cml_cd_use_gram).
  *
  * Objective:
  *     min_{w,b} 1/(2n) sum_i s_i (y_i - b - x_i·w)^2 + alpha*l1_ratio ||w||_1
@@ -10,7 +12,9 @@
  * descent (cd.c) on the n-scaled problem with l1 = alpha*l1_ratio*n and
  * l2 = alpha*(1 - l1_ratio)*n, from w = 0 (no warm start).
  *
- * Complexity: O(n p) to build the design, O(n p) per sweep.
+ * Complexity: O(n p) to build the design, O(n p) per sweep; with the Gram
+ * matrix O(n p^2) once (formed on the same centered, sqrt(w)-scaled design,
+ * as sklearn's _pre_fit does) and O(p^2) per sweep.
  * Thread-safety: fitting is reentrant; a fitted model is read-only.
  */
 #include <limits.h>
@@ -81,7 +85,10 @@ cml_status cml_enet_fit_linfit(const cml_elastic_net_params *p, const char *who,
                          p->selection == CML_CD_RANDOM,
                          (uint64_t)p->random_state};
     cml_cd_result r;
-    CML_TRY(cml_cd_enet(&pb, out->coef, &r));
+    if (cml_cd_use_gram(p->precompute, d.n, d.p))
+        CML_TRY(cml_cd_enet_gram(&pb, out->coef, &r));
+    else
+        CML_TRY(cml_cd_enet(&pb, out->coef, &r));
     out->n_iter = r.n_iter;
     out->dual_gap = r.gap / n; /* sklearn reports the gap of the 1/n objective */
     out->converged = r.converged;

@@ -5,7 +5,8 @@
  * the same way): this file only maps its parameters onto
  * cml_enet_fit_linfit (elastic_net.c) and the coordinate descent in cd.c.
  *
- * Complexity: O(n p) per sweep. Thread-safety: as elastic_net.c.
+ * Complexity: O(n p) per sweep, or O(n p^2) once then O(p^2) per sweep
+ * with the Gram matrix (precompute, see cd.h). Thread-safety: as elastic_net.c.
  */
 #include <limits.h>
 #include <math.h>
@@ -49,8 +50,15 @@ static cml_status fit_model(const cml_lasso_params *p, const cml_matrix *X, cons
     if (!p) return cml_fail(CML_ERR_ARG, "lasso: params is NULL");
     const char *msg = cml_lasso_params_check(p);
     if (msg) return cml_fail(CML_ERR_ARG, "lasso: %s", msg);
-    cml_elastic_net_params e = {p->alpha, 1.0,         p->fit_intercept, p->max_iter,
-                                p->tol,   p->positive, p->random_state,  p->selection};
+    cml_elastic_net_params e = {.alpha = p->alpha,
+                                .l1_ratio = 1.0,
+                                .fit_intercept = p->fit_intercept,
+                                .max_iter = p->max_iter,
+                                .tol = p->tol,
+                                .positive = p->positive,
+                                .random_state = p->random_state,
+                                .selection = p->selection,
+                                .precompute = p->precompute};
     CML_CHECK(cml_enet_fit_linfit(&e, "lasso", X, y, sw, &f, info));
     *out = cml_linfit_wrap(&f, sizeof **out);
     if (!*out) {

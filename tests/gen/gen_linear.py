@@ -10,6 +10,13 @@ Data sets (the C test rebuilds them the same way):
   const raw with a constant column (all 3.0) appended: X^T X is singular after
         centering, so Ridge's Cholesky fails and falls back to SVD
   wide  digits.csv first 40 rows, 64 pixels -> y = the digit as a number (p > n)
+  diam  diamonds.csv first 1500 rows: carat, depth, table, x, y, z and cut,
+        color, clarity as ordinal codes (index in the sorted distinct levels
+        of those 1500 rows), standardized as std; y = price. Stored raw as
+        diam.X / diam.y (the C test cannot parse the text columns) and
+        standardized by the test; 1500 rows (not 4000) keep the file small
+        while n >= 1000 >= 2p puts cml's precompute=auto on the Gram path.
+        Fitted by sklearn with precompute=True (enet_coordinate_descent_gram).
 Weights (case names ending in _sw): w_i = 0.5 * (i % 7), zeros included.
 For each case <c>: <c>.coef, <c>.intercept, <c>.pred (first 40 training
 rows), and <c>.n_iter / <c>.dual_gap for coordinate descent, <c>.rank /
@@ -77,8 +84,30 @@ CASES += [
     ("enet_wide_tight", "elastic_net", "wide", {"alpha": 0.1, "l1_ratio": 0.5, **TIGHT}, False),
 ]
 
+GRAM = {"precompute": True}
+CASES += [
+    ("lasso_diam_gram", "lasso", "diam", {"alpha": 1.0, **GRAM}, False),
+    ("lasso_diam_gram_tight", "lasso", "diam", {"alpha": 1.0, **GRAM, **TIGHT}, False),
+    ("enet_diam_gram", "elastic_net", "diam", {"alpha": 0.1, "l1_ratio": 0.5, **GRAM}, False),
+    ("enet_diam_gram_tight", "elastic_net", "diam",
+     {"alpha": 0.1, "l1_ratio": 0.5, **GRAM, **TIGHT}, False),
+]
+N_DIAM = 1500
+
 CLASSES = {"linear_regression": LinearRegression, "ridge": Ridge, "lasso": Lasso,
            "elastic_net": ElasticNet}
+
+
+def diamonds_raw():
+    """First N_DIAM rows of diamonds.csv: 9 numeric columns, price last."""
+    import csv
+    with open("data/diamonds.csv") as f:
+        rows = list(csv.reader(f))[1 : N_DIAM + 1]
+    # header: carat cut color clarity depth table price x y z
+    codes = {k: {v: i for i, v in enumerate(sorted({r[k] for r in rows}))} for k in (1, 2, 3)}
+    out = [[float(r[0]), float(r[4]), float(r[5]), float(r[7]), float(r[8]), float(r[9]),
+            codes[1][r[1]], codes[2][r[2]], codes[3][r[3]], float(r[6])] for r in rows]
+    return np.array(out, dtype=np.float64)
 
 
 def datasets():
@@ -87,13 +116,16 @@ def datasets():
     dup = np.hstack([X, X[:, 2:3]])
     const = np.hstack([X, np.full((X.shape[0], 1), 3.0)])
     D, t, _ = load_csv("digits")
-    return {"raw": (X, y), "std": (std, y), "dup": (dup, y), "const": (const, y), "wide": (D[:40], t[:40])}
+    dm = diamonds_raw()
+    diam = (dm[:, :-1] - dm[:, :-1].mean(axis=0)) / dm[:, :-1].std(axis=0)
+    return {"diam_raw": dm, "diam": (diam, dm[:, -1]), "raw": (X, y), "std": (std, y), "dup": (dup, y), "const": (const, y), "wide": (D[:40], t[:40])}
 
 
 def main():
     assert sklearn.__version__ == "1.2.1", sklearn.__version__
     data = datasets()
     g = Golden("tests/golden/linear.txt", __doc__ + f"\nscikit-learn {sklearn.__version__}")
+    dm = data.pop("diam_raw")
     for name, algo, dname, params, weighted in CASES:
         X, y = data[dname]
         sw = 0.5 * (np.arange(X.shape[0]) % 7) if weighted else None
@@ -110,6 +142,9 @@ def main():
             g.put(f"{name}.n_iter", m.n_iter_)
             g.put(f"{name}.dual_gap", m.dual_gap_)
             print(f"{name:28s} n_iter {m.n_iter_:6d} gap {m.dual_gap_:.3g}")
+    # appended after the original arrays so those stay byte-identical
+    g.put("diam.X", dm[:, :-1])
+    g.put("diam.y", dm[:, -1])
     g.close()
 
 

@@ -3,13 +3,17 @@
  * against scikit-learn 1.2.1 (tests/gen/gen_linear.py -> golden/linear.txt)
  * on diabetes (raw, standardized, with a duplicated column, weighted) and a
  * wide slice of digits, through the generic layer (cml_model_*) with the
- * typed getters read from the fitted state.
+ * typed getters read from the fitted state; and the Gram-matrix path
+ * (precompute) on 1500 diamonds rows (9 numeric/ordinal features, stored in
+ * the golden file, standardized here) against sklearn's precompute=True.
  *
  * Tolerances: direct solvers (OLS, Ridge) coef and predictions to 1e-9
  * relative to the largest coefficient / prediction; coordinate descent at
  * tol=1e-10 to 1e-6 relative, at the default tol predictions to 1e-4
  * relative (the acceptance bar), and the sweep count n_iter within 1 of
- * sklearn's (rounding can move a gap test across its threshold).
+ * sklearn's (rounding can move a gap test across its threshold). The
+ * Gram-path cases at tol=1e-10: coef and intercept to 1e-8 relative, and
+ * cml's auto (Gram) vs precompute=false to 1e-8 relative.
  */
 #include <math.h>
 #include <stdio.h>
@@ -80,6 +84,12 @@ static const gcase cases[] = {
     {"lasso_wide", "lasso", "wide", "alpha=0.1", 0},
     {"lasso_wide_tight", "lasso", "wide", "alpha=0.1," TIGHT, 0},
     {"enet_wide_tight", "elastic_net", "wide", "alpha=0.1,l1_ratio=0.5," TIGHT, 0},
+    /* n = 1500 >= 1000 and >= 2p: auto takes the Gram path, as precompute=true */
+    {"lasso_diam_gram", "lasso", "diam", "alpha=1,precompute=true", 0},
+    {"lasso_diam_gram_tight", "lasso", "diam", "alpha=1," TIGHT, 0},
+    {"enet_diam_gram", "elastic_net", "diam", "alpha=0.1,l1_ratio=0.5,precompute=auto", 0},
+    {"enet_diam_gram_tight", "elastic_net", "diam", "alpha=0.1,l1_ratio=0.5,precompute=true," TIGHT,
+     0},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -90,11 +100,11 @@ typedef struct dataset {
     int64_t n, p;
 } dataset;
 
-static dataset raw, std, dup, cst, wide;
+static dataset raw, std, dup, cst, wide, diam;
 static golden *G;
 
 /* Summary printed at the end: worst relative differences seen. */
-static double worst_direct, worst_cd_tight, worst_cd_pred;
+static double worst_direct, worst_cd_tight, worst_cd_pred, worst_gram, worst_gram_vs_x;
 static int worst_iter_diff;
 
 static void build_data(void)
@@ -127,12 +137,37 @@ static void build_data(void)
     wide.n = 40;
 }
 
+/* diamonds rows from the golden file, standardized per column (ddof 0) as
+ * gen_linear.py does; y = price as stored. */
+static void build_diam(void)
+{
+    int64_t n, p, ny, c1;
+    const double *X = golden_get(G, "diam.X", &n, &p);
+    const double *y = golden_get(G, "diam.y", &c1, &ny);
+    assert_true(c1 == 1 && ny == n);
+    diam = (dataset){malloc(sizeof(double) * (size_t)(n * p)), malloc(sizeof(double) * (size_t)n),
+                     n, p};
+    memcpy(diam.y, y, sizeof(double) * (size_t)n);
+    for (int64_t j = 0; j < p; j++) {
+        double m = 0, v = 0;
+        for (int64_t i = 0; i < n; i++)
+            m += X[i * p + j];
+        m /= (double)n;
+        for (int64_t i = 0; i < n; i++)
+            v += (X[i * p + j] - m) * (X[i * p + j] - m);
+        double s = sqrt(v / (double)n);
+        for (int64_t i = 0; i < n; i++)
+            diam.X[i * p + j] = (X[i * p + j] - m) / s;
+    }
+}
+
 static const dataset *data_of(const char *name)
 {
     if (!strcmp(name, "raw")) return &raw;
     if (!strcmp(name, "std")) return &std;
     if (!strcmp(name, "dup")) return &dup;
     if (!strcmp(name, "const")) return &cst;
+    if (!strcmp(name, "diam")) return &diam;
     return &wide;
 }
 
@@ -141,6 +176,7 @@ static int setup(void **state)
     (void)state;
     build_data();
     G = golden_load("golden/linear.txt");
+    build_diam();
     return 0;
 }
 
@@ -148,8 +184,10 @@ static int teardown(void **state)
 {
     (void)state;
     printf("# worst relative differences vs sklearn: direct solvers %.3g, CD tol=1e-10 coef "
-           "%.3g, CD predictions (all tols) %.3g, |n_iter - sklearn| <= %d\n",
-           worst_direct, worst_cd_tight, worst_cd_pred, worst_iter_diff);
+           "%.3g, CD predictions (all tols) %.3g, |n_iter - sklearn| <= %d; Gram path "
+           "tol=1e-10 coef %.3g, Gram vs precompute=false %.3g\n",
+           worst_direct, worst_cd_tight, worst_cd_pred, worst_iter_diff, worst_gram,
+           worst_gram_vs_x);
     golden_free(G);
     free(raw.X);
     free(raw.y);
@@ -158,6 +196,8 @@ static int teardown(void **state)
     free(cst.X);
     free(wide.X);
     free(wide.y);
+    free(diam.X);
+    free(diam.y);
     return 0;
 }
 
@@ -278,27 +318,90 @@ static void run_case(void **state)
     } else {
         double rp = compare("pred", pred, gpred, N_PRED, 1e-4);
         worst_cd_pred = fmax(worst_cd_pred, rp);
+        int gram = !strcmp(c->data, "diam");
         if (tight) {
-            double r = compare("coef", coef, gcoef, p, 1e-6);
-            if (dint > 1e-6) fail_msg("intercept %.17g, want %.17g", intercept, gint);
-            worst_cd_tight = fmax(worst_cd_tight, fmax(r, dint));
+            double rtol = gram ? 1e-8 : 1e-6;
+            double r = compare("coef", coef, gcoef, p, rtol);
+            if (dint > rtol) fail_msg("intercept %.17g, want %.17g", intercept, gint);
+            if (gram)
+                worst_gram = fmax(worst_gram, fmax(r, dint));
+            else
+                worst_cd_tight = fmax(worst_cd_tight, fmax(r, dint));
         }
         int gi = (int)gold(c->name, "n_iter", NULL)[0];
         int diff = abs(n_iter - gi);
         if (diff > 1) fail_msg("n_iter %d, sklearn %d", n_iter, gi);
         if (diff > worst_iter_diff) worst_iter_diff = diff;
         assert_int_equal(cml_model_fit_info(m)->n_iter, n_iter);
-        /* Only the capped run stops short of the tolerance. */
-        assert_int_equal(cml_model_fit_info(m)->converged, strstr(c->name, "iter5") == NULL);
+        /* Only the capped runs stop short of the tolerance (sklearn's too). */
+        int capped = strstr(c->name, "iter5") || !strcmp(c->name, "lasso_diam_gram");
+        assert_int_equal(cml_model_fit_info(m)->converged, !capped);
     }
     cml_model_free(m);
     free(w);
 }
 
+/* cml's default precompute=auto (the Gram path here) against
+ * precompute=false (sklearn's default X path) at tol=1e-10: lasso, enet,
+ * positive, random selection (same RNG draws on both paths), each without
+ * and with sample weights (zeros included). */
+static void gram_vs_x(void **state)
+{
+    (void)state;
+    static const char *specs[] = {"lasso",       "alpha=1," TIGHT,
+                                  "elastic_net", "alpha=0.1,l1_ratio=0.5," TIGHT,
+                                  "lasso",       "alpha=0.3,positive=true," TIGHT,
+                                  "lasso",       "alpha=1,selection=random,random_state=3," TIGHT};
+    cml_matrix X = cml_matrix_view(diam.X, diam.n, diam.p);
+    double *w = malloc(sizeof(double) * (size_t)diam.n);
+    for (int64_t i = 0; i < diam.n; i++)
+        w[i] = 0.5 * (double)(i % 7);
+    for (int k = 0; k < 4; k++) {
+        for (int weighted = 0; weighted < 2; weighted++) {
+            cml_model *m[2];
+            double pred[2][N_PRED];
+            for (int x = 0; x < 2; x++) {
+                assert_int_equal(cml_model_create(specs[2 * k], &m[x]), CML_OK);
+                set_params(m[x], specs[2 * k + 1]);
+                if (x) set_params(m[x], "precompute=false");
+                cml_fit_opts opts = {weighted ? w : NULL, NULL, NULL};
+                if (cml_model_fit(m[x], &X, diam.y, &opts) != CML_OK)
+                    fail_msg("%s", cml_last_error());
+                cml_matrix Xp = cml_matrix_view(diam.X, N_PRED, diam.p);
+                assert_int_equal(cml_model_predict(m[x], &Xp, pred[x]), CML_OK);
+            }
+            const void *s0 = cml_model_state(m[0]), *s1 = cml_model_state(m[1]);
+            int64_t p0, p1;
+            const double *c0, *c1;
+            int it0, it1;
+            if (k == 1) {
+                c0 = cml_elastic_net_coef(s0, &p0);
+                c1 = cml_elastic_net_coef(s1, &p1);
+                it0 = cml_elastic_net_n_iter(s0);
+                it1 = cml_elastic_net_n_iter(s1);
+            } else {
+                c0 = cml_lasso_coef(s0, &p0);
+                c1 = cml_lasso_coef(s1, &p1);
+                it0 = cml_lasso_n_iter(s0);
+                it1 = cml_lasso_n_iter(s1);
+            }
+            assert_int_equal(p0, p1);
+            double r = compare("gram vs X coef", c0, c1, p0, 1e-8);
+            r = fmax(r, compare("gram vs X pred", pred[0], pred[1], N_PRED, 1e-8));
+            worst_gram_vs_x = fmax(worst_gram_vs_x, r);
+            if (abs(it0 - it1) > 1) fail_msg("n_iter gram %d, X %d", it0, it1);
+            cml_model_free(m[0]);
+            cml_model_free(m[1]);
+        }
+    }
+    free(w);
+}
+
 int main(void)
 {
-    struct CMUnitTest tests[N_CASES];
+    struct CMUnitTest tests[N_CASES + 1];
     for (int i = 0; i < N_CASES; i++)
         tests[i] = (struct CMUnitTest){cases[i].name, run_case, NULL, NULL, (void *)&cases[i]};
-    return _cmocka_run_group_tests("golden_linear", tests, N_CASES, setup, teardown);
+    tests[N_CASES] = (struct CMUnitTest){"gram_vs_precompute_false", gram_vs_x, NULL, NULL, NULL};
+    return _cmocka_run_group_tests("golden_linear", tests, N_CASES + 1, setup, teardown);
 }

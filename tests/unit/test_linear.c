@@ -69,8 +69,10 @@ static void test_registry_and_defaults(void **state)
     cml_elastic_net_params e = cml_elastic_net_params_default();
     assert_true(e.alpha == 1.0 && e.l1_ratio == 0.5 && e.max_iter == 1000 && e.tol == 1e-4);
     assert_true(e.fit_intercept == 1 && e.positive == 0 && e.selection == CML_CD_CYCLIC);
+    assert_int_equal(e.precompute, CML_CD_PRECOMPUTE_AUTO);
     cml_lasso_params l = cml_lasso_params_default();
     assert_true(l.alpha == 1.0 && l.max_iter == 1000 && l.tol == 1e-4);
+    assert_int_equal(l.precompute, CML_CD_PRECOMPUTE_AUTO);
     assert_int_equal(cml_linear_regression_params_default().fit_intercept, 1);
     assert_null(cml_ridge_params_check(&r));
     r.alpha = -1;
@@ -94,6 +96,7 @@ static void test_bad_params(void **state)
     expect_arg_error(cml_model_set_param(m, "max_iter", "0"), "max_iter");
     expect_arg_error(cml_model_set_param(m, "tol", "-1"), "tol");
     expect_arg_error(cml_model_set_param(m, "selection", "greedy"), "selection");
+    expect_arg_error(cml_model_set_param(m, "precompute", "yes"), "precompute");
     cml_model_free(m);
 
     /* The typed API validates too, naming the parameter. */
@@ -107,6 +110,9 @@ static void test_bad_params(void **state)
     ep.l1_ratio = 2;
     cml_elastic_net *em;
     expect_arg_error(cml_elastic_net_fit(&ep, &X, y_, &em), "l1_ratio");
+    ep = cml_elastic_net_params_default();
+    ep.precompute = 3;
+    expect_arg_error(cml_elastic_net_fit(&ep, &X, y_, &em), "precompute");
     cml_ridge_params rp = cml_ridge_params_default();
     rp.solver = 7;
     cml_ridge *rm;
