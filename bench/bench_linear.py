@@ -58,8 +58,16 @@ CASES = {
     "regression": [
         ("linear_regression", {}, lambda: linear_model.LinearRegression()),
         ("ridge", {"alpha": 1.0}, lambda: linear_model.Ridge(alpha=1.0)),
+        # defaults against defaults (cml: precompute=auto -> Gram for n >> p; sklearn: False),
+        # then each path against its own kind: Gram vs Gram, sklearn's exact path vs ours
         ("lasso", {"alpha": 1.0}, lambda: linear_model.Lasso(alpha=1.0)),
+        ("lasso", {"alpha": 1.0, "precompute": "true"}, lambda: linear_model.Lasso(alpha=1.0, precompute=True)),
+        ("lasso", {"alpha": 1.0, "precompute": "false"}, lambda: linear_model.Lasso(alpha=1.0)),
         ("elastic_net", {"alpha": 0.1, "l1_ratio": 0.5}, lambda: linear_model.ElasticNet(alpha=0.1, l1_ratio=0.5)),
+        ("elastic_net", {"alpha": 0.1, "l1_ratio": 0.5, "precompute": "true"},
+         lambda: linear_model.ElasticNet(alpha=0.1, l1_ratio=0.5, precompute=True)),
+        ("elastic_net", {"alpha": 0.1, "l1_ratio": 0.5, "precompute": "false"},
+         lambda: linear_model.ElasticNet(alpha=0.1, l1_ratio=0.5)),
     ],
     "classification": [
         ("logistic_regression", {"max_iter": 200}, lambda: linear_model.LogisticRegression(max_iter=200)),
@@ -73,14 +81,15 @@ for name, task, Xtr, ytr, Xte, yte in datasets():
     metric = "r2" if task == "regression" else "accuracy"
     label = f"{name} {Xtr.shape[0]}x{Xtr.shape[1]}"
     for algo, params, make in CASES[task]:
+        task_label = algo + ("" if "precompute" not in params else f" (precompute={params['precompute']} / sklearn {make().precompute})")
         ours = common.cml_fit(a.build, algo, train, test, metric, params)
-        common.emit(bench="linear models", task=algo, data=label, impl="cml", metric=metric,
+        common.emit(bench="linear models", task=task_label, data=label, impl="cml", metric=metric,
                     value=ours["value"], fit_s=ours["fit_s"], predict_s=ours["predict_s"],
                     blas=ours["blas"])
         ref_fit, est = common.best_of(lambda: make().fit(Xtr, ytr))
         ref_pred, pred = common.best_of(lambda: est.predict(Xte))
         value = metrics.r2_score(yte, pred) if task == "regression" else metrics.accuracy_score(yte, pred)
-        common.emit(bench="linear models", task=algo, data=label, impl=REF, metric=metric,
+        common.emit(bench="linear models", task=task_label, data=label, impl=REF, metric=metric,
                     value=value, fit_s=ref_fit, predict_s=ref_pred,
                     note="scikit-learn ran with OpenBLAS and OPENBLAS_CORETYPE=SkylakeX (its fast "
                          "kernels); cml with BLIS; 2 threads each.")
