@@ -3,8 +3,26 @@
  * API boundary so algorithm code can trust its inputs.
  */
 #include <math.h>
+#include <string.h>
 
 #include "core/internal.h"
+
+/* 1 if any of r[0..n) is NaN or infinite. Branch-free over the IEEE
+ * exponent bits (all ones = inf/NaN) with an integer OR-reduction, which the
+ * compiler vectorizes; isfinite() in the loop would not. This scan runs on
+ * every fit and predict (in the generic layer and again in typed APIs), so
+ * it has to cost no more than one pass over memory. */
+static int row_has_nonfinite(const double *r, int64_t n)
+{
+    const uint64_t exp_mask = 0x7ff0000000000000ULL;
+    uint64_t bad = 0;
+    for (int64_t j = 0; j < n; j++) {
+        uint64_t u;
+        memcpy(&u, &r[j], sizeof u);
+        bad |= (uint64_t)((u & exp_mask) == exp_mask);
+    }
+    return bad != 0;
+}
 
 cml_status cml_matrix_check(const cml_matrix *m, const char *what, int allow_nonfinite)
 {
@@ -19,6 +37,8 @@ cml_status cml_matrix_check(const cml_matrix *m, const char *what, int allow_non
     if (allow_nonfinite) return CML_OK;
     for (int64_t i = 0; i < m->rows; i++) {
         const double *r = m->data + i * m->ld;
+        if (!row_has_nonfinite(r, m->cols)) continue;
+        /* slow path only to name the first bad cell */
         for (int64_t j = 0; j < m->cols; j++)
             if (!isfinite(r[j]))
                 return cml_fail(
