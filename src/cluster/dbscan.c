@@ -193,11 +193,8 @@ const double *cml_dbscan_components(const cml_dbscan *m)
 /*
  * DBSCAN has no predict or transform in sklearn (new points are not
  * assigned), so those entries stay NULL and the generic layer answers
- * CML_ERR_UNSUPPORTED. Its result is the labels of the fitted rows; the
- * entry the generic layer needs for `cml fit-transform` is
- *     int64_t (*fit_labels)(const void *state, const int64_t **labels);
- * (optional: returns n_samples of the fit and points *labels at them), and
- * v_fit_labels below is ready for it.
+ * CML_ERR_UNSUPPORTED. Its result is the labels of the fitted rows, given
+ * through the vtable's labels() entry (what `cml fit-transform` writes).
  */
 static cml_status v_fit(const void *params, const cml_matrix *X, const double *y,
                         const cml_fit_opts *opts, void **state, cml_fit_info *info)

@@ -270,9 +270,7 @@ static int64_t v_n_cols(const void *state)
     return ((const cml_kmeans *)state)->f.k;
 }
 
-/* Labels of the training rows, ready for the generic layer's fit-labels
- * entry (see the cluster report: `int64_t (*fit_labels)(const void *state,
- * const int64_t **labels)`). */
+/* Labels of the training rows: the vtable's labels() entry. */
 static int64_t v_fit_labels(const void *state, const int64_t **labels)
 {
     const cml_kmeans *m = state;

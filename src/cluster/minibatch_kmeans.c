@@ -564,7 +564,7 @@ static int64_t v_n_cols(const void *state)
     return ((const cml_minibatch_kmeans *)state)->f.k;
 }
 
-/* Ready for the generic layer's fit-labels entry (see the cluster report). */
+/* Labels of the training rows: the vtable's labels() entry. */
 static int64_t v_fit_labels(const void *state, const int64_t **labels)
 {
     const cml_minibatch_kmeans *m = state;
