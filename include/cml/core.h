@@ -66,6 +66,18 @@ typedef void (*cml_log_fn)(cml_log_level level, const char *msg, void *user_data
  * NULL removes the callback. Set it once, before other threads use cml. */
 void cml_log_set(cml_log_fn fn, void *user_data);
 
+/*
+ * Training metrics. Iterative fits report each step's metrics (e.g.
+ * "train_loss" at epoch 3, "valid_logloss" at boosting round 120) through
+ * cml_report_metric(); a listener installed with cml_metric_hook_set()
+ * receives them. The hook is thread-local: install it in the thread that
+ * calls fit. NULL removes it.
+ */
+typedef void (*cml_metric_fn)(void *user_data, const char *name, int64_t step, double value);
+void cml_metric_hook_set(cml_metric_fn fn, void *user_data);
+int cml_metric_hook_active(void);
+void cml_report_metric(const char *name, int64_t step, double value);
+
 /* ---------------------------------------------------------------- threads */
 
 /* Number of OpenMP threads cml's parallel loops use. n <= 0 restores the
