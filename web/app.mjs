@@ -43,7 +43,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function setPage(title, ...nodes) {
   document.title = title ? `${title} · cml courses` : "cml courses";
-  main.replaceChildren(...nodes);
+  main.replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
   const h1 = $("h1", main);
   if (h1) {
     h1.tabIndex = -1;
@@ -189,6 +189,20 @@ async function showLesson(id, token) {
       { class: "lesson-meta" },
       l.live ? el("span", { class: "badge live" }, `Live experiment · data: ${l.data}`) : el("span", { class: "badge text" }, "Text only"),
       l.tags ? el("span", { class: "tags" }, l.tags) : null,
+      l.live
+        ? el(
+            "button",
+            {
+              type: "button",
+              class: "secondary jump",
+              onclick: () => {
+                $("#run-title").scrollIntoView({ behavior: "smooth", block: "start" });
+                $("#run-button").focus({ preventScroll: true });
+              },
+            },
+            "Go to the experiment",
+          )
+        : null,
     ),
     !l.live && l.status ? el("p", { class: "notice" }, el("strong", {}, "Not in cml yet: "), l.status) : null,
     layout,

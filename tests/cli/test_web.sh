@@ -19,6 +19,11 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
+# Under ASan the runs (cml course run, drawing plots with cairo) report
+# fontconfig's process-lifetime caches as leaks, as tests/unit/test_plot.c
+# notes; they are not ours. No effect on a normal build.
+printf 'leak:libfontconfig\n' >"$T/lsan.supp"
+export LSAN_OPTIONS="suppressions=$T/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
@@ -184,7 +189,7 @@ check "failing run keeps the log tail" grep -q '"log":"cml: ' "$T/job"
 check "server still answers after a failed run" test "$(code GET /api/status)" = 200
 kill -TERM "$S2"; wait "$S2" 2>/dev/null
 
-# a run whose process dies by a signal (as a crash would)
+# a run whose process dies by a signal (as one killed for memory would)
 PORT_SAVE=$PORT
 start_server "$T/log3" --out "$T/out3" --data-dir ../data
 S3=$SPID
@@ -197,9 +202,9 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 if [ -n "$CHILD" ]; then
-  kill -SEGV "$CHILD"
+  kill -KILL "$CHILD" # as the OOM killer would (a SEGV is caught by ASan builds)
   check "killed run finished" wait_job "$JOB"
-  check "killed run is failed by signal: $(head -c 300 "$T/job")" grep -q '"error":"the run was ended by signal 11' "$T/job"
+  check "killed run is failed by signal: $(head -c 300 "$T/job")" grep -q '"error":"the run was ended by signal 9' "$T/job"
 else
   echo "note: the run ended before its process could be signalled; the crash case was not exercised"
   grep -q '"state":"done"' <("${CURL[@]}" "http://127.0.0.1:$PORT/api/run/$JOB") ||

@@ -18,9 +18,9 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { formatValue } from "../../web/format.mjs";
 
-const [cml, courses, shots, chromiumPath] = process.argv.slice(2);
-if (!cml || !courses || !shots || !chromiumPath) {
-  console.error("usage: node web_e2e.mjs CML COURSES_DIR SHOTS_DIR CHROMIUM");
+const [cml, courses, dataDir, shots, chromiumPath] = process.argv.slice(2);
+if (!cml || !courses || !dataDir || !shots || !chromiumPath) {
+  console.error("usage: node web_e2e.mjs CML COURSES_DIR DATA_DIR SHOTS_DIR CHROMIUM");
   process.exit(2);
 }
 
@@ -36,7 +36,7 @@ function check(what, cond, detail = "") {
 
 // ---------------------------------------------------------------- server
 const tmp = mkdtempSync(join(tmpdir(), "cml-web-e2e-"));
-const server = spawn(cml, ["web", "--port", "0", "--quick", "--quiet", "--courses", courses, "--out", join(tmp, "out")], {
+const server = spawn(cml, ["web", "--port", "0", "--quick", "--quiet", "--courses", courses, "--data-dir", dataDir, "--out", join(tmp, "out")], {
   stdio: ["ignore", "ignore", "pipe"],
 });
 let serverLog = "";
@@ -59,7 +59,8 @@ let browser;
 const consoleErrors = [];
 function watch(page) {
   page.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(m.text());
+    // the one expected failure: the 404 of the deliberately unknown lesson
+    if (m.type() === "error" && !(m.location().url || "").includes("/api/lessons/no-such-lesson")) consoleErrors.push(m.text());
   });
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
 }
@@ -133,8 +134,10 @@ try {
   check("progress appears when Run is pressed", true);
   const runningShot = page.screenshot({ path: join(shots, "lesson-running.png") });
   // the progress log fills while the run goes on (or is complete once it ends)
-  await page.locator("#run-metrics dd").first().waitFor({ timeout: 180000 });
+  await page.locator("#run-metrics dd, #run-results .error").first().waitFor({ timeout: 180000 });
   await runningShot;
+  const runError = await page.locator("#run-results .error").count();
+  if (runError) throw new Error(`the run failed in the page: ${await page.locator("#run-results .error").textContent()}`);
   const seconds = (Date.now() - t0) / 1000;
   const steps = await page.locator("details.steps li").count();
   check("the progress log shows the run's progress lines", steps > 0, `${steps} lines`);
@@ -163,8 +166,11 @@ try {
     check(`plot ${i + 1} loaded`, w > 0);
     check(`plot ${i + 1} has alt text`, ((await img.getAttribute("alt")) || "").trim().length > 0);
   }
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(shots, "lesson-result.png"), fullPage: true });
+  await page.locator("#run-title").scrollIntoViewIfNeeded();
+  await page.evaluate(() => document.getElementById("run-title").scrollIntoView({ block: "start" }));
+  await page.screenshot({ path: join(shots, "lesson-result.png") });
+  await page.locator(".plots").evaluate((e) => e.scrollIntoView({ block: "start" }));
+  await page.screenshot({ path: join(shots, "lesson-plots.png") });
   console.log(`run of ${lesson.id} (quick) seen complete in the page after ${seconds.toFixed(1)} s`);
 
   // a text-only lesson: no Run button; the "not in cml yet" line when it has one
