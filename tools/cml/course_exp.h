@@ -140,6 +140,16 @@ cml_status cr_sweep(course_run *r, const cr_split *s, const char *algo, const ch
  * standard_scaler. */
 cml_status cr_standardize(double *X, int64_t rows, int64_t cols);
 
+/* 2-D PCA projection of X (n, p), standardized first, into xy (n, 2). */
+cml_status cr_pca2(const double *X, int64_t n, int64_t p, double *xy);
+/* Scatter plot of the points xy (n, 2) coloured by labels (may be NULL). */
+cml_status cr_scatter_xy(const char *path, const double *xy, int64_t n, const int64_t *labels,
+                         const char *const *names, const char *title, const char *xlabel,
+                         const char *ylabel);
+/* Columns of xy (n, 2) as two new arrays (free both). */
+cml_status cr_unzip(const double *xy, int64_t n, double **x, double **y);
+extern const char *const cr_iris_names[4]; /* setosa, versicolor, virginica, NULL */
+
 /* A malloc'd copy of an array, or NULL. */
 double *cr_dup(const double *v, int64_t n);
 /* Labels (n) as int64 for plots (malloc'd). */

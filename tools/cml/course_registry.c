@@ -14,7 +14,10 @@
     X(svm)                                                                                         \
     X(knn)                                                                                         \
     X(decision_tree)                                                                               \
-    X(random_forest)
+    X(random_forest)                                                                               \
+    X(k_means)                                                                                     \
+    X(dbscan)                                                                                      \
+    X(pca_tsne_umap)
 
 #define DECLARE(sym) extern const course_experiment course_exp_##sym;
 EXPERIMENTS(DECLARE)
