@@ -17,7 +17,9 @@
     X(random_forest)                                                                               \
     X(k_means)                                                                                     \
     X(dbscan)                                                                                      \
-    X(pca_tsne_umap)
+    X(pca_tsne_umap)                                                                               \
+    X(naive_bayes)                                                                                 \
+    X(text_classification)
 
 #define DECLARE(sym) extern const course_experiment course_exp_##sym;
 EXPERIMENTS(DECLARE)
