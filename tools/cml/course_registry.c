@@ -19,7 +19,9 @@
     X(dbscan)                                                                                      \
     X(pca_tsne_umap)                                                                               \
     X(naive_bayes)                                                                                 \
-    X(text_classification)
+    X(text_classification)                                                                         \
+    X(gradient_boosting)                                                                           \
+    X(evaluation_metrics)
 
 #define DECLARE(sym) extern const course_experiment course_exp_##sym;
 EXPERIMENTS(DECLARE)
