@@ -29,7 +29,7 @@ static cml_status exp_evaluation_metrics(course_run *r)
     if (st != CML_OK) return st;
     if ((st = cr_split_make(&d, 0.25, 1, 42, &s))) goto done;
     cr_progress(r, 0.1, "fitting logistic regression on %lld digits", (long long)s.ntr);
-    if ((st = cr_model("logistic_regression", r->quick ? "max_iter=50" : "max_iter=500", 1, &m)) ||
+    if ((st = cr_model("logistic_regression", "max_iter=500", 1, &m)) ||
         (st = cr_fit_predict(m, &s, &pred)))
         goto done;
     int64_t nc = cml_model_n_classes(m);

@@ -225,7 +225,8 @@ static void json_topic_fields(cml_sb *sb, const course_lesson *l)
     cml_sb_json_str(sb, l->title);
     cml_sb_printf(sb, ",\"order\":%d,\"tags\":", l->order);
     cml_sb_json_str(sb, l->tags);
-    cml_sb_printf(sb, ",\"live\":%s,\"data\":", l->live ? "true" : "false");
+    cml_sb_printf(sb, ",\"live\":%s,\"runnable\":%s,\"data\":", l->live ? "true" : "false",
+                  l->live && course_experiment_find(l->id) ? "true" : "false");
     cml_sb_json_str(sb, l->data);
 }
 
