@@ -59,7 +59,7 @@ done
 grep -q '"section_title":"Classic machine learning"' "$T/out" && grep -q '"status":""' "$T/out" && ok || bad "show --json fields"
 expect 0 "" -- "$CML" course show knn --courses $COURSES
 grep -q '^The idea$' "$T/out" && ! grep -q $'\033' "$T/out" && ! grep -q '\*\*' "$T/out" && ok || bad "show renders plain text without colour or ** markers"
-[ "$(awk 'length > 80 && !/^    /' "$T/out" | wc -l)" = 0 ] && ok || bad "show wraps at 80 columns"
+[ "$(grep -v '^    ' "$T/out" | LC_ALL=C.UTF-8 grep -Ec '^.{81,}')" = 0 ] && ok || bad "show wraps at 80 columns"
 expect 2 "no lesson" -- "$CML" course show no-such-topic --courses $COURSES
 expect 2 "needs one lesson id" -- "$CML" course show --courses $COURSES
 expect 2 "unknown subcommand" -- "$CML" course frobnicate --courses $COURSES
