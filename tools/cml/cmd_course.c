@@ -170,7 +170,7 @@ static int run_all(const cli_args *a, const course_catalog *c)
         cml_sb_printf(&sb, "{\"quick\":%s,\"runs\":[", quick ? "true" : "false");
     else
         printf("cml %s: every live lesson on its real data (%s settings; %d threads, BLAS %s)\n\n"
-               "%-24s %-16s %-34s %12s %9s\n",
+               "%-22s %-14s %-44s %11s %8s\n",
                CML_VERSION_STRING, quick ? "quick" : "full", cml_get_num_threads(), cml_blas_name(),
                "topic", "data", "metric", "value", "seconds");
     for (int i = 0; i < c->n_lessons; i++) {
@@ -184,7 +184,7 @@ static int run_all(const cli_args *a, const course_catalog *c)
                 cml_sb_json_str(&sb, l->id);
                 cml_sb_puts(&sb, ",\"skipped\":\"no experiment in this build yet\"}");
             } else {
-                printf("%-24s %-16s (no experiment in this build yet)\n", l->id, l->data);
+                printf("%-22s %-14s (no experiment in this build yet)\n", l->id, l->data);
             }
             continue;
         }
@@ -205,12 +205,14 @@ static int run_all(const cli_args *a, const course_catalog *c)
                 cml_sb_puts(&sb, "}");
             }
         } else if (st != CML_OK) {
-            printf("%-24s %-16s FAILED: %s\n", l->id, e->data, cml_last_error());
-        } else if (!r.n_metrics) {
-            printf("%-24s %-16s %-34s %12s %9.2f\n", l->id, e->data, "(no metric)", "", secs);
+            printf("%-22s %-14s FAILED: %s\n", l->id, e->data, cml_last_error());
         } else {
-            printf("%-24s %-16s %-34s %12.4f %9.2f\n", l->id, e->data, r.metrics[0].label,
-                   r.metrics[0].value, secs);
+            printf("%-22s %-14s ", l->id, e->data);
+            course_pad(stdout, r.n_metrics ? r.metrics[0].label : "(no metric)", 44);
+            if (r.n_metrics)
+                printf(" %11.4f %8.2f\n", r.metrics[0].value, secs);
+            else
+                printf(" %11s %8.2f\n", "", secs);
         }
         course_run_free(&r);
         fflush(stdout);

@@ -62,6 +62,9 @@ void course_run_json(cml_sb *sb, const course_lesson *l, const course_experiment
 /* The results as text: metrics, table, notes, plots. */
 void course_run_print(FILE *f, const course_run *r, int colour, int width);
 
+/* Writes s and pads it with spaces to width characters (UTF-8 aware). */
+void course_pad(FILE *f, const char *s, size_t width);
+
 /* ---------------------------------------------------------------- results */
 
 /* "progress <frac> <message>" on stderr when r->progress. */

@@ -390,8 +390,10 @@ done:
 
 static cml_status exp_random_forest(course_run *r)
 {
-    static const double full_n[] = {5, 10, 20, 40, 70, 100, 150, 200, 300};
-    static const double quick_n[] = {5, 15, 40};
+    /* from 20 trees up: with fewer, some rows fall in every bootstrap
+     * sample and have no out-of-bag vote (P = 0.632^n per row) */
+    static const double full_n[] = {20, 30, 50, 70, 100, 150, 200, 250, 300};
+    static const double quick_n[] = {20, 30, 50};
     const double *ns = r->quick ? quick_n : full_n;
     int nn = r->quick ? 3 : 9;
     cr_data d;

@@ -257,7 +257,7 @@ static size_t utf8_width(const char *s)
     return w;
 }
 
-static void pad(FILE *f, const char *s, size_t width)
+void course_pad(FILE *f, const char *s, size_t width)
 {
     fputs(s, f);
     for (size_t w = utf8_width(s); w < width; w++)
@@ -273,7 +273,7 @@ void course_run_print(FILE *f, const course_run *r, int colour, int width)
             if (utf8_width(r->metrics[i].label) > lw) lw = utf8_width(r->metrics[i].label);
         for (int i = 0; i < r->n_metrics; i++) {
             fputs("  ", f);
-            pad(f, r->metrics[i].label, lw);
+            course_pad(f, r->metrics[i].label, lw);
             fprintf(f, "  %s%.6g%s\n", b, r->metrics[i].value, nb);
         }
     }
@@ -291,14 +291,14 @@ void course_run_print(FILE *f, const course_run *r, int colour, int width)
             fputs("  ", f);
             for (int j = 0; j < r->n_columns; j++) {
                 fputs(b, f);
-                pad(f, r->columns[j], w[j] + 2);
+                course_pad(f, r->columns[j], w[j] + 2);
                 fputs(nb, f);
             }
             fputc('\n', f);
             for (int i = 0; i < r->n_rows; i++) {
                 fputs("  ", f);
                 for (int j = 0; j < r->n_columns; j++)
-                    pad(f, r->cells[(size_t)i * (size_t)r->n_columns + (size_t)j], w[j] + 2);
+                    course_pad(f, r->cells[(size_t)i * (size_t)r->n_columns + (size_t)j], w[j] + 2);
                 fputc('\n', f);
             }
             free(w);
