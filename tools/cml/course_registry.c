@@ -21,7 +21,8 @@
     X(naive_bayes)                                                                                 \
     X(text_classification)                                                                         \
     X(gradient_boosting)                                                                           \
-    X(evaluation_metrics)
+    X(evaluation_metrics)                                                                          \
+    X(vector_databases)
 
 #define DECLARE(sym) extern const course_experiment course_exp_##sym;
 EXPERIMENTS(DECLARE)
