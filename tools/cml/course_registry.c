@@ -22,7 +22,9 @@
     X(text_classification)                                                                         \
     X(gradient_boosting)                                                                           \
     X(evaluation_metrics)                                                                          \
-    X(vector_databases)
+    X(vector_databases)                                                                            \
+    X(fastapi_serving)                                                                             \
+    X(prometheus)
 
 #define DECLARE(sym) extern const course_experiment course_exp_##sym;
 EXPERIMENTS(DECLARE)
