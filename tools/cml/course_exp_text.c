@@ -12,6 +12,10 @@
  *    Multinomial NB side by side (accuracy, precision, recall, F1, fit
  *    time), the words with the largest logistic weights, and test F1 vs
  *    max_features.
+ *  tokenization: words vs character 3-grams vs character 3-grams inside
+ *    word boundaries (char_wb): vocabulary size, tokens per mail,
+ *    vocabulary growth as more mails are read, the spam filter's accuracy
+ *    with each, and the first tokens of a sample mail.
  *
  * Vectorizers through include/cml/text.h (CSR), models through the generic
  * cml_model layer on the dense copy (a few MB at these sizes).
@@ -398,6 +402,122 @@ done:
     return st;
 }
 
+/* ---------------------------------------------------------------- tokenization */
+
+static cml_status exp_tokenization(course_run *r)
+{
+    enum { NS = 3, NG = 6 };
+    static const char *const names[NS] = {"words", "char 3-grams", "char_wb 3-grams"};
+    static const char *const analyzer[NS] = {"word", "char", "char_wb"};
+    static const char *const ngram[NS] = {"1,1", "3,3", "3,3"};
+    static const int an_enum[NS] = {CML_TEXT_WORD, CML_TEXT_CHAR, CML_TEXT_CHAR_WB};
+    mails m;
+    cml_status st = mails_load(r, &m);
+    if (st != CML_OK) return st;
+    double growth[NS * NG], xs[NG];
+    int64_t steps[NG];
+    for (int g = 0; g < NG; g++) /* 1/32 .. all of the training mails */
+        steps[g] = m.ntr >> (NG - 1 - g) > 0 ? m.ntr >> (NG - 1 - g) : 1;
+    static const char *const cols[] = {"tokenization", "vocabulary", "tokens per mail",
+                                       "spam filter accuracy", "first tokens of a sample mail"};
+    if ((st = cr_table(r, 5, cols))) return st;
+    /* the sample: the shortest training ham mail of at least 40 bytes */
+    const char *sample_doc = NULL;
+    for (int64_t i = 0; i < m.ntr; i++)
+        if (m.ytr[i] != SPAM && strlen(m.tr_docs[i]) >= 40 &&
+            (!sample_doc || strlen(m.tr_docs[i]) < strlen(sample_doc)))
+            sample_doc = m.tr_docs[i];
+    for (int k = 0; k < NS && st == CML_OK; k++) {
+        char prm[128];
+        cml_count_params cp = cml_count_params_default();
+        cml_count *cv = NULL;
+        cml_csr_owned *X = NULL;
+        if ((st = cml_count_params_set(&cp, "analyzer", analyzer[k])) ||
+            (st = cml_count_params_set(&cp, "ngram_range", ngram[k])))
+            break;
+        /* vocabulary and tokens per mail over the training mails */
+        if ((st = cml_count_fit_transform(&cp, m.tr_docs, m.ntr, &cv, &X))) break;
+        double tokens = 0;
+        for (int64_t j = 0; j < X->nnz; j++)
+            tokens += X->data[j];
+        int64_t vocab = cml_count_n_features(cv);
+        cml_csr_owned_free(X);
+        cml_count_free(cv);
+        /* growth: the vocabulary of the first m mails */
+        for (int g = 0; g < NG && st == CML_OK; g++) {
+            cml_count *c2 = NULL;
+            xs[g] = (double)steps[g];
+            st = cml_count_fit(&cp, m.tr_docs, steps[g], &c2);
+            if (st == CML_OK) growth[k * NG + g] = (double)cml_count_n_features(c2);
+            cml_count_free(c2);
+        }
+        if (st != CML_OK) break;
+        /* the same spam filter on each tokenization */
+        features f;
+        scores sc;
+        snprintf(prm, sizeof prm,
+                 "analyzer=%s;ngram_range=%s;use_idf=false;norm=none;min_df=2;max_features=3000",
+                 analyzer[k], ngram[k]);
+        if ((st = vectorize(&m, prm, &f))) break;
+        st = fit_score(&m, &f, "multinomial_nb", "alpha=1", NULL, &sc, NULL);
+        features_free(&f);
+        if (st != CML_OK) break;
+        /* the first tokens of the sample, through the library's tokenizer */
+        cml_sb sb;
+        cml_sb_init(&sb);
+        cml_tokenizer_opts o = cml_tokenizer_opts_default();
+        o.analyzer = an_enum[k];
+        o.ngram_min = o.ngram_max = k ? 3 : 1;
+        cml_tokenizer *tk = NULL;
+        cml_token_iter *it = NULL;
+        st = cml_tokenizer_create(&o, &tk);
+        if (st == CML_OK) st = cml_token_iter_create(tk, &it);
+        if (st == CML_OK && sample_doc)
+            st = cml_token_iter_begin(it, sample_doc, strlen(sample_doc));
+        const char *tok;
+        size_t tl;
+        for (int t = 0; st == CML_OK && sample_doc && t < 8 && cml_token_iter_next(it, &tok, &tl);
+             t++) {
+            cml_sb_puts(&sb, t ? " | " : "");
+            for (size_t c = 0; c < tl; c++) /* show spaces and newlines */
+                cml_sb_printf(&sb, "%c", tok[c] == ' ' ? '_' : tok[c] == '\n' ? '/' : tok[c]);
+        }
+        cml_token_iter_free(it);
+        cml_tokenizer_free(tk);
+        char *shown = cml_sb_finish(&sb);
+        if (st == CML_OK && !shown) st = oom();
+        if (st == CML_OK)
+            st = cr_row(r, "%s\t%lld\t%.0f\t%.3f\t%s", names[k], (long long)vocab,
+                        tokens / (double)m.ntr, sc.acc, shown);
+        if (st == CML_OK) {
+            char key[64], label[96];
+            snprintf(key, sizeof key, "vocabulary_%s", analyzer[k]);
+            snprintf(label, sizeof label, "%s: vocabulary size", names[k]);
+            st = cr_metric(r, key, label, (double)vocab);
+            snprintf(key, sizeof key, "accuracy_%s", analyzer[k]);
+            snprintf(label, sizeof label, "%s: spam filter accuracy", names[k]);
+            if (st == CML_OK) st = cr_metric(r, key, label, sc.acc);
+        }
+        free(shown);
+        cr_progress(r, 0.1 + 0.85 * (k + 1) / NS, "%s done", names[k]);
+    }
+    if (st == CML_OK)
+        st = cr_note(r,
+                     "Reading %lld instead of %lld mails grew the word vocabulary %.1fx, the "
+                     "character 3-gram vocabulary %.1fx.",
+                     (long long)steps[NG - 1], (long long)steps[NG - 2],
+                     growth[NG - 1] / growth[NG - 2], growth[2 * NG - 1] / growth[2 * NG - 2]);
+    static const char *const sn[] = {"words", "char 3-grams", "char_wb 3-grams"};
+    if (st == CML_OK)
+        st = cml_plot_lines(cr_path(r, "vocabulary_growth.png"), xs, growth, NS, NG, sn,
+                            "Vocabulary growth on the SpamAssassin mails", "mails read",
+                            "distinct tokens");
+    if (st == CML_OK) st = cr_plot(r, "vocabulary_growth.png", "Vocabulary size vs mails read");
+    mails_free(&m);
+    return st;
+}
+
 const course_experiment course_exp_naive_bayes = {"naive-bayes", "spam", exp_naive_bayes};
 const course_experiment course_exp_text_classification = {"text-classification", "spam",
                                                           exp_text_classification};
+const course_experiment course_exp_tokenization = {"tokenization", "spam", exp_tokenization};

@@ -24,7 +24,8 @@
     X(evaluation_metrics)                                                                          \
     X(vector_databases)                                                                            \
     X(fastapi_serving)                                                                             \
-    X(prometheus)
+    X(prometheus)                                                                                  \
+    X(tokenization)
 
 #define DECLARE(sym) extern const course_experiment course_exp_##sym;
 EXPERIMENTS(DECLARE)
