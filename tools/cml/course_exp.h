@@ -62,6 +62,9 @@ void course_run_json(cml_sb *sb, const course_lesson *l, const course_experiment
 /* The results as text: metrics, table, notes, plots. */
 void course_run_print(FILE *f, const course_run *r, int colour, int width);
 
+/* Writes s and pads it with spaces to width characters (UTF-8 aware). */
+void course_pad(FILE *f, const char *s, size_t width);
+
 /* ---------------------------------------------------------------- results */
 
 /* "progress <frac> <message>" on stderr when r->progress. */
@@ -139,6 +142,16 @@ cml_status cr_sweep(course_run *r, const cr_split *s, const char *algo, const ch
  * unsupervised experiments on the whole data set. Uses the library's
  * standard_scaler. */
 cml_status cr_standardize(double *X, int64_t rows, int64_t cols);
+
+/* 2-D PCA projection of X (n, p), standardized first, into xy (n, 2). */
+cml_status cr_pca2(const double *X, int64_t n, int64_t p, double *xy);
+/* Scatter plot of the points xy (n, 2) coloured by labels (may be NULL). */
+cml_status cr_scatter_xy(const char *path, const double *xy, int64_t n, const int64_t *labels,
+                         const char *const *names, const char *title, const char *xlabel,
+                         const char *ylabel);
+/* Columns of xy (n, 2) as two new arrays (free both). */
+cml_status cr_unzip(const double *xy, int64_t n, double **x, double **y);
+extern const char *const cr_iris_names[4]; /* setosa, versicolor, virginica, NULL */
 
 /* A malloc'd copy of an array, or NULL. */
 double *cr_dup(const double *v, int64_t n);

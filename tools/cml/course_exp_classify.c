@@ -253,40 +253,6 @@ done:
 
 /* ---------------------------------------------------------------- KNN */
 
-/* 2-D PCA projection of standardized X (n, p) into xy (n, 2). */
-static cml_status pca2(const double *X, int64_t n, int64_t p, double *xy)
-{
-    double *Z = cr_dup(X, n * p);
-    if (!Z) return oom();
-    cml_model *m = NULL;
-    cml_status st = cr_standardize(Z, n, p);
-    if (st == CML_OK) st = cr_model("pca", "n_components=2", 0, &m);
-    cml_matrix v = cml_matrix_view(Z, n, p);
-    if (st == CML_OK) st = cml_model_fit(m, &v, NULL, NULL);
-    if (st == CML_OK) st = cml_model_transform(m, &v, xy);
-    cml_model_free(m);
-    free(Z);
-    return st;
-}
-
-/* Splits xy (n, 2) into two coordinate arrays in place order. */
-static cml_status scatter_xy(const char *path, const double *xy, int64_t n, const int64_t *labels,
-                             const char *const *names, const char *title)
-{
-    double *x = malloc(sizeof *x * (size_t)n), *y = malloc(sizeof *y * (size_t)n);
-    cml_status st = x && y ? CML_OK : oom();
-    for (int64_t i = 0; st == CML_OK && i < n; i++) {
-        x[i] = xy[2 * i];
-        y[i] = xy[2 * i + 1];
-    }
-    if (st == CML_OK) st = cml_plot_scatter(path, x, y, n, labels, names, title, "PC1", "PC2");
-    free(x);
-    free(y);
-    return st;
-}
-
-static const char *const iris_names[] = {"setosa", "versicolor", "virginica", NULL};
-
 static cml_status exp_knn(course_run *r)
 {
     cr_data d;
@@ -304,9 +270,9 @@ static cml_status exp_knn(course_run *r)
         goto done;
     }
     cml_matrix X = cml_table_matrix(d.X);
-    if ((st = pca2(X.data, d.n, d.p, xy)) ||
-        (st = scatter_xy(cr_path(r, "pca.png"), xy, d.n, lab, iris_names,
-                         "Iris on its first two principal components")) ||
+    if ((st = cr_pca2(X.data, d.n, d.p, xy)) ||
+        (st = cr_scatter_xy(cr_path(r, "pca.png"), xy, d.n, lab, cr_iris_names,
+                            "Iris on its first two principal components", "PC1", "PC2")) ||
         (st = cr_plot(r, "pca.png", "PCA projection of iris, coloured by species")))
         goto done;
     for (int k = 1; k <= kmax; k++)
@@ -373,7 +339,7 @@ static cml_status exp_decision_tree(course_run *r)
         fn[j] = d.X->columns[j].name;
     cml_tree_export_opts o = cml_tree_export_opts_default();
     o.feature_names = fn;
-    o.class_names = iris_names;
+    o.class_names = cr_iris_names;
     if (!(text = cml_tree_export_text(t, &o))) {
         st = CML_ERR_INTERNAL;
         goto done;
@@ -424,8 +390,10 @@ done:
 
 static cml_status exp_random_forest(course_run *r)
 {
-    static const double full_n[] = {5, 10, 20, 40, 70, 100, 150, 200, 300};
-    static const double quick_n[] = {5, 15, 40};
+    /* from 20 trees up: with fewer, some rows fall in every bootstrap
+     * sample and have no out-of-bag vote (P = 0.632^n per row) */
+    static const double full_n[] = {20, 30, 50, 70, 100, 150, 200, 250, 300};
+    static const double quick_n[] = {20, 30, 50};
     const double *ns = r->quick ? quick_n : full_n;
     int nn = r->quick ? 3 : 9;
     cr_data d;

@@ -390,7 +390,9 @@ static cml_status parse_body(parser *p, course_lesson *l, const char *pos, const
         }
         for (int j = next + 1; j < N_REQUIRED; j++)
             if (!strcmp(h, required_headings[j]))
-                return perr(p, l->parts[i].line, "\"## %s\" comes before \"## %s\"",
+                return perr(p, l->parts[i].line,
+                            "expected \"## %s\" before \"## %s\" (required, in this order: The "
+                            "idea, When to use it, Strengths, Weaknesses, Key concepts)",
                             required_headings[next], h);
         if (!strcmp(h, experiment_heading)) {
             if (!l->live)

@@ -14,7 +14,18 @@
     X(svm)                                                                                         \
     X(knn)                                                                                         \
     X(decision_tree)                                                                               \
-    X(random_forest)
+    X(random_forest)                                                                               \
+    X(k_means)                                                                                     \
+    X(dbscan)                                                                                      \
+    X(pca_tsne_umap)                                                                               \
+    X(naive_bayes)                                                                                 \
+    X(text_classification)                                                                         \
+    X(gradient_boosting)                                                                           \
+    X(evaluation_metrics)                                                                          \
+    X(vector_databases)                                                                            \
+    X(fastapi_serving)                                                                             \
+    X(prometheus)                                                                                  \
+    X(tokenization)
 
 #define DECLARE(sym) extern const course_experiment course_exp_##sym;
 EXPERIMENTS(DECLARE)

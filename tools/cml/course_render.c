@@ -201,8 +201,10 @@ void course_render(FILE *f, const course_catalog *c, const course_lesson *l, int
 {
     const course_section *s = course_section_of(c, l);
     heading(f, l->title, '=', colour);
-    fprintf(f, "%s%s%s%s%s\n", s ? s->title : l->section, l->tags[0] ? " · " : "", l->tags,
-            l->live ? " · live experiment on " : " · text only", l->live ? l->data : "");
+    char meta[1024];
+    snprintf(meta, sizeof meta, "%s%s%s%s%s", s ? s->title : l->section, l->tags[0] ? " · " : "",
+             l->tags, l->live ? " · live experiment on " : " · text only", l->live ? l->data : "");
+    wrap(f, meta, 0, width, 0);
     if (l->status[0]) {
         fputc('\n', f);
         fputs(colour ? "\033[33mNot in cml yet:\033[39m " : "Not in cml yet: ", f);
@@ -225,7 +227,8 @@ static void json_topic_fields(cml_sb *sb, const course_lesson *l)
     cml_sb_json_str(sb, l->title);
     cml_sb_printf(sb, ",\"order\":%d,\"tags\":", l->order);
     cml_sb_json_str(sb, l->tags);
-    cml_sb_printf(sb, ",\"live\":%s,\"data\":", l->live ? "true" : "false");
+    cml_sb_printf(sb, ",\"live\":%s,\"runnable\":%s,\"data\":", l->live ? "true" : "false",
+                  l->live && course_experiment_find(l->id) ? "true" : "false");
     cml_sb_json_str(sb, l->data);
 }
 

@@ -257,7 +257,7 @@ static size_t utf8_width(const char *s)
     return w;
 }
 
-static void pad(FILE *f, const char *s, size_t width)
+void course_pad(FILE *f, const char *s, size_t width)
 {
     fputs(s, f);
     for (size_t w = utf8_width(s); w < width; w++)
@@ -273,7 +273,7 @@ void course_run_print(FILE *f, const course_run *r, int colour, int width)
             if (utf8_width(r->metrics[i].label) > lw) lw = utf8_width(r->metrics[i].label);
         for (int i = 0; i < r->n_metrics; i++) {
             fputs("  ", f);
-            pad(f, r->metrics[i].label, lw);
+            course_pad(f, r->metrics[i].label, lw);
             fprintf(f, "  %s%.6g%s\n", b, r->metrics[i].value, nb);
         }
     }
@@ -291,14 +291,14 @@ void course_run_print(FILE *f, const course_run *r, int colour, int width)
             fputs("  ", f);
             for (int j = 0; j < r->n_columns; j++) {
                 fputs(b, f);
-                pad(f, r->columns[j], w[j] + 2);
+                course_pad(f, r->columns[j], w[j] + 2);
                 fputs(nb, f);
             }
             fputc('\n', f);
             for (int i = 0; i < r->n_rows; i++) {
                 fputs("  ", f);
                 for (int j = 0; j < r->n_columns; j++)
-                    pad(f, r->cells[(size_t)i * (size_t)r->n_columns + (size_t)j], w[j] + 2);
+                    course_pad(f, r->cells[(size_t)i * (size_t)r->n_columns + (size_t)j], w[j] + 2);
                 fputc('\n', f);
             }
             free(w);
@@ -486,18 +486,6 @@ cml_status cr_fit_predict(cml_model *m, const cr_split *s, double **pred)
     return CML_OK;
 }
 
-cml_status cr_fit_score(cml_model *m, const cr_split *s, double *score)
-{
-    double *pred;
-    cml_status st = cr_fit_predict(m, s, &pred);
-    if (st != CML_OK) return st;
-    st = cml_model_estimator(m)->task == CML_TASK_CLASSIFICATION
-             ? cml_accuracy(s->yte, pred, s->nte, NULL, score)
-             : cml_r2(s->yte, pred, s->nte, NULL, score);
-    free(pred);
-    return st;
-}
-
 static cml_status score_on(const cml_model *m, const double *X, const double *y, int64_t n,
                            int64_t p, double *score)
 {
@@ -511,6 +499,13 @@ static cml_status score_on(const cml_model *m, const double *X, const double *y,
                  : cml_r2(y, pred, n, NULL, score);
     free(pred);
     return st;
+}
+
+cml_status cr_fit_score(cml_model *m, const cr_split *s, double *score)
+{
+    cml_matrix A = cr_train(s);
+    cml_status st = cml_model_fit(m, &A, s->ytr, NULL);
+    return st == CML_OK ? score_on(m, s->Xte, s->yte, s->nte, s->p, score) : st;
 }
 
 cml_status cr_sweep(course_run *r, const cr_split *s, const char *algo, const char *fixed,
@@ -566,4 +561,50 @@ int64_t *cr_labels(const double *y, int64_t n)
         for (int64_t i = 0; i < n; i++)
             l[i] = (int64_t)y[i];
     return l;
+}
+
+const char *const cr_iris_names[4] = {"setosa", "versicolor", "virginica", NULL};
+
+cml_status cr_pca2(const double *X, int64_t n, int64_t p, double *xy)
+{
+    double *Z = cr_dup(X, n * p);
+    if (!Z) return cml_fail(CML_ERR_NOMEM, "course: out of memory");
+    cml_model *m = NULL;
+    cml_status st = cr_standardize(Z, n, p);
+    if (st == CML_OK) st = cr_model("pca", "n_components=2", 0, &m);
+    cml_matrix v = cml_matrix_view(Z, n, p);
+    if (st == CML_OK) st = cml_model_fit(m, &v, NULL, NULL);
+    if (st == CML_OK) st = cml_model_transform(m, &v, xy);
+    cml_model_free(m);
+    free(Z);
+    return st;
+}
+
+cml_status cr_unzip(const double *xy, int64_t n, double **x, double **y)
+{
+    *x = malloc(sizeof **x * (size_t)n);
+    *y = malloc(sizeof **y * (size_t)n);
+    if (!*x || !*y) {
+        free(*x);
+        free(*y);
+        *x = *y = NULL;
+        return cml_fail(CML_ERR_NOMEM, "course: out of memory");
+    }
+    for (int64_t i = 0; i < n; i++) {
+        (*x)[i] = xy[2 * i];
+        (*y)[i] = xy[2 * i + 1];
+    }
+    return CML_OK;
+}
+
+cml_status cr_scatter_xy(const char *path, const double *xy, int64_t n, const int64_t *labels,
+                         const char *const *names, const char *title, const char *xlabel,
+                         const char *ylabel)
+{
+    double *x, *y;
+    cml_status st = cr_unzip(xy, n, &x, &y);
+    if (st == CML_OK) st = cml_plot_scatter(path, x, y, n, labels, names, title, xlabel, ylabel);
+    free(x);
+    free(y);
+    return st;
 }
