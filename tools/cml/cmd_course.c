@@ -9,6 +9,7 @@
  *
  * The JSON objects are the contract of docs/courses.md (cml web reads them).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -209,8 +210,11 @@ static int run_all(const cli_args *a, const course_catalog *c)
         } else {
             printf("%-22s %-14s ", l->id, e->data);
             course_pad(stdout, r.n_metrics ? r.metrics[0].label : "(no metric)", 44);
-            if (r.n_metrics)
-                printf(" %11.4f %8.2f\n", r.metrics[0].value, secs);
+            double v = r.n_metrics ? r.metrics[0].value : 0;
+            if (r.n_metrics && v == floor(v) && fabs(v) < 1e12) /* counts read as counts */
+                printf(" %11.0f %8.2f\n", v, secs);
+            else if (r.n_metrics)
+                printf(" %11.4f %8.2f\n", v, secs);
             else
                 printf(" %11s %8.2f\n", "", secs);
         }

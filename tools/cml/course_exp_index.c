@@ -8,7 +8,7 @@
  * Two graphs, sparse (M = 8) and dense (M = 24), each queried with ef from
  * 10 to 320: recall@10 and queries per second per setting, build times,
  * and one brute-force pass over the queries for reference. Full run:
- * 10,000 indexed images and 500 queries; --quick: 2,000 and 100.
+ * 10,000 indexed images and 500 queries; --quick: 1,000 and 50.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +48,7 @@ static cml_status exp_vector_databases(course_run *r)
     enum { K = 10, NEF = 6 };
     static const int64_t efs[NEF] = {10, 20, 40, 80, 160, 320};
     static const int64_t Ms[2] = {8, 24};
-    int64_t n = r->quick ? 2000 : 10000, nq = r->quick ? 100 : 500, p = 0;
+    int64_t n = r->quick ? 1000 : 10000, nq = r->quick ? 50 : 500, p = 0;
     double *Xtr = NULL, *ytr = NULL, *Xte = NULL, *yte = NULL;
     float *X = NULL, *Q = NULL, *dist = NULL;
     int64_t *truth = NULL, *found = NULL;

@@ -491,12 +491,12 @@ static cml_status exp_tokenization(course_run *r)
                         tokens / (double)m.ntr, sc.acc, shown);
         if (st == CML_OK) {
             char key[64], label[96];
-            snprintf(key, sizeof key, "vocabulary_%s", analyzer[k]);
-            snprintf(label, sizeof label, "%s: vocabulary size", names[k]);
-            st = cr_metric(r, key, label, (double)vocab);
             snprintf(key, sizeof key, "accuracy_%s", analyzer[k]);
             snprintf(label, sizeof label, "%s: spam filter accuracy", names[k]);
-            if (st == CML_OK) st = cr_metric(r, key, label, sc.acc);
+            st = cr_metric(r, key, label, sc.acc);
+            snprintf(key, sizeof key, "vocabulary_%s", analyzer[k]);
+            snprintf(label, sizeof label, "%s: vocabulary size", names[k]);
+            if (st == CML_OK) st = cr_metric(r, key, label, (double)vocab);
         }
         free(shown);
         cr_progress(r, 0.1 + 0.85 * (k + 1) / NS, "%s done", names[k]);

@@ -325,8 +325,8 @@ static cml_status exp_pca_tsne_umap(course_run *r)
     cml_model *full = NULL;
     cml_status st = cr_load(r, "digits", NULL, &d);
     if (st != CML_OK) return st;
-    /* quick: the first 300 digits (the order of the file is not by class) */
-    int64_t n = r->quick ? (d.n < 300 ? d.n : 300) : d.n, p = d.p;
+    /* quick: the first 200 digits (the order of the file is not by class) */
+    int64_t n = r->quick ? (d.n < 200 ? d.n : 200) : d.n, p = d.p;
     cml_matrix X = cml_table_matrix(d.X);
     Z = cr_dup(X.data, n * p);
     lab = cr_labels(d.y, n);
