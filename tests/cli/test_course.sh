@@ -94,6 +94,11 @@ grep -Eq '^progress 0\.000 ' "$T/err" && grep -Eq '^progress 1\.000 done' "$T/er
 expect 0 "" -- "$CML" course run decision-tree --quick --courses $COURSES --data-dir $DATA --out "$T/one"
 grep -q 'Measured just now on iris' "$T/out" && grep -q 'petal' "$T/out" && ok || bad "text run output"
 
+# from another folder, cml finds courses/ and data/ next to its build folder
+case "$CML" in
+/*) (cd "$T" && "$CML" course run decision-tree --quick --out "$T/elsewhere" >"$T/out" 2>"$T/err") && [ -f "$T/elsewhere/decision-tree/accuracy_vs_depth.png" ] && ok || bad "run from another folder: $(cat "$T/err")" ;;
+esac
+
 # ---------------------------------------------------------------- the numbers are the library's
 # `cml tour` fits the same models on the same 75/25 split (seed 42, stratified
 # for classifiers, standard scaler): its held-out scores must be identical.

@@ -22,7 +22,8 @@ static const cli_opt opts[] = {
     {"json", NULL, 0, "print one JSON object on stdout"},
     {"courses", "DIR", 0, "the lessons folder (default: $CML_COURSES, ./courses, or next to cml)"},
     {"out", "DIR", 0, "run: plots go to DIR/<id>/ (default out)"},
-    {"data-dir", "DIR", 0, "run: folder with iris.csv, diabetes.csv, ... (default data)"},
+    {"data-dir", "DIR", 0,
+     "run: folder with iris.csv, diabetes.csv, ... (default: $CML_DATA, ./data, or next to cml)"},
     {"quick", NULL, 0, "run: the small settings (a few seconds per lesson)"},
     {"progress", NULL, 0, "run: progress lines \"progress F MESSAGE\" on stderr"},
     {"all", NULL, 0, "run: every live lesson, then a summary table"},
@@ -126,7 +127,12 @@ static int run_one(const cli_args *a, const course_catalog *c, const char *id)
     const course_experiment *e = experiment_of(l);
     if (!e) return CLI_RUNTIME;
     const char *out = cli_get(a, "out") ? cli_get(a, "out") : "out";
-    const char *data = cli_get(a, "data-dir") ? cli_get(a, "data-dir") : "data";
+    char data_buf[4096];
+    const char *data = cli_get(a, "data-dir");
+    if (!data) {
+        course_default_data_dir(data_buf, sizeof data_buf);
+        data = data_buf;
+    }
     int json = cli_flag(a, "json"), colour = want_colour(json), width = term_width();
     course_run r;
     double secs = 0;
@@ -161,7 +167,12 @@ static int run_one(const cli_args *a, const course_catalog *c, const char *id)
 static int run_all(const cli_args *a, const course_catalog *c)
 {
     const char *out = cli_get(a, "out") ? cli_get(a, "out") : "out";
-    const char *data = cli_get(a, "data-dir") ? cli_get(a, "data-dir") : "data";
+    char data_buf[4096];
+    const char *data = cli_get(a, "data-dir");
+    if (!data) {
+        course_default_data_dir(data_buf, sizeof data_buf);
+        data = data_buf;
+    }
     int json = cli_flag(a, "json"), quick = cli_flag(a, "quick");
     int n_run = 0, n_failed = 0, n_skipped = 0;
     double total = cml_now();

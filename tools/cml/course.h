@@ -78,6 +78,9 @@ const course_section *course_section_of(const course_catalog *c, const course_le
  * the folder into buf; returns 0 when none exists (buf then holds
  * "courses"). */
 int course_default_dir(char *buf, size_t len);
+/* The same for the data sets: $CML_DATA, ./data, or data/ next to the
+ * executable's parent. */
+int course_default_data_dir(char *buf, size_t len);
 
 /* ---------------------------------------------------------------- output */
 

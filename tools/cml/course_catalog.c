@@ -37,18 +37,19 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int course_default_dir(char *buf, size_t len)
+/* $env, else ./name, else name/ next to the executable's folder or its
+ * parent (build/cml -> <repo>/name). */
+static int find_dir(const char *env_name, const char *name, char *buf, size_t len)
 {
-    const char *env = getenv("CML_COURSES");
+    const char *env = getenv(env_name);
     if (env && env[0]) {
         snprintf(buf, len, "%s", env);
         return is_dir(buf);
     }
-    if (is_dir("courses")) {
-        snprintf(buf, len, "courses");
+    if (is_dir(name)) {
+        snprintf(buf, len, "%s", name);
         return 1;
     }
-    /* build/cml -> <repo>/courses */
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
@@ -58,15 +59,25 @@ int course_default_dir(char *buf, size_t len)
             if (!slash) break;
             *slash = '\0';
             char cand[4200];
-            snprintf(cand, sizeof cand, "%s/courses", exe);
+            snprintf(cand, sizeof cand, "%s/%s", exe, name);
             if (is_dir(cand) && strlen(cand) < len) {
                 snprintf(buf, len, "%s", cand);
                 return 1;
             }
         }
     }
-    snprintf(buf, len, "courses");
+    snprintf(buf, len, "%s", name);
     return 0;
+}
+
+int course_default_dir(char *buf, size_t len)
+{
+    return find_dir("CML_COURSES", "courses", buf, len);
+}
+
+int course_default_data_dir(char *buf, size_t len)
+{
+    return find_dir("CML_DATA", "data", buf, len);
 }
 
 void course_catalog_free(course_catalog *c)

@@ -154,6 +154,14 @@ static cml_status exp_logistic_regression(course_run *r)
             ys[nb] = sum_y[b] / cnt[b];
             nb++;
         }
+    double middle = 0;
+    for (int b = 1; b < BINS - 1; b++)
+        middle += cnt[b];
+    if ((st = cr_note(r,
+                      "%.0f of the %lld test tumours get a probability of benign between 0.1 and "
+                      "0.9; the middle points of the reliability diagram rest on these few cases.",
+                      middle, (long long)s.nte)))
+        goto done;
     for (int b = 0; b < nb; b++) /* second series (row nb..2nb): the diagonal */
         ys[nb + b] = xs[b];
     static const char *const cn[] = {"observed", "perfectly calibrated"};

@@ -8,7 +8,9 @@
  * Two graphs, sparse (M = 8) and dense (M = 24), each queried with ef from
  * 10 to 320: recall@10 and queries per second per setting, build times,
  * and one brute-force pass over the queries for reference. Full run:
- * 10,000 indexed images and 500 queries; --quick: 1,000 and 50.
+ * 10,000 indexed images and 500 queries; --quick: 1,000 and 50. Recall
+ * varies slightly between runs: cml_hnsw_add inserts in parallel, so the
+ * graph depends on thread timing.
  */
 #include <stdlib.h>
 #include <string.h>
