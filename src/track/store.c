@@ -229,8 +229,21 @@ cml_status cml_track_open(const char *path, cml_track **out)
         st = track_sql_fail(t, rc, "open");
         goto fail;
     }
+    /* an existing store needs no write lock to open: readers and writers
+     * then wait only for what they do, under their own timeout */
     int version = 0;
-    if ((st = track_tx(t, "create tables", schema_body, &version))) goto fail;
+    sqlite3_stmt *q;
+    if ((rc = track_prepare(t, "PRAGMA user_version", &q)) == SQLITE_OK) {
+        rc = sqlite3_step(q);
+        version = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) : 0;
+        sqlite3_finalize(q);
+    }
+    if (rc != SQLITE_ROW) {
+        st = track_sql_fail(t, rc, "open");
+        goto fail;
+    }
+    if (version < STORE_VERSION && (st = track_tx(t, "create tables", schema_body, &version)))
+        goto fail;
     if (version > STORE_VERSION) {
         st = cml_fail(CML_ERR_VERSION,
                       "%s: store schema version %d is newer than this cml's (%d). HINT: use a "

@@ -27,7 +27,22 @@ int cli_open_store(const cli_args *a, int create, cml_track **t, const char **pa
         return CLI_RUNTIME;
     }
     cml_status st = cml_track_open(p, t);
-    return st == CML_OK ? CLI_OK : cli_fail(st);
+    if (st != CML_OK) return cli_fail(st);
+    /* $CML_STORE_TIMEOUT: seconds a write waits for other writers (30) */
+    const char *to = getenv("CML_STORE_TIMEOUT");
+    if (to && to[0]) {
+        char *end;
+        double s = strtod(to, &end);
+        if (end == to || *end || !(s >= 0) || s > 86400) {
+            cli_error("$CML_STORE_TIMEOUT must be a number of seconds in [0, 86400], got \"%s\"",
+                      to);
+            cml_track_close(*t);
+            *t = NULL;
+            return CLI_USAGE;
+        }
+        cml_track_set_timeout(*t, s);
+    }
+    return CLI_OK;
 }
 
 int cli_tracking_start(const cli_args *a, cli_tracking *tr)
@@ -48,6 +63,13 @@ static cml_status log_params(cml_track_run *run, const cml_model *m, const char 
         cml_status st = cml_params_get(est->params, est->n_params, cml_model_params(m),
                                        est->params[i].name, value, sizeof value);
         snprintf(key, sizeof key, "%s%s", prefix, est->params[i].name);
+        if (st == CML_OK && est->params[i].type == CML_PARAM_DOUBLE) {
+            /* the shortest text that reads back as the same double: C=0.1,
+             * not 0.10000000000000001 */
+            double v = strtod(value, NULL);
+            snprintf(value, sizeof value, "%.15g", v);
+            if (strtod(value, NULL) != v) snprintf(value, sizeof value, "%.17g", v);
+        }
         if (st == CML_OK) st = cml_track_log_param(run, key, value);
         if (st != CML_OK) return st;
     }
