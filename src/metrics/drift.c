@@ -112,16 +112,21 @@ cml_status cml_drift_numeric(const double *ref, int64_t n_ref, int64_t ref_strid
         sorted[m++] = v;
     }
     qsort(sorted, (size_t)m, sizeof *sorted, cmp_double);
-    /* numpy's default quantile ("linear"): h = (m - 1) q, interpolate */
+    /* numpy's default quantile ("linear", Hyndman & Fan type 7) computed the
+     * way numpy 1.24 computes it, operation for operation, so that edges
+     * equal numpy's bit for bit: a value sitting exactly on an edge must
+     * land in the same bin as with np.searchsorted */
     int64_t ne = 0;
     for (int k = 1; m > 0 && k < o.n_bins; k++) {
-        double h = (double)(m - 1) * ((double)k / o.n_bins);
-        int64_t lo = (int64_t)floor(h);
-        double e = sorted[lo];
-        if (lo + 1 < m) {
-            /* numpy's _lerp, bit for bit: from the nearer end */
-            double a = sorted[lo], b = sorted[lo + 1], t = h - (double)lo;
-            e = t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
+        double q = (double)k / o.n_bins;
+        double h = ((double)m * q + (1.0 + q * -1.0)) - 1.0; /* _compute_virtual_index */
+        double e;
+        if (h >= (double)(m - 1)) {
+            e = sorted[m - 1];
+        } else {
+            int64_t lo = (int64_t)floor(h);
+            double a = sorted[lo], b = sorted[lo + 1], t = h - (double)lo, d = b - a;
+            e = t >= 0.5 ? b - d * (1 - t) : a + d * t; /* numpy's _lerp */
         }
         if (!ne || e > edges[ne - 1]) edges[ne++] = e;
     }
