@@ -116,7 +116,7 @@ static int drift(const cli_cmd *cmd, const cli_args *a)
     }
     int64_t nr = dr.X->rows, nc = dc.X->rows;
     int64_t ncols = dr.X->cols + (dr.target != NULL);
-    int json = cli_flag(a, "json"), n_drift = 0;
+    int json = cli_flag(a, "json"), n_drift = 0, n_checked = 0;
     cml_sb sb, drifted;
     cml_sb_init(&sb);
     cml_sb_init(&drifted);
@@ -176,6 +176,7 @@ static int drift(const cli_cmd *cmd, const cli_args *a)
             rc = cli_fail(st);
             break;
         }
+        n_checked++;
         int hit = d.psi > psi_max || (kl_max >= 0 && d.kl > kl_max);
         if (hit) {
             cml_sb_puts(&drifted, n_drift ? "," : "");
@@ -209,7 +210,7 @@ static int drift(const cli_cmd *cmd, const cli_args *a)
     } else {
         cml_sb_free(&sb);
         if (!rc)
-            printf("%d of %lld features drifted (psi > %g%s)\n", n_drift, (long long)ncols, psi_max,
+            printf("%d of %d features drifted (psi > %g%s)\n", n_drift, n_checked, psi_max,
                    kl_max >= 0 ? " or kl above its threshold" : "");
     }
     free(dl);
