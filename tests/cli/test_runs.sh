@@ -145,5 +145,20 @@ if command -v sqlite3 >/dev/null; then
   check "integrity_check ok" bash -c "[ \"\$(sqlite3 cml.db 'PRAGMA integrity_check')\" = ok ]"
 fi
 
+# ---------------------------------------------------------------- kill -9 during a tracked fit
+n_before=$("$CML" runs list | wc -l)
+"$CML" fit --algo random_forest_regressor --data $DATA/diamonds.csv --target price --param n_estimators=50 \
+  --model killed.gguf --track --experiment killed --quiet >/dev/null 2>&1 &
+KPID=$!
+sleep 1
+kill -KILL $KPID 2>/dev/null
+wait $KPID 2>/dev/null
+check "a fit killed with -9 records nothing" [ "$("$CML" runs list | wc -l)" = "$n_before" ]
+run_expect 2 'no experiment "killed"' "$CML" runs list --experiment killed
+if command -v sqlite3 >/dev/null; then
+  check "integrity_check ok after kill -9" bash -c "[ \"\$(sqlite3 cml.db 'PRAGMA integrity_check')\" = ok ]"
+fi
+run_expect 0 'recorded run' "$CML" fit --algo logreg --data $DATA/iris.csv --model after.gguf --track --quiet
+
 echo "test_runs: $pass passed, $fail failed"
 [ "$fail" = 0 ]
