@@ -50,6 +50,9 @@ check "fit --json has run_id 3" grep -q '"run_id":3' "$T/out"
 run_expect 2 '' "$CML" fit --algo logreg --data $DATA/iris.csv --param C=-1 --model bad.gguf --track
 run_expect 1 'should be >= n_clusters' "$CML" fit --algo kmeans --data $DATA/iris.csv --param n_clusters=500 --model bad.gguf --track
 
+# fitted but not saved: recorded as failed too
+run_expect 1 'nodir' "$CML" fit --algo logreg --data $DATA/iris.csv --model nodir/m.gguf --track --experiment nosave --quiet
+run_expect 0 'nosave +failed' "$CML" runs list --experiment nosave
 run_expect 0 'iris +finished' "$CML" runs list
 check "list newest first" bash -c "'$CML' runs list | awk 'NR==2 {exit !(\$1 >= 3)}'"
 run_expect 0 '"runs":\[' "$CML" runs list --experiment iris --json
@@ -93,7 +96,7 @@ run_expect 0 '' "$CML" runs export --format csv --out runs.csv
 # field ID COLUMN: a cell of runs.csv (no field here holds a comma)
 field() { awk -F, -v id="$1" -v col="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
                                          $1 == id { print $c }' runs.csv; }
-check "export csv: one row per run, newest first" [ "$(tail -n +2 runs.csv | cut -d, -f1 | tr '\n' ' ')" = "4 3 2 1 " ]
+check "export csv: one row per run, newest first" [ "$(tail -n +2 runs.csv | cut -d, -f1 | tr '\n' ' ')" = "5 4 3 2 1 " ]
 check "export csv: same column count on every row" [ "$(awk -F, '{print NF}' runs.csv | sort -u | wc -l)" = 1 ]
 check "export csv: param.C" [ "$(field 1 param.C),$(field 2 param.C),$(field 3 param.C)" = "1,0.01," ]
 check "export csv: data sha256" [ "$(field 1 data_sha256)" = "$data_sha" ]

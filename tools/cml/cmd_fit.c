@@ -92,6 +92,10 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
     st = cml_model_save(m, out, cli_schema_hook, &schema);
     if (st != CML_OK) {
         rc = cli_fail(st);
+        if (track) {
+            cml_track_log_final(tr.run, "fit_seconds", fit_s);
+            cli_tracking_end(&tr, CML_RUN_FAILED, NULL); /* fitted, but no model file */
+        }
         goto done;
     }
     double save_s = cml_now() - t0;
