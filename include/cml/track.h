@@ -122,6 +122,27 @@ cml_status cml_track_metric_history(cml_track *t, int64_t id, const char *key, i
 cml_status cml_track_metric_keys(cml_track *t, int64_t id, char ***keys, int64_t *n);
 void cml_track_strings_free(char **s, int64_t n);
 
+/* Runs side by side: the union of their param and final-metric keys
+ * (sorted), one column per run, in the order of ids. */
+typedef struct cml_track_comparison {
+    int64_t n_runs;
+    cml_track_run_info **runs; /* (n_runs) as cml_track_run_get reads them */
+    int64_t n_params;
+    char **param_keys;            /* (n_params) */
+    const char **param_values;    /* (n_params, n_runs) row-major; NULL: the run lacks it */
+    unsigned char *param_differs; /* (n_params) 1 when not every run has the same value */
+    int64_t n_metrics;
+    char **metric_keys;        /* (n_metrics) */
+    double *metric_values;     /* (n_metrics, n_runs) row-major */
+    unsigned char *metric_has; /* (n_metrics, n_runs) 0: the run lacks it (value NaN) */
+} cml_track_comparison;
+
+/* Reads runs ids[0..n) (n >= 1) and lines them up. An unknown id is
+ * CML_ERR_ARG. Free with cml_track_comparison_free. */
+cml_status cml_track_compare(cml_track *t, const int64_t *ids, int64_t n,
+                             cml_track_comparison **out);
+void cml_track_comparison_free(cml_track_comparison *c);
+
 /* ---------------------------------------------------------------- registry */
 
 /* A version of a registered model. */

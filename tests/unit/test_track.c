@@ -2,7 +2,8 @@
  * test_track.c — the tracking store and model registry (src/track):
  * sha256 against FIPS 180-2 vectors and sha256sum, a run written and read
  * back field by field (params, per-step metrics through the training-metric
- * hook, final metrics, NaN, data and model fingerprints), the errors a user
+ * hook, final metrics, NaN, data and model fingerprints), runs compared side
+ * by side, the errors a user
  * meets (unknown run, not a store, newer schema, locked store), the
  * registry (versions, aliases, resolve, a model file changed after its
  * run), concurrent writers from several processes, and writers killed with
@@ -219,6 +220,53 @@ static void test_run_roundtrip(void **state)
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
     sqlite3_finalize(st);
     sqlite3_close(db);
+}
+
+/* Runs side by side, over the store test_run_roundtrip wrote. */
+static void test_compare(void **state)
+{
+    (void)state;
+    cml_track *t = open_store("rt.db");
+    cml_track_run *r;
+    assert_int_equal(cml_track_run_start(t, "exp-a", &r), CML_OK);
+    cml_track_log_param(r, "alpha", "0.25");
+    cml_track_log_param(r, "solver", "saga");
+    cml_track_log_final(r, "accuracy", 0.5);
+    int64_t id3;
+    assert_int_equal(cml_track_run_end(r, CML_RUN_FINISHED, &id3), CML_OK);
+    int64_t ids[3] = {1, 2, id3};
+    cml_track_comparison *c;
+    assert_int_equal(cml_track_compare(t, ids, 3, &c), CML_OK);
+    assert_int_equal(c->n_runs, 3);
+    assert_int_equal(c->runs[2]->id, id3);
+    assert_int_equal(c->n_params, 2);
+    assert_string_equal(c->param_keys[0], "alpha");
+    assert_string_equal(c->param_keys[1], "solver");
+    assert_string_equal(c->param_values[0], "0.25"); /* alpha, run 1 */
+    assert_null(c->param_values[1]);                 /* run 2 has no params */
+    assert_string_equal(c->param_values[2], "0.25");
+    assert_true(c->param_differs[0]); /* absent in run 2 */
+    assert_string_equal(c->param_values[3 + 2], "saga");
+    assert_true(c->param_differs[1]);
+    assert_int_equal(c->n_metrics, 2);
+    assert_string_equal(c->metric_keys[0], "accuracy");
+    assert_true(c->metric_has[0] && c->metric_values[0] == 0.98);
+    assert_true(!c->metric_has[1] && isnan(c->metric_values[1]));
+    assert_true(c->metric_has[2] && c->metric_values[2] == 0.5);
+    assert_string_equal(c->metric_keys[1], "objective");
+    assert_true(c->metric_has[3] && isnan(c->metric_values[3])); /* logged as NaN */
+    assert_true(!c->metric_has[5]);
+    cml_track_comparison_free(c);
+    /* the same run twice: nothing differs */
+    int64_t same[2] = {1, 1};
+    assert_int_equal(cml_track_compare(t, same, 2, &c), CML_OK);
+    assert_true(!c->param_differs[0] && !c->param_differs[1]);
+    cml_track_comparison_free(c);
+    int64_t unknown[2] = {1, 77};
+    assert_int_equal(cml_track_compare(t, unknown, 2, &c), CML_ERR_ARG);
+    assert_null(c);
+    assert_int_equal(cml_track_compare(t, ids, 0, &c), CML_ERR_ARG);
+    cml_track_close(t);
 }
 
 static void test_open_errors(void **state)
@@ -661,10 +709,15 @@ static void test_corrupt_store(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sha256_vectors), cmocka_unit_test(test_run_roundtrip),
-        cmocka_unit_test(test_open_errors),    cmocka_unit_test(test_locked),
-        cmocka_unit_test(test_registry),       cmocka_unit_test(test_concurrent_writers),
-        cmocka_unit_test(test_sigkill),        cmocka_unit_test(test_concurrent_register),
+        cmocka_unit_test(test_sha256_vectors),
+        cmocka_unit_test(test_run_roundtrip),
+        cmocka_unit_test(test_compare),
+        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_locked),
+        cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_concurrent_writers),
+        cmocka_unit_test(test_sigkill),
+        cmocka_unit_test(test_concurrent_register),
         cmocka_unit_test(test_corrupt_store),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

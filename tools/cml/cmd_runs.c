@@ -146,13 +146,6 @@ static const char *param_of(const cml_track_run_info *r, const char *key)
     return NULL;
 }
 
-static const cml_track_kv *metric_of(const cml_track_run_info *r, const char *key)
-{
-    for (int64_t i = 0; i < r->n_metrics; i++)
-        if (!strcmp(r->metrics[i].key, key)) return &r->metrics[i];
-    return NULL;
-}
-
 /* One run as a JSON object; with_steps adds "step_metrics": {key: [[step, value]...]}. */
 static cml_status run_json(cml_track *t, const cml_track_run_info *r, int with_steps, cml_sb *sb)
 {
@@ -353,54 +346,22 @@ static int do_show(const cli_args *a, cml_track *t, cml_track_run_info *r)
     return st ? cli_fail(st) : CLI_OK;
 }
 
-/* Union of keys of every run, sorted (params or metrics). */
-static int union_keys(cml_track_run_info **r, int64_t n, int metrics, char ***out, int64_t *nk)
+static int do_compare(const cli_args *a, const cml_track_comparison *c)
 {
-    int64_t cap = 0;
-    *out = NULL;
-    *nk = 0;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t m = metrics ? r[i]->n_metrics : r[i]->n_params;
-        for (int64_t j = 0; j < m; j++) {
-            const char *k = metrics ? r[i]->metrics[j].key : r[i]->params[j].key;
-            int64_t p = 0;
-            while (p < *nk && strcmp((*out)[p], k) < 0)
-                p++;
-            if (p < *nk && !strcmp((*out)[p], k)) continue;
-            if (*nk == cap) {
-                cap = cap ? 2 * cap : 16;
-                char **v = realloc(*out, sizeof *v * (size_t)cap);
-                if (!v) return cli_fail(CML_ERR_NOMEM);
-                *out = v;
-            }
-            memmove(*out + p + 1, *out + p, sizeof **out * (size_t)(*nk - p));
-            (*out)[p] = (char *)k; /* borrowed from the run infos */
-            (*nk)++;
-        }
-    }
-    return CLI_OK;
-}
-
-static int do_compare(const cli_args *a, cml_track_run_info **r, int64_t n)
-{
-    char **pk = NULL, **mk = NULL;
-    int64_t npk = 0, nmk = 0;
-    int rc = union_keys(r, n, 0, &pk, &npk);
-    if (!rc) rc = union_keys(r, n, 1, &mk, &nmk);
-    if (rc) goto done;
+    int64_t n = c->n_runs;
     if (cli_flag(a, "json")) {
         cml_sb sb;
         cml_sb_init(&sb);
         cml_sb_puts(&sb, "{\"command\":\"runs compare\",\"runs\":[");
         for (int64_t i = 0; i < n; i++)
-            cml_sb_printf(&sb, "%s%lld", i ? "," : "", (long long)r[i]->id);
+            cml_sb_printf(&sb, "%s%lld", i ? "," : "", (long long)c->runs[i]->id);
         cml_sb_puts(&sb, "],\"params\":{");
-        for (int64_t k = 0; k < npk; k++) {
+        for (int64_t k = 0; k < c->n_params; k++) {
             cml_sb_printf(&sb, "%s", k ? "," : "");
-            cml_sb_json_str(&sb, pk[k]);
+            cml_sb_json_str(&sb, c->param_keys[k]);
             cml_sb_puts(&sb, ":[");
             for (int64_t i = 0; i < n; i++) {
-                const char *v = param_of(r[i], pk[k]);
+                const char *v = c->param_values[k * n + i];
                 if (i) cml_sb_puts(&sb, ",");
                 if (v)
                     cml_sb_json_str(&sb, v);
@@ -410,15 +371,14 @@ static int do_compare(const cli_args *a, cml_track_run_info **r, int64_t n)
             cml_sb_puts(&sb, "]");
         }
         cml_sb_puts(&sb, "},\"metrics\":{");
-        for (int64_t k = 0; k < nmk; k++) {
+        for (int64_t k = 0; k < c->n_metrics; k++) {
             cml_sb_printf(&sb, "%s", k ? "," : "");
-            cml_sb_json_str(&sb, mk[k]);
+            cml_sb_json_str(&sb, c->metric_keys[k]);
             cml_sb_puts(&sb, ":[");
             for (int64_t i = 0; i < n; i++) {
-                const cml_track_kv *v = metric_of(r[i], mk[k]);
                 if (i) cml_sb_puts(&sb, ",");
-                if (v)
-                    cml_sb_json_num(&sb, v->value);
+                if (c->metric_has[k * n + i])
+                    cml_sb_json_num(&sb, c->metric_values[k * n + i]);
                 else
                     cml_sb_puts(&sb, "null");
             }
@@ -426,43 +386,33 @@ static int do_compare(const cli_args *a, cml_track_run_info **r, int64_t n)
         }
         cml_sb_puts(&sb, "}}");
         cli_json_print(&sb);
-        goto done;
+        return CLI_OK;
     }
     /* a table: one column per run; '*' marks params that differ */
     printf("  %-30s", "run");
     for (int64_t i = 0; i < n; i++)
-        printf(" %16lld", (long long)r[i]->id);
+        printf(" %16lld", (long long)c->runs[i]->id);
     printf("\nparams:\n");
-    for (int64_t k = 0; k < npk; k++) {
-        int differs = 0;
-        const char *first = param_of(r[0], pk[k]);
-        for (int64_t i = 1; i < n; i++) {
-            const char *v = param_of(r[i], pk[k]);
-            if (!v != !first || (v && strcmp(v, first))) differs = 1;
-        }
-        printf("%c %-30s", differs ? '*' : ' ', pk[k]);
+    for (int64_t k = 0; k < c->n_params; k++) {
+        printf("%c %-30s", c->param_differs[k] ? '*' : ' ', c->param_keys[k]);
         for (int64_t i = 0; i < n; i++) {
-            const char *v = param_of(r[i], pk[k]);
+            const char *v = c->param_values[k * n + i];
             printf(" %16.16s", v ? v : "-");
         }
         printf("\n");
     }
     printf("metrics:\n");
-    for (int64_t k = 0; k < nmk; k++) {
-        printf("  %-30s", mk[k]);
+    for (int64_t k = 0; k < c->n_metrics; k++) {
+        printf("  %-30s", c->metric_keys[k]);
         for (int64_t i = 0; i < n; i++) {
-            const cml_track_kv *v = metric_of(r[i], mk[k]);
-            if (v)
-                printf(" %16.6g", v->value);
+            if (c->metric_has[k * n + i])
+                printf(" %16.6g", c->metric_values[k * n + i]);
             else
                 printf(" %16s", "-");
         }
         printf("\n");
     }
-done:
-    free(pk);
-    free(mk);
-    return rc;
+    return CLI_OK;
 }
 
 /* RFC 4180: quote a field holding the separator, a quote or a newline. */
@@ -478,6 +428,14 @@ static void csv_field(FILE *f, const char *s)
         fputc(*s, f);
     }
     fputc('"', f);
+}
+
+/* A header cell "<prefix><key>", quoted as one field when it must be. */
+static void csv_field_prefixed(FILE *f, const char *prefix, const char *key)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s%s", prefix, key);
+    csv_field(f, buf);
 }
 
 static int do_export(const cli_args *a, cml_track *t, cml_track_run_info **r, int64_t n)
@@ -508,21 +466,26 @@ static int do_export(const cli_args *a, cml_track *t, cml_track_run_info **r, in
         if (s && !rc) fprintf(f, "%s\n", s);
         free(s);
     } else {
-        char **pk = NULL, **mk = NULL;
-        int64_t npk = 0, nmk = 0;
-        rc = union_keys(r, n, 0, &pk, &npk);
-        if (!rc) rc = union_keys(r, n, 1, &mk, &nmk);
+        /* the comparison of every run gives the union of keys: the columns */
+        int64_t *ids = malloc(sizeof *ids * (size_t)(n ? n : 1));
+        cml_track_comparison *c = NULL;
+        cml_status st = ids ? CML_OK : CML_ERR_NOMEM;
+        for (int64_t i = 0; ids && i < n; i++)
+            ids[i] = r[i]->id;
+        if (st == CML_OK && n) st = cml_track_compare(t, ids, n, &c);
+        free(ids);
+        if (st != CML_OK) rc = cli_fail(st);
         if (!rc) {
             fputs("id,experiment,status,start_time,end_time,duration,cml_version,data_path,"
                   "data_sha256,model_path,model_sha256",
                   f);
-            for (int64_t k = 0; k < npk; k++) {
-                fputs(",param.", f);
-                csv_field(f, pk[k]);
+            for (int64_t k = 0; c && k < c->n_params; k++) {
+                fputs(",", f);
+                csv_field_prefixed(f, "param.", c->param_keys[k]);
             }
-            for (int64_t k = 0; k < nmk; k++) {
-                fputs(",metric.", f);
-                csv_field(f, mk[k]);
+            for (int64_t k = 0; c && k < c->n_metrics; k++) {
+                fputs(",", f);
+                csv_field_prefixed(f, "metric.", c->metric_keys[k]);
             }
             fputc('\n', f);
             for (int64_t i = 0; i < n; i++) {
@@ -536,23 +499,22 @@ static int do_export(const cli_args *a, cml_track *t, cml_track_run_info **r, in
                     if (j) fputc(',', f);
                     csv_field(f, s[j]);
                 }
-                for (int64_t k = 0; k < npk; k++) {
-                    const char *v = param_of(r[i], pk[k]);
+                for (int64_t k = 0; k < c->n_params; k++) {
+                    const char *v = c->param_values[k * n + i];
                     fputc(',', f);
                     if (v) csv_field(f, v);
                 }
-                for (int64_t k = 0; k < nmk; k++) {
-                    const cml_track_kv *v = metric_of(r[i], mk[k]);
-                    if (v && !isnan(v->value))
-                        fprintf(f, ",%.17g", v->value);
+                for (int64_t k = 0; k < c->n_metrics; k++) {
+                    double v = c->metric_values[k * n + i];
+                    if (c->metric_has[k * n + i] && !isnan(v))
+                        fprintf(f, ",%.17g", v);
                     else
                         fputc(',', f);
                 }
                 fputc('\n', f);
             }
         }
-        free(pk);
-        free(mk);
+        cml_track_comparison_free(c);
     }
     if (f != stdout && fclose(f) && !rc) {
         cli_error("%s: write failed", path);
@@ -604,9 +566,15 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
             rc = do_list(&a, t, runs, n);
         else if (!strcmp(verb, "show"))
             rc = do_show(&a, t, runs[0]);
-        else if (!strcmp(verb, "compare"))
-            rc = do_compare(&a, runs, n);
-        else
+        else if (!strcmp(verb, "compare")) {
+            int64_t ids[8];
+            cml_track_comparison *c;
+            for (int64_t i = 0; i < n; i++)
+                ids[i] = runs[i]->id;
+            cml_status st = cml_track_compare(t, ids, n, &c);
+            rc = st == CML_OK ? do_compare(&a, c) : cli_fail(st);
+            cml_track_comparison_free(c);
+        } else
             rc = do_export(&a, t, runs, n);
     }
     free_runs(runs, n);
