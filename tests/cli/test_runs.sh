@@ -69,6 +69,7 @@ data_sha=$(sha256sum $DATA/iris.csv | cut -d' ' -f1)
 model_sha=$(sha256sum lr.gguf | cut -d' ' -f1)
 check "data sha256 = sha256sum" has "\"data_sha256\":\"$data_sha\""
 check "model sha256 = sha256sum" has "\"model_sha256\":\"$model_sha\""
+check "valid file sha256 = sha256sum" has "\"valid_sha256\":\"$data_sha\""
 check "model path absolute" has "\"model_path\":\"$T/lr.gguf\""
 check "params" has '"params":\{.*"C":"1",.*"algo":"logistic_regression"'
 check "metrics" has '"metrics":\{.*"fit_seconds":[0-9].*"valid_accuracy":0.9[5-9]'

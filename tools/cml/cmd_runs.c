@@ -81,8 +81,13 @@ int cli_tracking_params(cli_tracking *tr, const cli_args *a, const cml_model *m,
 {
     cml_status st = cml_track_log_param(tr->run, "algo", cml_model_estimator(m)->name);
     if (st == CML_OK && target) st = cml_track_log_param(tr->run, "target", target->name);
-    if (st == CML_OK && cli_get(a, "valid"))
-        st = cml_track_log_param(tr->run, "valid", cli_get(a, "valid"));
+    const char *valid = cli_get(a, "valid");
+    char sha[65];
+    if (st == CML_OK && valid) st = cml_track_log_param(tr->run, "valid", valid);
+    /* the validation file's fingerprint too: valid_* metrics mean nothing
+     * without knowing which rows they were computed on */
+    if (st == CML_OK && valid && (st = cml_sha256_file(valid, sha)) == CML_OK)
+        st = cml_track_log_param(tr->run, "valid_sha256", sha);
     if (st == CML_OK) st = log_params(tr->run, m, "");
     /* preprocessing steps: "<step>.<param>", e.g. standard_scaler.with_mean */
     for (int i = 0; st == CML_OK && i < cml_model_n_steps(m); i++) {
