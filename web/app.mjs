@@ -5,6 +5,7 @@
 // except through md.mjs, which escapes it.
 import { formatValue } from "./format.mjs";
 import { renderMarkdown, inline } from "./md.mjs";
+import { showExperiments, showExperimentRun, showCompare } from "./experiments.mjs";
 
 const $ = (sel, root = document) => root.querySelector(sel);
 const main = $("#main");
@@ -396,9 +397,27 @@ async function pollStatus() {
 
 function route() {
   const token = ++routeToken;
-  const m = /^#\/lesson\/([^/?#]+)/.exec(location.hash);
-  if (m) showLesson(decodeURIComponent(m[1]), token);
-  else showCatalogue(token);
+  const h = location.hash;
+  const ctx = { api, el, setPage, errorBox, current: () => token === routeToken };
+  let m;
+  for (const a of document.querySelectorAll(".top nav a[data-nav]")) a.removeAttribute("aria-current");
+  const nav = (name) => document.querySelector(`.top nav a[data-nav="${name}"]`)?.setAttribute("aria-current", "page");
+  if ((m = /^#\/lesson\/([^/?#]+)/.exec(h))) {
+    nav("lessons");
+    showLesson(decodeURIComponent(m[1]), token);
+  } else if ((m = /^#\/experiments\/run\/(\d+)$/.exec(h))) {
+    nav("experiments");
+    showExperimentRun(ctx, m[1]);
+  } else if ((m = /^#\/experiments\/compare\/([\d,]+)$/.exec(h))) {
+    nav("experiments");
+    showCompare(ctx, m[1]);
+  } else if (/^#\/experiments\/?$/.test(h)) {
+    nav("experiments");
+    showExperiments(ctx);
+  } else {
+    nav("lessons");
+    showCatalogue(token);
+  }
 }
 
 window.addEventListener("hashchange", route);

@@ -75,7 +75,7 @@ check "--port 70000 is a usage error (2), got $rc" test "$rc" = 2
 check "a missing --web folder is a runtime error (1), got $rc" test "$rc" = 1
 check "the error names the folder" grep -q "nowhere" "$T/err"
 
-start_server "$T/log1" --out "$T/out" --quick --data-dir ../data
+start_server "$T/log1" --out "$T/out" --quick --data-dir ../data --store "$T/track.db"
 S1=$SPID
 
 # ---------------------------------------------------------------- static files
@@ -176,6 +176,27 @@ if [ -n "$PLOT" ]; then
   check "plot is a PNG" test "$(head -c 4 "$T/body" | od -An -c | tr -d ' ')" = '211PNG'
 fi
 check "GET /api/runs lists the job" bash -c "curl -s http://127.0.0.1:$PORT/api/runs | grep -q '\"job\":$JOB,\"lesson\":\"$LIVE\"'"
+
+# ---------------------------------------------------------------- experiment pages (tracking store)
+check "GET /api/experiments without a store is 200" test "$(code GET /api/experiments)" = 200
+check "no store: available false" grep -q '"available":false' "$T/body"
+check "asking does not create the store" test ! -e "$T/track.db"
+for a in 0.1 10; do
+  "$CML" fit --algo ridge --data ../data/diabetes.csv --model "$T/ridge$a.gguf" --param alpha=$a --store "$T/track.db" --quiet >/dev/null ||
+    bad "cml fit --track (alpha=$a)"
+done
+check "GET /api/experiments is 200" test "$(code GET /api/experiments)" = 200
+check "experiments: 2 runs" grep -q '"available":true,"total":2' "$T/body"
+check "experiments: newest first, with params" grep -q '"runs":\[{"id":2,.*"params":{.*"alpha":"10"' "$T/body"
+check "experiments: final metrics" grep -q '"metrics":{' "$T/body"
+check "experiments = cml runs (run 1's alpha)" bash -c "'$CML' runs show 1 --store '$T/track.db' | grep -q 'alpha *0.1'"
+check "GET /api/experiments/runs/1 is 200" test "$(code GET /api/experiments/runs/1)" = 200
+check "run 1 has its curves object" grep -q '"curves":{' "$T/body"
+check "run 1 has its data file" grep -q '"data_path":"[^"]*diabetes.csv"' "$T/body"
+check "unknown tracked run is 404" test "$(code GET /api/experiments/runs/99)" = 404
+check "404 names the run" grep -q 'no run 99' "$T/body"
+check "non-numeric tracked run is 404" test "$(code GET /api/experiments/runs/abc)" = 404
+check "POST /api/experiments is 405" test "$(code POST /api/experiments)" = 405
 
 # ---------------------------------------------------------------- a failing run, a killed run
 start_server "$T/log2" --out "$T/out2" --quick --data-dir "$T/no-data-here"

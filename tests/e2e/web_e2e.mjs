@@ -9,9 +9,10 @@
 //   lesson says so; the status bar shows RAM, CPU and the loading state;
 //   no console error (CSP violations included); no sideways scrolling on a
 //   phone-sized screen.
+//   experiments: the tracked runs listed, two picked and compared
 // Screenshots: SHOTS_DIR/{catalogue,lesson,lesson-running,lesson-result,
-// text-lesson,catalogue-phone,lesson-phone}.png
-import { spawn } from "node:child_process";
+// lesson-plots,text-lesson,experiments-compare,catalogue-phone,lesson-phone}.png
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,7 +37,11 @@ function check(what, cond, detail = "") {
 
 // ---------------------------------------------------------------- server
 const tmp = mkdtempSync(join(tmpdir(), "cml-web-e2e-"));
-const server = spawn(cml, ["web", "--port", "0", "--quick", "--quiet", "--courses", courses, "--data-dir", dataDir, "--out", join(tmp, "out")], {
+// two tracked fits for the experiment pages
+const store = join(tmp, "track.db");
+for (const alpha of ["0.1", "10"])
+  execFileSync(cml, ["fit", "--algo", "ridge", "--data", join(dataDir, "diabetes.csv"), "--model", join(tmp, `ridge${alpha}.gguf`), "--param", `alpha=${alpha}`, "--store", store, "--quiet"]);
+const server = spawn(cml, ["web", "--port", "0", "--quick", "--quiet", "--courses", courses, "--data-dir", dataDir, "--out", join(tmp, "out"), "--store", store], {
   stdio: ["ignore", "ignore", "pipe"],
 });
 let serverLog = "";
@@ -187,6 +192,24 @@ try {
   await page.goto(`${base}/#/lesson/no-such-lesson`);
   await page.getByRole("heading", { level: 1, name: "No such lesson" }).waitFor();
   check("unknown lesson says so", true);
+
+  // the experiment pages: the runs list, pick two with the keyboard, compare
+  await page.getByRole("link", { name: "Experiments" }).click();
+  await page.getByRole("heading", { level: 1, name: "Experiments" }).waitFor();
+  check("experiments lists the tracked runs", (await page.locator("#runs-table tbody tr").count()) === 2);
+  for (const id of [1, 2]) {
+    await page.getByLabel(`Select run ${id}`).focus();
+    await page.keyboard.press("Space");
+  }
+  await page.getByRole("button", { name: "Compare 2 runs" }).click();
+  await page.locator("#compare-params").waitFor();
+  const alphaRow = page.locator("#compare-params tr", { has: page.locator("th", { hasText: /^alpha$/ }) });
+  check("compare shows both alphas", (await alphaRow.locator("td").allTextContents()).join(",") === "0.1,10");
+  check("compare highlights the differing param", (await alphaRow.getAttribute("class")) === "differs");
+  await page.screenshot({ path: join(shots, "experiments-compare.png") });
+  await page.goto(`${base}/#/experiments/run/1`);
+  await page.getByRole("heading", { level: 1, name: "Run #1" }).waitFor();
+  check("run page shows its parameters", (await page.locator("table").first().textContent()).includes("alpha"));
   await laptop.close();
 
   // ------------------------------------------------------------ phone

@@ -6,8 +6,9 @@
  * blocked before any thread starts (the threads inherit the mask) and this
  * thread waits for them with sigwait; on either, the server stops
  * listening, ends the runs still going and exits 0. The lessons folder given
- * with --courses is exported as $CML_COURSES before any thread starts, so
- * the runs the server spawns read the same lessons.
+ * with --courses (and the store given with --store) is exported as
+ * $CML_COURSES ($CML_STORE) before any thread starts, so the runs the server
+ * spawns read the same lessons and record into the same store.
  */
 #include <limits.h>
 #include <signal.h>
@@ -26,6 +27,8 @@ static const cli_opt opts[] = {
     {"out", "DIR", 0, "where runs write their plots (default out)"},
     {"data-dir", "DIR", 0, "data sets folder passed to the runs (default: theirs)"},
     {"web", "DIR", 0, "front-end files (default ./web, or next to cml)"},
+    {"store", "PATH", 0,
+     "tracking store for the experiment pages (default $CML_STORE, else cml.db)"},
     {"quick", NULL, 0, "run every experiment with its small test settings"},
     {"max-runs", "N", 0, "experiments running at the same time (default 2)"},
     {"run-timeout", "SECONDS", 0, "stop a run that takes longer (default 1800)"},
@@ -106,6 +109,10 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
     if ((v = cli_get(&a, "out"))) o.out_dir = v;
     o.data_dir = cli_get(&a, "data-dir");
     o.courses_dir = cli_get(&a, "courses");
+    /* the same default as `cml runs` */
+    o.store = cli_get(&a, "store");
+    if (!o.store) o.store = getenv("CML_STORE");
+    if (!o.store || !o.store[0]) o.store = "cml.db";
     char web_dir[PATH_MAX];
     if ((v = cli_get(&a, "web")))
         snprintf(web_dir, sizeof web_dir, "%s", v);
@@ -113,8 +120,9 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
         default_web_dir(web_dir, sizeof web_dir);
     o.web_dir = web_dir;
     /* before any thread: setenv is not thread-safe; the runs inherit it */
-    if (o.courses_dir && setenv("CML_COURSES", o.courses_dir, 1)) {
-        cli_error("cannot set CML_COURSES");
+    if ((o.courses_dir && setenv("CML_COURSES", o.courses_dir, 1)) ||
+        (cli_get(&a, "store") && setenv("CML_STORE", o.store, 1))) {
+        cli_error("cannot set CML_COURSES / CML_STORE");
         return CLI_RUNTIME;
     }
 

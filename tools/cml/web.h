@@ -73,6 +73,15 @@ uint64_t web_proc_rss(pid_t pid);
 uint64_t web_mem_total(void);
 uint64_t web_proc_ticks(pid_t pid);
 
+/* ---------------------------------------------------------------- tracking */
+
+/* The runs of the tracking store at `store` (docs/web.md): appends the
+ * JSON to sb and returns the HTTP status (200; 500 with cml_last_error()
+ * set). A missing store is 200 with "available": false. */
+int web_track_list_json(const char *store, cml_sb *sb);
+/* One run with its metric curves; 404 for an unknown run or store. */
+int web_track_run_json(const char *store, int64_t id, cml_sb *sb);
+
 /* ---------------------------------------------------------------- http */
 
 typedef struct web_opts {
@@ -82,6 +91,7 @@ typedef struct web_opts {
     const char *courses_dir; /* NULL: the course code's default */
     const char *out_dir;
     const char *data_dir; /* NULL: the course code's default */
+    const char *store;    /* tracking store (experiment pages) */
     int quick;
     int max_running;
     double run_timeout;

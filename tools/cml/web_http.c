@@ -10,6 +10,8 @@
  *   POST /api/run/ID          starts the lesson's experiment -> 202 {job}
  *   GET  /api/run/JOB         progress lines, then the result or the error
  *   GET  /api/runs            recent runs
+ *   GET  /api/experiments     runs of the tracking store (web_track.c)
+ *   GET  /api/experiments/runs/ID   one of them with its metric curves
  *   GET  /plots/PATH          files under the out dir (the runs' plots)
  *   GET  /PATH                the front end's static files under web/
  * Unknown API paths get 404, a known path with another method 405 (with
@@ -393,7 +395,26 @@ static enum MHD_Result api(web_server *s, struct MHD_Connection *c, const char *
         course_json_list(&sb, cat);
         return send_json(c, 200, &sb);
     }
-    static const char lessons[] = "/lessons/", run[] = "/run/";
+    static const char lessons[] = "/lessons/", run[] = "/run/", trun[] = "/experiments/runs/";
+    if (!strcmp(p, "/experiments") || !strncmp(p, trun, sizeof trun - 1)) {
+        if (!get) return not_allowed(c, method, url, "GET, HEAD");
+        cml_sb_init(&sb);
+        int status;
+        if (!strcmp(p, "/experiments"))
+            status = web_track_list_json(s->o.store, &sb);
+        else {
+            const char *arg = p + sizeof trun - 1;
+            char *end;
+            errno = 0;
+            long long id = strtoll(arg, &end, 10);
+            status = end == arg || *end || errno || id <= 0
+                         ? (cml_fail(CML_ERR_ARG, "no run %.40s", arg), 404)
+                         : web_track_run_json(s->o.store, id, &sb);
+        }
+        if (status == 200) return send_json(c, 200, &sb);
+        cml_sb_free(&sb);
+        return send_error(c, status, NULL, NULL, "%s", cml_last_error());
+    }
     if (!strncmp(p, lessons, sizeof lessons - 1) && p[sizeof lessons - 1]) {
         if (!get) return not_allowed(c, method, url, "GET, HEAD");
         const char *id = p + sizeof lessons - 1;
@@ -412,7 +433,8 @@ static enum MHD_Result api(web_server *s, struct MHD_Connection *c, const char *
     }
     return send_error(c, 404, NULL, NULL,
                       "no API route %.200s; routes: GET /api/status, GET /api/catalogue, GET "
-                      "/api/lessons/ID, POST /api/run/ID, GET /api/run/JOB, GET /api/runs",
+                      "/api/lessons/ID, POST /api/run/ID, GET /api/run/JOB, GET /api/runs, GET "
+                      "/api/experiments, GET /api/experiments/runs/ID",
                       url);
 }
 
