@@ -152,6 +152,8 @@ check "non-numeric run is 404" test "$(code GET /api/run/abc)" = 404
 check "POST unknown lesson is 404" test "$(code POST /api/run/no-such-lesson)" = 404
 check "POST text-only lesson is 409" test "$(code POST "/api/run/$TEXT")" = 409
 check "POST from another origin is 403" test "$(code POST "/api/run/$LIVE" -H 'Origin: http://evil.example')" = 403
+check "a foreign Host is 403 on loopback (DNS rebinding)" test "$(code GET /api/status -H "Host: evil.example:$PORT")" = 403
+check "Host localhost is fine" test "$(code GET /api/status -H "Host: localhost:$PORT")" = 200
 check "a large POST body is refused" bash -c "! curl -s --max-time 20 -o /dev/null -w '%{http_code}' -X POST --data-binary @<(head -c 2000000 /dev/zero) http://127.0.0.1:$PORT/api/run/$LIVE | grep -q '^20'"
 
 # ---------------------------------------------------------------- a run

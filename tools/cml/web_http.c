@@ -23,6 +23,7 @@
  *
  * A POST that carries an Origin header must come from this server's own
  * origin: a page on another site cannot start runs on the user's machine.
+ * On loopback, the Host header must name loopback too (DNS rebinding).
  *
  * The catalogue is loaded once, on a thread of its own, so the first page
  * can show "loading lessons" and a broken lesson file shows its error.
@@ -62,6 +63,7 @@ struct web_server {
     web_sys *sys;
     struct MHD_Daemon *daemon;
     int port;
+    int loopback; /* bound to a loopback address: Host must name one */
     double started;
 
     pthread_mutex_t cat_mu;
@@ -438,10 +440,39 @@ static enum MHD_Result api(web_server *s, struct MHD_Connection *c, const char *
                       url);
 }
 
+/* 1 unless the server listens on loopback and the request names another
+ * host: a page of another site whose name an attacker points at 127.0.0.1
+ * (DNS rebinding) would otherwise count as same-origin. No Host header
+ * (HTTP/1.0 clients) is allowed. */
+static int host_allowed(const web_server *s, struct MHD_Connection *c)
+{
+    if (!s->loopback) return 1;
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (!h) return 1;
+    size_t n;
+    if (h[0] == '[') {
+        const char *end = strchr(h, ']');
+        if (!end) return 0;
+        h++;
+        n = (size_t)(end - h);
+    } else {
+        const char *colon = strchr(h, ':');
+        n = colon ? (size_t)(colon - h) : strlen(h);
+    }
+    static const char *const names[] = {"127.0.0.1", "localhost", "::1"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == n && !strncasecmp(h, names[i], n)) return 1;
+    return 0;
+}
+
 static enum MHD_Result route(web_server *s, struct MHD_Connection *c, const char *url,
                              const char *method)
 {
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+    if (!host_allowed(s, c))
+        return send_error(c, 403, NULL, NULL,
+                          "this server answers to 127.0.0.1, localhost and [::1] only (it listens "
+                          "on loopback)");
     if (!strcmp(url, "/api") || !strncmp(url, "/api/", 5)) return api(s, c, url, method);
     if (!get) return not_allowed(c, method, url, "GET, HEAD");
     static const char plots[] = "/plots/";
@@ -548,6 +579,8 @@ cml_status web_server_start(const web_opts *o, web_server **out)
     if (!s) return CML_ERR_NOMEM;
     s->o = *o;
     s->started = cml_now();
+    s->loopback = !strcmp(o->host, "127.0.0.1") || !strcasecmp(o->host, "localhost") ||
+                  !strcmp(o->host, "::1");
     pthread_mutex_init(&s->cat_mu, NULL);
     if (o->courses_dir)
         snprintf(s->courses_dir, sizeof s->courses_dir, "%s", o->courses_dir);
