@@ -19,11 +19,6 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-# Under ASan the runs (cml course run, drawing plots with cairo) report
-# fontconfig's process-lifetime caches as leaks, as tests/unit/test_plot.c
-# notes; they are not ours. No effect on a normal build.
-printf 'leak:libfontconfig\n' >"$T/lsan.supp"
-export LSAN_OPTIONS="suppressions=$T/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }

@@ -13,9 +13,4 @@ CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 bash e2e/setup.sh || exit $?
 SHOTS=$(cd "$(dirname "$CML")" && pwd)/e2e
 mkdir -p "$SHOTS"
-# fontconfig's caches in the runs' plots are not leaks of ours (see test_web.sh)
-SUPP=$(mktemp)
-trap 'rm -f "$SUPP"' EXIT
-printf 'leak:libfontconfig\n' >"$SUPP"
-export LSAN_OPTIONS="suppressions=$SUPP${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-timeout 600 node e2e/web_e2e.mjs "$CML" "${CML_COURSES:-../courses}" ../data "$SHOTS" "$CHROMIUM"
+exec timeout 600 node e2e/web_e2e.mjs "$CML" "${CML_COURSES:-../courses}" ../data "$SHOTS" "$CHROMIUM"
