@@ -164,5 +164,13 @@ if command -v sqlite3 >/dev/null; then
 fi
 run_expect 0 'recorded run' "$CML" fit --algo logreg --data $DATA/iris.csv --model after.gguf --track --quiet
 
+# ---------------------------------------------------------------- per-step metrics
+# iterative fits report through cml_report_metric: L-BFGS its objective per
+# iteration, coordinate descent its duality gap per check
+run_expect 0 'recorded run' "$CML" fit --algo logreg --data $DATA/iris.csv --model steps.gguf --track --quiet --experiment steps
+run_expect 0 'objective +[0-9]+ steps' "$CML" runs show "$(grep -o 'run [0-9]*' "$T/out" | head -1 | cut -d' ' -f2)"
+run_expect 0 'recorded run' "$CML" fit --algo lasso --data $DATA/diabetes.csv --model steps2.gguf --track --quiet --experiment steps
+run_expect 0 'duality_gap +[0-9]+ steps' "$CML" runs show "$(grep -o 'run [0-9]*' "$T/out" | head -1 | cut -d' ' -f2)"
+
 echo "test_runs: $pass passed, $fail failed"
 [ "$fail" = 0 ]
