@@ -11,7 +11,8 @@
 //   phone-sized screen.
 //   experiments: the tracked runs listed, two picked and compared
 // Screenshots: SHOTS_DIR/{catalogue,lesson,lesson-running,lesson-result,
-// lesson-plots,text-lesson,experiments-compare,catalogue-phone,lesson-phone}.png
+// lesson-plots,text-lesson,experiments-compare,experiments-run,catalogue-phone,
+// lesson-phone}.png
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -210,6 +211,24 @@ try {
   await page.goto(`${base}/#/experiments/run/1`);
   await page.getByRole("heading", { level: 1, name: "Run #1" }).waitFor();
   check("run page shows its parameters", (await page.locator("table").first().textContent()).includes("alpha"));
+  // metric curves: no estimator reports per-step metrics through `cml fit --track` yet, so
+  // the run's answer gets a curve added on its way to the page (the chart code is what is tested)
+  await page.route("**/api/experiments/runs/2", async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    const steps = Array.from({ length: 20 }, (_, i) => i + 1);
+    body.curves = { train_loss: { steps, values: steps.map((s) => Math.exp(-s / 5)) } };
+    await route.fulfill({ response: res, json: body });
+  });
+  await page.goto(`${base}/#/experiments/run/2`);
+  await page.getByRole("heading", { level: 1, name: "Run #2" }).waitFor();
+  const chart = page.locator("figure.chart-figure", { hasText: "train_loss" });
+  await chart.waitFor();
+  check("a curve is drawn as an SVG path", ((await chart.locator("svg path").getAttribute("d")) || "").split("L").length === 20);
+  check("the chart has a text alternative", /train_loss/.test((await chart.locator("svg").getAttribute("aria-label")) || ""));
+  await chart.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(shots, "experiments-run.png") });
+  await page.unroute("**/api/experiments/runs/2");
   await laptop.close();
 
   // ------------------------------------------------------------ phone
