@@ -103,6 +103,9 @@ typedef struct cml_estimator {
     size_t params_size; /* sizeof the params struct */
     /* Allow NaN in X at fit/predict (trees, imputers); else rejected up front. */
     int allows_nan;
+    /* fit rejects non-finite X itself (its first pass over X does it), so
+     * the generic layer skips its own scan: one pass over memory fewer. */
+    int validates_input;
 
     cml_status (*fit)(const void *params, const cml_matrix *X, const double *y,
                       const cml_fit_opts *opts, void **state, cml_fit_info *info);

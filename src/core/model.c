@@ -214,7 +214,7 @@ cml_status cml_model_fit(cml_model *m, const cml_matrix *X, const double *y,
         if (st != CML_OK) goto fail;
         Xcur = cml_matrix_view(buf, X->rows, cols);
     }
-    CML_TRY(cml_matrix_check(&Xcur, "X", m->est->allows_nan));
+    if (!m->est->validates_input) CML_TRY(cml_matrix_check(&Xcur, "X", m->est->allows_nan));
 
     void *state = NULL;
     cml_fit_info info = {0, 1, NAN};
