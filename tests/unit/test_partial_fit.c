@@ -9,6 +9,7 @@
  *    and predict_proba within 1e-12 relative (the test prints the largest
  *    difference);
  *  - fit -> save -> load -> partial_fit equals partial_fit in memory;
+ *  - in a pipeline the steps keep their first fit (equal to doing it by hand);
  *  - errors: an estimator without partial_fit (CML_ERR_UNSUPPORTED), a
  *    label unseen at the first fit and a wrong feature count (CML_ERR_ARG,
  *    model unchanged); an unfitted model is simply fitted.
@@ -173,12 +174,52 @@ static void test_unsupported(void **state)
     cml_model_free(m);
 }
 
+/* A pipeline: the steps are applied as fitted on the first batch, never
+ * refitted; the estimator is updated with the transformed rows. */
+static void test_steps(void **state)
+{
+    (void)state;
+    test_load_dataset("breast_cancer", &X, &n, &d, &y);
+    int64_t a = 300;
+    cml_matrix c0 = cml_matrix_view(X, a, d), c1 = cml_matrix_view(X + a * d, n - a, d),
+               all = cml_matrix_view(X, n, d);
+    cml_model *pipe, *sc, *nb, *step;
+    assert_int_equal(cml_model_create("gaussian_nb", &pipe), CML_OK);
+    assert_int_equal(cml_model_create("standard_scaler", &step), CML_OK);
+    assert_int_equal(cml_model_add_step(pipe, step), CML_OK);
+    assert_int_equal(cml_model_fit(pipe, &c0, y, NULL), CML_OK);
+    assert_int_equal(cml_model_partial_fit(pipe, &c1, y + a, NULL), CML_OK);
+    /* by hand: scaler fitted on the first batch, NB fit + partial_fit */
+    assert_int_equal(cml_model_create("standard_scaler", &sc), CML_OK);
+    assert_int_equal(cml_model_fit(sc, &c0, NULL, NULL), CML_OK);
+    double *T = malloc(sizeof(double) * (size_t)(n * d));
+    assert_int_equal(cml_model_transform(sc, &all, T), CML_OK);
+    cml_matrix t0 = cml_matrix_view(T, a, d), t1 = cml_matrix_view(T + a * d, n - a, d),
+               tall = cml_matrix_view(T, n, d);
+    assert_int_equal(cml_model_create("gaussian_nb", &nb), CML_OK);
+    assert_int_equal(cml_model_fit(nb, &t0, y, NULL), CML_OK);
+    assert_int_equal(cml_model_partial_fit(nb, &t1, y + a, NULL), CML_OK);
+    double *p1, *p2;
+    proba_of(pipe, &all, &p1);
+    proba_of(nb, &tall, &p2);
+    assert_memory_equal(p1, p2, sizeof(double) * (size_t)(n * 2));
+    free(p1);
+    free(p2);
+    free(T);
+    cml_model_free(pipe);
+    cml_model_free(sc);
+    cml_model_free(nb);
+    free(X);
+    free(y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_discrete),
         cmocka_unit_test(test_gaussian_vs_sklearn),
         cmocka_unit_test(test_unsupported),
+        cmocka_unit_test(test_steps),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
