@@ -1028,14 +1028,18 @@ cml_status cml_plot_heatmap(const char *path, const double *m, int64_t rows, int
     }
     /* Colour bar with nice ticks inside [lo, hi]. */
     double bx = f.r + 24, bw = 18, bt = f.t, bb = f.b;
-    int steps = 128;
-    for (int k = 0; k < steps; k++) {
-        rgb col = cmap(diverging, (k + 0.5) / steps);
-        cairo_set_source_rgb(cr, col.r, col.g, col.b);
-        double y1 = bb - (bb - bt) * (k + 1) / steps, y0 = bb - (bb - bt) * k / steps;
-        cairo_rectangle(cr, bx, y1, bw, y0 - y1 + 0.3);
-        cairo_fill(cr);
+    /* One linear gradient through the map's anchors: the same piecewise-
+     * linear colours as the cells, without seams between bands. */
+    cairo_pattern_t *grad = cairo_pattern_create_linear(0, bb, 0, bt);
+    int n_anchor = diverging ? 11 : 10;
+    for (int k = 0; k < n_anchor; k++) {
+        rgb col = cmap(diverging, (double)k / (n_anchor - 1));
+        cairo_pattern_add_color_stop_rgb(grad, (double)k / (n_anchor - 1), col.r, col.g, col.b);
     }
+    cairo_set_source(cr, grad);
+    cairo_rectangle(cr, bx, bt, bw, bb - bt);
+    cairo_fill(cr);
+    cairo_pattern_destroy(grad);
     cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
     cairo_set_line_width(cr, 1.0);
     cairo_rectangle(cr, bx, bt, bw, bb - bt);

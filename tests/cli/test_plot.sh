@@ -3,7 +3,8 @@
 # (signature, size, title); the numbers printed are right (elbow k=1 inertia
 # = total sum of squares of iris, inertia non-increasing in k; calibration
 # from a predictions CSV equals calibration from --model + --data; string
-# labels); and the bad-input battery (exit code, one-line message).
+# labels; confusion counts from a model equal those from its predictions
+# CSV); and the bad-input battery (exit code, one-line message).
 # Usage: test_plot.sh PATH/TO/cml   (run from tests/)
 set -u
 CML=${1:?usage: test_plot.sh CML}
@@ -93,6 +94,22 @@ ece_csv=$(grep -o '"ece":[^,]*' "$T/out")
 expect 0 "" -- "$CML" plot calibration --model "$T/nb3.gguf" --data "$T/iris_s.csv" --out "$T/cal3.svg"
 [ "$(grep -o '"ece":[^,]*' "$T/out")" = "$ece_csv" ] && ok || bad "top-label ece differs between CSV and model"
 
+# ---------------------------------------------------------------- confusion
+expect 0 "" -- "$CML" plot confusion --model "$T/nb3.gguf" --data "$T/iris_s.csv" --out "$T/cm.png"
+is_png "$T/cm.png"
+grep -q '"labels":\["setosa","versicolor","virginica"\]' "$T/out" && ok || bad "confusion labels: $(cat "$T/out")"
+cm_model=$(grep -o '"matrix":.*' "$T/out")
+# row sums are the class sizes (50 each), the diagonal holds the correct ones
+echo "$cm_model" | grep -Eq '^"matrix":\[\[50,0,0\],\[0,[0-9]+,[0-9]+\],\[0,[0-9]+,[0-9]+\]\]\}$' && ok || bad "confusion counts: $cm_model"
+# the same from the predictions CSV (string labels in both columns)
+expect 0 "" -- "$CML" predict --model "$T/nb3.gguf" --data "$T/iris_s.csv" --out "$T/p3l.csv"
+cut -d, -f5 "$T/iris_s.csv" | paste -d, "$T/p3l.csv" - >"$T/p3l_t.csv"
+expect 0 "" -- "$CML" plot confusion --data "$T/p3l_t.csv" --truth species --out "$T/cm.svg"
+[ "$(grep -o '"matrix":.*' "$T/out")" = "$cm_model" ] && ok || bad "confusion from CSV differs: $(cat "$T/out")"
+has_title "$T/cm.svg" "Confusion matrix (accuracy [0-9.]*)"
+expect 0 "" -- "$CML" plot confusion --data "$T/pred_t.csv" --out "$T/cm2.png"
+grep -q '"labels":\["0","1"\]' "$T/out" && ok || bad "numeric confusion labels: $(cat "$T/out")"
+
 # ---------------------------------------------------------------- bad input
 expect 2 'kind' -- "$CML" plot
 expect 2 'unknown kind "pie"' -- "$CML" plot pie --data "$T/loss.csv" --out "$T/x.png"
@@ -111,6 +128,10 @@ expect 2 'strategy' -- "$CML" plot calibration --data "$T/pred_t.csv" --strategy
 expect 2 'bins' -- "$CML" plot calibration --data "$T/pred_t.csv" --bins 0 --out "$T/x.png"
 "$CML" fit --algo ridge --data $DATA/diabetes.csv --model "$T/ridge.gguf" >/dev/null 2>&1
 expect 2 'predict_proba' -- "$CML" plot calibration --model "$T/ridge.gguf" --data $DATA/diabetes.csv --out "$T/x.png"
+expect 2 'not a classifier' -- "$CML" plot confusion --model "$T/ridge.gguf" --data $DATA/diabetes.csv --out "$T/x.png"
+expect 2 'no column "prediction"' -- "$CML" plot confusion --data "$T/loss.csv" --truth epoch --out "$T/x.png"
+cut -d, -f5 $DATA/iris.csv | paste -d, "$T/p3l.csv" - >"$T/mixed.csv"
+expect 2 'both hold text or both numbers' -- "$CML" plot confusion --data "$T/mixed.csv" --out "$T/x.png"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

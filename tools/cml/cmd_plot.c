@@ -11,6 +11,8 @@
  *   calibration  reliability diagram and expected calibration error, from a
  *                predictions CSV (`cml predict --proba` plus a truth column)
  *                or from --model and --data; prints JSON (ece and bins).
+ *   confusion    annotated confusion matrix with class names, from --model and
+ *                --data or a predictions CSV; prints JSON (labels, counts).
  *
  * Column options take a column name (or its 0-based position when no column
  * has that name).
@@ -36,8 +38,10 @@ static const cli_opt opts[] = {
     {"k-min", "N", 0, "elbow: smallest k (default 1)"},
     {"k-max", "N", 0, "elbow: largest k (default 10)"},
     {"param", "KEY=VALUE", 1, "elbow: k-means parameter (n_init, random_state, ...)"},
-    {"model", "FILE", 0, "calibration: fitted classifier (with --data holding the target)"},
-    {"truth", "COL", 0, "calibration: true-label column of a predictions CSV (default: target)"},
+    {"model", "FILE", 0,
+     "calibration, confusion: fitted classifier (with --data holding the target)"},
+    {"truth", "COL", 0,
+     "calibration, confusion: true-label column of a predictions CSV (default: target)"},
     {"bins", "N", 0, "calibration: number of bins (default 10)"},
     {"strategy", "NAME", 0, "calibration: uniform (default) or quantile bins"},
     {"title", "TEXT", 0, "chart title"},
@@ -558,6 +562,171 @@ done:
     return rc;
 }
 
+/* ---------------------------------------------------------------- confusion */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Codes of two string columns re-expressed as indices into the sorted union
+ * of their levels (each column has its own levels). names: the union,
+ * borrowed from the table, NULL-terminated. */
+static int union_levels(const cml_column *ct, const cml_column *cp, double *yt, double *yp,
+                        int64_t n, const char ***names)
+{
+    int64_t m = ct->n_levels + cp->n_levels, u = 0;
+    const char **all = malloc(sizeof(char *) * (size_t)(m + 1));
+    if (!all) return cli_fail(CML_ERR_NOMEM);
+    for (int64_t k = 0; k < ct->n_levels; k++)
+        all[u++] = ct->levels[k];
+    for (int64_t k = 0; k < cp->n_levels; k++)
+        all[u++] = cp->levels[k];
+    qsort(all, (size_t)u, sizeof *all, cmp_str);
+    int64_t w = 0;
+    for (int64_t k = 0; k < u; k++)
+        if (w == 0 || strcmp(all[k], all[w - 1])) all[w++] = all[k];
+    all[w] = NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        const cml_column *c = pass ? cp : ct;
+        double *v = pass ? yp : yt;
+        for (int64_t i = 0; i < n; i++) {
+            const char *key = c->levels[(int64_t)v[i]];
+            const char **hit = bsearch(&key, all, (size_t)w, sizeof *all, cmp_str);
+            v[i] = (double)(hit - all);
+        }
+    }
+    *names = all;
+    return CLI_OK;
+}
+
+static int plot_confusion(const cli_args *a, const char *data, const char *out)
+{
+    double *yt = NULL, *yp = NULL, *labels = NULL, *cm = NULL;
+    const char **lnames = NULL, **union_names = NULL;
+    char **owned = NULL;
+    int64_t n = 0, k = 0;
+    cml_table *t = NULL;
+    cml_model *m = NULL;
+    cml_gguf *g = NULL;
+    cli_data d = {0};
+    cml_status st;
+    int rc = CLI_OK;
+    const cml_column *target = NULL; /* names of class values (model path) */
+    const char *mpath = cli_get(a, "model");
+    if (mpath) {
+        if ((st = cml_model_load(mpath, &m, &g)) != CML_OK) return cli_fail(st);
+        if (cml_model_n_classes(m) < 1) {
+            cli_error("%s: %s is not a classifier", mpath, cml_model_estimator(m)->name);
+            rc = CLI_USAGE;
+            goto done;
+        }
+        if ((rc = cli_load_for_model(a, data, g, &d))) goto done;
+        if (!d.y) {
+            cli_error("%s: no target column; the confusion matrix needs the true labels", data);
+            rc = CLI_USAGE;
+            goto done;
+        }
+        cml_matrix X = cml_table_matrix(d.X);
+        n = X.rows;
+        yp = malloc(sizeof(double) * (size_t)n);
+        if (!yp) goto nomem;
+        if ((st = cml_model_predict(m, &X, yp)) != CML_OK) {
+            rc = cli_fail(st);
+            goto done;
+        }
+        yt = d.y;
+        d.y = NULL;
+        target = d.target;
+    } else {
+        if ((rc = read_csv(a, data, &t))) return rc;
+        const char *tname = cli_get(a, "truth") ? cli_get(a, "truth") : "target";
+        int64_t jt = column_of(t, data, tname, 1), jp = -1;
+        if (jt >= 0) jp = column_of(t, data, "prediction", 1);
+        if (jt < 0 || jp < 0) {
+            rc = CLI_USAGE;
+            goto done;
+        }
+        const cml_column *ct = &t->columns[jt], *cp = &t->columns[jp];
+        n = t->rows;
+        yt = column_copy(t, jt);
+        yp = column_copy(t, jp);
+        if (!yt || !yp) goto nomem;
+        if (ct->kind != cp->kind) {
+            cli_error("%s: \"%s\" and \"prediction\" must both hold text or both numbers", data,
+                      ct->name);
+            rc = CLI_USAGE;
+            goto done;
+        }
+        if (ct->kind == CML_COL_CATEGORICAL && (rc = union_levels(ct, cp, yt, yp, n, &union_names)))
+            goto done;
+    }
+    if ((st = cml_confusion_matrix(yt, yp, n, NULL, &labels, &k, &cm)) != CML_OK) {
+        rc = cli_fail_usage(st);
+        goto done;
+    }
+    lnames = calloc((size_t)k + 1, sizeof *lnames);
+    owned = calloc((size_t)k + 1, sizeof *owned);
+    if (!lnames || !owned) goto nomem;
+    for (int64_t c = 0; c < k; c++) {
+        if (union_names) {
+            lnames[c] = union_names[(int64_t)labels[c]];
+            continue;
+        }
+        char buf[256];
+        cli_class_label(target, labels[c], buf, sizeof buf);
+        if (!(owned[c] = strdup(buf))) goto nomem;
+        lnames[c] = owned[c];
+    }
+    double correct = 0;
+    for (int64_t c = 0; c < k; c++)
+        correct += cm[c * k + c];
+    /* JSON on stdout: labels and counts, rows = true class */
+    cml_sb sb;
+    cml_sb_init(&sb);
+    cml_sb_printf(&sb, "{\"n\":%lld,\"accuracy\":%.17g,\"labels\":[", (long long)n,
+                  correct / (double)n);
+    for (int64_t c = 0; c < k; c++) {
+        if (c) cml_sb_puts(&sb, ",");
+        cml_sb_json_str(&sb, lnames[c]);
+    }
+    cml_sb_puts(&sb, "],\"matrix\":[");
+    for (int64_t r = 0; r < k; r++) {
+        cml_sb_puts(&sb, r ? ",[" : "[");
+        for (int64_t c = 0; c < k; c++)
+            cml_sb_printf(&sb, "%s%.17g", c ? "," : "", cm[r * k + c]);
+        cml_sb_puts(&sb, "]");
+    }
+    cml_sb_puts(&sb, "]}");
+    cli_json_print(&sb);
+    char title[160];
+    snprintf(title, sizeof title, "%s (accuracy %.3f)",
+             cli_get(a, "title") ? cli_get(a, "title") : "Confusion matrix", correct / (double)n);
+    st = cml_plot_heatmap(out, cm, k, k, lnames, lnames, 1, title,
+                          cli_get(a, "xlabel") ? cli_get(a, "xlabel") : "predicted class",
+                          cli_get(a, "ylabel") ? cli_get(a, "ylabel") : "true class");
+    rc = finish(out, st);
+    goto done;
+nomem:
+    rc = cli_fail(CML_ERR_NOMEM);
+done:
+    if (owned)
+        for (int64_t c = 0; c < k; c++)
+            free(owned[c]);
+    free(owned);
+    free(lnames);
+    free(union_names);
+    free(labels);
+    free(cm);
+    free(yt);
+    free(yp);
+    cml_table_free(t);
+    cli_data_free(&d);
+    cml_gguf_free(g);
+    cml_model_free(m);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 static int run(const cli_cmd *cmd, int argc, char **argv)
@@ -567,7 +736,7 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
     if (rc) return rc < 0 ? CLI_OK : rc;
     if ((rc = cli_setup(&a))) return rc;
     if (a.n_positional != 1)
-        return cli_usage(cmd, "expected one kind: scatter, line, elbow or calibration");
+        return cli_usage(cmd, "expected one kind: scatter, line, elbow, calibration or confusion");
     const char *kind = a.positional[0];
     const char *data = cli_require(&a, "data");
     if (!data) return CLI_USAGE;
@@ -577,18 +746,22 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
     if (!strcmp(kind, "line")) return plot_line(&a, data, out);
     if (!strcmp(kind, "elbow")) return plot_elbow(&a, data, out);
     if (!strcmp(kind, "calibration")) return plot_calibration(&a, data, out);
-    return cli_usage(cmd, "unknown kind \"%s\" (scatter, line, elbow, calibration)", kind);
+    if (!strcmp(kind, "confusion")) return plot_confusion(&a, data, out);
+    return cli_usage(cmd, "unknown kind \"%s\" (scatter, line, elbow, calibration, confusion)",
+                     kind);
 }
 
 const cli_cmd cli_cmd_plot = {
     "plot",
     "KIND --data FILE --out FILE.png|svg [options]",
-    "draw a chart: scatter, line, elbow or calibration",
+    "draw a chart: scatter, line, elbow, calibration or confusion",
     "scatter: 2-D points coloured by a label column.  line: CSV columns against --x or the row\n"
     "index (loss curves).  elbow: k-means inertia for k in [--k-min, --k-max], printed as CSV.\n"
     "calibration: reliability diagram and expected calibration error (printed as JSON) from a\n"
     "predictions CSV (proba_<class> columns of `cml predict --proba` plus --truth COL) or from\n"
-    "--model and --data; two classes: the second is positive; more: top-label calibration.",
+    "--model and --data; two classes: the second is positive; more: top-label calibration.\n"
+    "confusion: annotated confusion matrix (rows = true class) from --model and --data, or from\n"
+    "a predictions CSV (prediction column plus --truth COL); counts printed as JSON.",
     opts,
     1,
     run};
