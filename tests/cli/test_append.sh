@@ -73,6 +73,7 @@ expect 0 "" -- "$CML" fit --algo ridge --data $DATA/diabetes.csv --model "$T/rid
 expect 2 'no partial_fit' -- "$CML" fit --append "$T/ridge.gguf" --data $DATA/diabetes.csv
 expect 2 'does not match' -- "$CML" fit --append "$T/g1.gguf" --algo multinomial_nb --data "$T/b2.csv"
 expect 2 'no --prep' -- "$CML" fit --append "$T/g1.gguf" --prep scale=standard --data "$T/b2.csv"
+expect 2 "does not record runs" -- "$CML" fit --append "$T/g1.gguf" --track --data "$T/b2.csv"
 expect 1 'nope.gguf' -- "$CML" fit --append "$T/nope.gguf" --data "$T/b2.csv"
 cut -d, -f1-30 "$T/b2.csv" >"$T/b2_notarget.csv"
 expect 2 'no target column' -- "$CML" fit --append "$T/g1.gguf" --data "$T/b2_notarget.csv"
