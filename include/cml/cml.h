@@ -14,6 +14,7 @@
 #include "cml/ensemble.h"
 #include "cml/gbm.h"
 #include "cml/gguf.h"
+#include "cml/hdbscan.h"
 #include "cml/index.h"
 #include "cml/linear.h"
 #include "cml/logreg.h"

@@ -185,5 +185,7 @@ extern const cli_cmd cli_cmd_runs;
 extern const cli_cmd cli_cmd_registry;
 extern const cli_cmd cli_cmd_monitor;
 extern const cli_cmd cli_cmd_web;
+extern const cli_cmd cli_cmd_plot;
+extern const cli_cmd cli_cmd_neighbors;
 
 #endif

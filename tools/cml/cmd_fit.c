@@ -15,6 +15,9 @@ static const cli_opt opts[] = {
     {"param", "KEY=VALUE", 1, "estimator parameter (cml algos NAME lists them)"},
     {"prep", "SPEC", 1, "preprocessing step: impute=median, scale=standard|minmax, poly=2, onehot"},
     {"valid", "FILE", 0, "validation CSV: evaluated after the fit"},
+    {"append", "MODEL", 0,
+     "update a saved model with --data (partial_fit: naive Bayes); --model OUT "
+     "(default: MODEL itself)"},
     {"sep", "CHAR", 0, "field separator (default ,; \"tab\" for TSV)"},
     {"threads", "N", 0, "threads for parallel loops (default: $CML_NUM_THREADS or all cores)"},
     {"track", NULL, 0, "record the run (params, metrics, data and model sha256) in the store"},
@@ -25,12 +28,72 @@ static const cli_opt opts[] = {
     {"quiet", NULL, 0, "no warnings or progress on stderr"},
     {NULL, NULL, 0, NULL}};
 
+/* --append MODEL: partial_fit of a saved model on --data (columns by the
+ * model's schema, target required), saved to --model or back to MODEL
+ * (atomically). For the discrete naive Bayes models this equals one fit on
+ * all the rows seen. */
+static int run_append(const cli_args *a)
+{
+    const char *in = cli_get(a, "append");
+    const char *data = cli_require(a, "data");
+    if (!data) return CLI_USAGE;
+    const char *out = cli_get(a, "model") ? cli_get(a, "model") : in;
+    if (cli_get(a, "prep") || cli_get(a, "param") || cli_get(a, "target"))
+        return cli_usage(a->cmd, "--append takes the model as saved: no --prep, --param or "
+                                 "--target");
+    if (cli_flag(a, "track") || cli_get(a, "experiment") || cli_get(a, "store"))
+        return cli_usage(a->cmd, "--append does not record runs: drop --track, --experiment "
+                                 "and --store");
+    cml_model *m;
+    cml_gguf *g;
+    cli_data d = {0};
+    cml_status st = cml_model_load(in, &m, &g);
+    if (st != CML_OK) return cli_fail(st);
+    const char *algo = cli_get(a, "algo");
+    const cml_estimator *est = cml_model_estimator(m);
+    int rc = CLI_OK;
+    if (algo && cml_estimator_find(algo) != est) {
+        cli_error("--algo %s does not match the model in %s (%s)", algo, in, est->name);
+        rc = CLI_USAGE;
+    } else if (!cml_model_can_partial_fit(m)) {
+        cli_error("%s: %s cannot be updated (no partial_fit). HINT: refit on all the data; the "
+                  "naive Bayes models support --append",
+                  in, est->name);
+        rc = CLI_USAGE;
+    } else if (!(rc = cli_load_for_model(a, data, g, &d)) && !d.y) {
+        cli_error("%s: no target column; --append needs the labels", data);
+        rc = CLI_USAGE;
+    }
+    if (!rc) {
+        cml_matrix X = cml_table_matrix(d.X);
+        double t0 = cml_now();
+        st = cml_model_partial_fit(m, &X, d.y, NULL);
+        double fit_s = cml_now() - t0;
+        cli_schema schema = {d.X, d.target};
+        if (st == CML_OK) st = cml_model_save(m, out, cli_schema_hook, &schema);
+        if (st != CML_OK)
+            rc = cli_fail(st);
+        else if (cli_flag(a, "json"))
+            printf("{\"command\":\"fit\",\"append\":true,\"algo\":\"%s\",\"rows\":%lld,"
+                   "\"fit_seconds\":%.9f}\n",
+                   est->name, (long long)X.rows, fit_s);
+        else
+            printf("updated %s with %lld rows in %.4f s -> %s\n", est->name, (long long)X.rows,
+                   fit_s, out);
+    }
+    cli_data_free(&d);
+    cml_gguf_free(g);
+    cml_model_free(m);
+    return rc;
+}
+
 static int run(const cli_cmd *cmd, int argc, char **argv)
 {
     cli_args a;
     int rc = cli_parse(cmd, argc, argv, &a);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if ((rc = cli_setup(&a))) return rc;
+    if (cli_get(&a, "append")) return run_append(&a);
     const char *algo = cli_require(&a, "algo");
     if (!algo) return CLI_USAGE;
     const char *data = cli_require(&a, "data");

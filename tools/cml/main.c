@@ -23,6 +23,8 @@ static const cli_cmd *const commands[] = {
     &cli_cmd_registry,
     &cli_cmd_monitor,
     &cli_cmd_web,
+    &cli_cmd_plot,
+    &cli_cmd_neighbors,
 };
 /* clang-format on */
 
