@@ -81,7 +81,7 @@ for id in $(grep -l '^live: yes' $COURSES/*/*.md | xargs grep -h -m1 '^id:' | se
   [ "$n" -ge 1 ] && ok || bad "$id wrote no plot"
 done
 n_ran=$(grep -o '"ran":[0-9]*' "$T/all.json" | sed 's/.*://')
-[ "${n_ran:-0}" -ge 18 ] && ok || bad "only ${n_ran:-0} experiments ran"
+[ "${n_ran:-0}" -ge 20 ] && ok || bad "only ${n_ran:-0} experiments ran"
 
 # one run alone: JSON, plots listed with their paths, progress lines on stderr
 expect 0 "" -- "$CML" course run linear-regression --quick --json --progress --courses $COURSES --data-dir $DATA --out "$T/one"
@@ -124,6 +124,46 @@ pt=$(metric "$T/all.json" predictions_total)
 # an independent recount: the Lasso zeros of the note are the metric's
 z=$(metric "$T/lin.json" lasso_zero_coefs)
 grep -q "\"Lasso set $z of 10 coefficients" "$T/lin.json" && ok || bad "Lasso note vs metric ($z)"
+
+# ---------------------------------------------------------------- the tracking store
+# experiment-tracking and sqlite leave their stores in the output folder;
+# read them back with Python's own sqlite3 module (another SQLite client).
+PY=/usr/bin/python3
+sq() { "$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); r = c.execute(sys.argv[2]).fetchone(); print(repr(r[0]) if r else "")' "$@"; }
+if [ -x "$PY" ]; then
+  TDB="$T/all/experiment-tracking/tracking.db"
+  # the run with C = 1 is the logistic-regression lesson's model: cml tour's accuracy
+  a1=$(sq "$TDB" "SELECT m.value FROM metrics m JOIN params p ON p.run_id = m.run_id AND p.key = 'C' AND p.value = '1' WHERE m.key = 'accuracy'")
+  close "$a1" "$tour_bc" 1e-12 && ok || bad "tracked run C=1 accuracy $a1 vs tour $tour_bc"
+  f1=$(sq "$TDB" "SELECT max(value) FROM metrics WHERE key = 'f1'")
+  close "$f1" "$(metric "$T/all.json" best_f1)" 1e-12 && ok || bad "best F1 in the store $f1 vs $(metric "$T/all.json" best_f1)"
+  [ "$(sq "$TDB" "SELECT count(*) FROM runs WHERE status = 'finished'")" = 3 ] && ok || bad "tracking: 3 quick runs"
+  [ "$(sq "$TDB" "SELECT count(DISTINCT data_sha256) FROM runs")" = 1 ] && [ "$(sq "$TDB" "SELECT data_sha256 FROM runs")" = "'$(sha256sum $DATA/breast_cancer.csv | cut -c1-64)'" ] && ok || bad "tracking: data sha256"
+  [ "$(sq "$TDB" "SELECT min(n_step_metrics) > 0 FROM runs")" = 1 ] && ok || bad "tracking: per-step objective recorded"
+  reg=$(sq "$TDB" "SELECT path || ' ' || sha256 FROM model_versions WHERE version = 1" | tr -d "'")
+  [ -n "$reg" ] && [ "$(sha256sum "$T/all/experiment-tracking/${reg% *}" | cut -c1-64)" = "${reg#* }" ] && ok || bad "registered model copy: $reg"
+  SDB="$T/all/sqlite/store.db"
+  [ "$(sq "$SDB" "SELECT count(*) FROM runs")" = 5 ] && ok || bad "sqlite: 4 fits and the run written during a read"
+  [ "$(sq "$SDB" "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")" = "$(metric "$T/all.json" tables)" ] && ok || bad "sqlite: table count"
+  sa=$(sq "$SDB" "SELECT max(value) FROM metrics WHERE key = 'accuracy'")
+  grep -o '"id":"sqlite".*' "$T/all.json" | grep -o "\"name\":\"best_accuracy\",\"label\":\"[^\"]*\",\"value\":[-0-9.eE+]*" | head -1 | sed 's/.*"value"://' >"$T/sa"
+  close "$sa" "$(cat "$T/sa")" 1e-12 && ok || bad "sqlite best accuracy $sa vs $(cat "$T/sa")"
+  [ "$(sq "$SDB" "PRAGMA journal_mode")" = "'wal'" ] && ok || bad "sqlite: store in WAL mode"
+  grep -q 'still counted 4, and 5 once its transaction ended' "$T/all.json" && ok || bad "sqlite: WAL snapshot note"
+  grep -o '"id":"sqlite".*' "$T/all.json" | grep -o '"name":"tx_speedup","label":"[^"]*","value":[0-9.eE+]*' | sed 's/.*"value"://' >"$T/sp"
+  awk -v s="$(cat "$T/sp")" 'BEGIN { exit !(s > 1) }' && ok || bad "one transaction is not faster: $(cat "$T/sp")"
+
+  # every course run is recorded in $CML_STORE as a run of experiment "course"
+  CML_STORE="$T/course.db" "$CML" course run knn --quick --json --courses $COURSES --data-dir $DATA --out "$T/one" >"$T/knn.json" 2>"$T/err" && ok || bad "run with CML_STORE: $(cat "$T/err")"
+  [ ! -s "$T/err" ] && ok || bad "run with CML_STORE warns: $(cat "$T/err")"
+  [ "$(sq "$T/course.db" "SELECT p.value FROM params p JOIN runs r ON r.id = p.run_id JOIN experiments e ON e.id = r.experiment_id WHERE e.name = 'course' AND p.key = 'lesson'")" = "'knn'" ] && ok || bad "course run not recorded"
+  first=$(grep -o '"metrics":\[{"name":"[^"]*","label":"[^"]*","value":[-0-9.eE+]*' "$T/knn.json" | sed 's/.*"name":"\([^"]*\)".*"value":/\1 /')
+  v=$(sq "$T/course.db" "SELECT value FROM metrics WHERE key = '${first% *}'")
+  close "$v" "${first#* }" 1e-12 && ok || bad "recorded ${first% *} $v vs ${first#* }"
+  [ "$(sq "$T/course.db" "SELECT value FROM params WHERE key = 'quick'")" = "'true'" ] && ok || bad "recorded quick"
+else
+  echo "skipping store checks: no $PY"
+fi
 
 # ---------------------------------------------------------------- malformed lessons
 # mk NAME BODY: a one-topic course whose lesson is BODY

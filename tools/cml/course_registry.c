@@ -25,7 +25,9 @@
     X(vector_databases)                                                                            \
     X(fastapi_serving)                                                                             \
     X(prometheus)                                                                                  \
-    X(tokenization)
+    X(tokenization)                                                                                \
+    X(experiment_tracking)                                                                         \
+    X(sqlite)
 
 #define DECLARE(sym) extern const course_experiment course_exp_##sym;
 EXPERIMENTS(DECLARE)

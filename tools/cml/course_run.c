@@ -3,7 +3,9 @@
  * folder, times an experiment, collects what it reports (metrics, table,
  * plots, notes) and writes it as JSON or text; plus the helpers
  * experiments share (course_exp.h): data sets of data/ and Fashion-MNIST,
- * seeded splits, models through the generic cml_model layer.
+ * seeded splits, models through the generic cml_model layer. Each run is
+ * recorded in the tracking store when there is one ($CML_STORE, else an
+ * existing ./cml.db) as a run of experiment "course".
  *
  * Thread-safety: one run per course_run; helpers are reentrant.
  */
@@ -12,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
+
+#include "cml/track.h"
 
 #include "course_exp.h"
 
@@ -172,6 +177,51 @@ static cml_status make_dirs(const char *path)
     return CML_OK;
 }
 
+/* The tracking store runs are recorded in: $CML_STORE (what `cml web
+ * --store` exports to the runs it spawns), else ./cml.db when it exists
+ * (the default store of `cml fit --track` and `cml web`); NULL: none. */
+static const char *course_store(void)
+{
+    const char *s = getenv("CML_STORE");
+    if (s && s[0]) return s;
+    return access("cml.db", F_OK) == 0 ? "cml.db" : NULL;
+}
+
+/* Records a finished (or failed) lesson run as a run of experiment
+ * "course": params lesson, data, quick; final metrics the run's metrics
+ * and its seconds. Tracking is a side effect: when the store cannot be
+ * written, the lesson's results still stand and a warning says why. */
+static void record_run(const course_experiment *e, const course_lesson *l, const course_run *r,
+                       cml_status run_status, double seconds)
+{
+    const char *path = course_store();
+    if (!path) return;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", run_status != CML_OK ? cml_last_error() : "");
+    cml_track *t = NULL;
+    cml_track_run *run = NULL;
+    cml_status st = cml_track_open(path, &t);
+    if (st == CML_OK) st = cml_track_run_start(t, "course", &run);
+    if (st == CML_OK) st = cml_track_log_param(run, "lesson", l->id);
+    if (st == CML_OK) st = cml_track_log_param(run, "data", e->data);
+    if (st == CML_OK) st = cml_track_log_param(run, "quick", r->quick ? "true" : "false");
+    if (st == CML_OK && run_status != CML_OK) st = cml_track_log_param(run, "error", msg);
+    for (int i = 0; st == CML_OK && i < r->n_metrics; i++)
+        st = cml_track_log_final(run, r->metrics[i].name, r->metrics[i].value);
+    if (st == CML_OK) st = cml_track_log_final(run, "seconds", seconds);
+    if (st == CML_OK) {
+        st = cml_track_run_end(run, run_status == CML_OK ? CML_RUN_FINISHED : CML_RUN_FAILED, NULL);
+        run = NULL;
+    }
+    if (st != CML_OK)
+        fprintf(stderr, "cml course: warning: %s not recorded in %s: %s\n", l->id, path,
+                cml_last_error());
+    cml_track_run_discard(run);
+    cml_track_close(t);
+    /* the caller reports the lesson's own error, not the store's */
+    if (run_status != CML_OK) cml_fail(run_status, "%s", msg);
+}
+
 cml_status course_run_exec(const course_experiment *e, const course_lesson *l, const char *out_dir,
                            const char *data_dir, int quick, int progress, course_run *r,
                            double *seconds)
@@ -191,6 +241,7 @@ cml_status course_run_exec(const course_experiment *e, const course_lesson *l, c
     st = e->fn(r);
     *seconds = cml_now() - t0;
     if (st == CML_OK) cr_progress(r, 1, "done in %.2f s", *seconds);
+    record_run(e, l, r, st, *seconds);
     return st;
 }
 
