@@ -80,6 +80,13 @@ for id in $(grep -l '^live: yes' $COURSES/*/*.md | xargs grep -h -m1 '^id:' | se
   done
   [ "$n" -ge 1 ] && ok || bad "$id wrote no plot"
 done
+# the plots each lesson's text promises
+for f in linear-regression/coefficients evaluation-metrics/confusion naive-bayes/confusion \
+  text-classification/confusion_logreg text-classification/confusion_nb decision-tree/importances \
+  random-forest/importances gradient-boosting/gain experiment-tracking/sweep \
+  experiment-tracking/objective sqlite/transactions; do
+  grep -q "\"path\":\"$T/all/$f.png\"" "$T/all.json" && [ -s "$T/all/$f.png" ] && ok || bad "plot $f.png missing"
+done
 n_ran=$(grep -o '"ran":[0-9]*' "$T/all.json" | sed 's/.*://')
 [ "${n_ran:-0}" -ge 20 ] && ok || bad "only ${n_ran:-0} experiments ran"
 

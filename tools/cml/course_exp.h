@@ -153,6 +153,19 @@ cml_status cr_scatter_xy(const char *path, const double *xy, int64_t n, const in
 cml_status cr_unzip(const double *xy, int64_t n, double **x, double **y);
 extern const char *const cr_iris_names[4]; /* setosa, versicolor, virginica, NULL */
 
+/* Confusion-matrix heatmap of a classifier's test predictions (rows =
+ * true class, columns = predicted, counts written in the cells), saved as
+ * OUT/<file> and registered with caption. names label the classes in
+ * sorted order (NULL: the class values). */
+cml_status cr_confusion_plot(course_run *r, const char *file, const double *y_true,
+                             const double *y_pred, int64_t n, const char *const *names,
+                             const char *title, const char *caption);
+/* Horizontal bars of the k largest values of v (p), largest at the top,
+ * named by the columns of X (NULL: by names). */
+cml_status cr_top_bars(course_run *r, const char *file, const double *v, int64_t p, int64_t k,
+                       const cml_table *X, const char *const *names, const char *title,
+                       const char *xlabel, const char *caption);
+
 /* A malloc'd copy of an array, or NULL. */
 double *cr_dup(const double *v, int64_t n);
 /* Labels (n) as int64 for plots (malloc'd). */

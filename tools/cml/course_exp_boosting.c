@@ -152,6 +152,12 @@ static cml_status exp_gradient_boosting(course_run *r)
     if ((st = cr_note(r, "%s carries %.0f%% of the total split gain.", d.X->columns[idx[0]].name,
                       total > 0 ? 100 * imp[idx[0]] / total : 0)))
         goto done;
+    for (int64_t j = 0; j < d.p; j++)
+        imp[j] = total > 0 ? imp[j] / total : 0;
+    if ((st = cr_top_bars(r, "gain.png", imp, d.p, d.p, d.X, NULL,
+                          "Gradient boosting on diamonds: share of the total split gain",
+                          "share of total gain", "Features ranked by split gain")))
+        goto done;
 done:
     for (int k = 0; k < 2; k++)
         cml_model_free(m[k]);

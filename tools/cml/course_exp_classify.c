@@ -378,7 +378,11 @@ static cml_status exp_decision_tree(course_run *r)
     for (int64_t j = 1; j < d.p; j++)
         if (imp[j] > imp[top]) top = j;
     if ((st = cr_note(r, "The depth-3 tree gives %s %.2f of the total importance.",
-                      d.X->columns[top].name, imp[top])))
+                      d.X->columns[top].name, imp[top])) ||
+        (st = cr_top_bars(r, "importances.png", imp, d.p, d.p, d.X, NULL,
+                          "Depth-3 tree on iris: feature importances",
+                          "share of the impurity decrease",
+                          "Feature importances of the depth-3 tree")))
         goto done;
     static const char *const sn[] = {"train", "test"};
     if ((st = cml_plot_lines(cr_path(r, "accuracy_vs_depth.png"), depths, acc, 2, MAXD, sn,
@@ -435,8 +439,12 @@ static cml_status exp_random_forest(course_run *r)
                       (int)ns[nn - 1], oob_err[nn - 1], oob_err[2 * nn - 1], (int)ns[0],
                       oob_err[0])))
         goto done;
-    if ((st =
-             report_importances(r, d.X, cml_forest_feature_importances(cml_model_state(last)), 10)))
+    const double *fimp = cml_forest_feature_importances(cml_model_state(last));
+    if ((st = report_importances(r, d.X, fimp, 10)) ||
+        (st = cr_top_bars(r, "importances.png", fimp, d.p, 10, d.X, NULL,
+                          "Random forest on breast cancer: top 10 features",
+                          "mean decrease in impurity",
+                          "Top 10 feature importances of the largest forest")))
         goto done;
     static const char *const sn[] = {"out-of-bag error", "test error"};
     if ((st = cml_plot_lines(cr_path(r, "oob_error.png"), ns, oob_err, 2, nn, sn,

@@ -114,6 +114,28 @@ static cml_status exp_linear_regression(course_run *r)
         (st = cr_plot(r, "residuals.png", "Residuals vs prediction (OLS, test set)")))
         goto done;
 
+    /* Ridge vs Lasso coefficients, feature by feature: Lasso's zeros
+     * show as missing bars */
+    {
+        double bars[64];
+        char bn[64][64];
+        const char *bnp[64];
+        int64_t nb = 0;
+        for (int64_t j = 0; j < s.p && nb + 2 <= 64; j++)
+            for (int k = 1; k <= 2; k++, nb++) {
+                bars[nb] = c[k][j] + 0.0; /* -0 draws as 0 */
+                snprintf(bn[nb], sizeof bn[nb], "%s, %s", d.X->columns[j].name,
+                         k == 1 ? "Ridge" : "Lasso");
+                bnp[nb] = bn[nb];
+            }
+        if ((st = cml_plot_bars(cr_path(r, "coefficients.png"), bars, nb, bnp, 1,
+                                "Ridge (alpha=10) vs Lasso (alpha=2) coefficients",
+                                "coefficient (standardized feature)", NULL)) != CML_OK ||
+            (st =
+                 cr_plot(r, "coefficients.png", "Ridge vs Lasso coefficients, feature by feature")))
+            goto done;
+    }
+
     /* Lasso path: coefficient j against log10(alpha) */
     int n_alpha = r->quick ? 8 : 30;
     alphas = malloc(sizeof *alphas * (size_t)n_alpha);

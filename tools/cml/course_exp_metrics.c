@@ -80,7 +80,11 @@ static cml_status exp_evaluation_metrics(course_run *r)
     }
 
     /* the largest confusions */
-    if ((st = cml_confusion_matrix(s.yte, pred, s.nte, NULL, &labels, &nl, &cm))) goto done;
+    if ((st = cr_confusion_plot(r, "confusion.png", s.yte, pred, s.nte, NULL,
+                                "Digits: true vs predicted digit (test set)",
+                                "Confusion matrix of the logistic regression")) ||
+        (st = cml_confusion_matrix(s.yte, pred, s.nte, NULL, &labels, &nl, &cm)))
+        goto done;
     for (int rank = 0; rank < 3; rank++) {
         int64_t bi = -1, bj = -1;
         for (int64_t i = 0; i < nl; i++)

@@ -220,6 +220,19 @@ static cml_status fit_score(const mails *m, const features *f, const char *algo,
     return st;
 }
 
+/* The 2 x 2 confusion matrix of s as an annotated heatmap (rows = true
+ * ham/spam, columns = predicted): the counts of note_errors, drawn. */
+static cml_status confusion_plot(course_run *r, const char *file, const scores *s,
+                                 const char *title, const char *caption)
+{
+    static const char *const names[] = {"ham", "spam"};
+    double cm[4] = {(double)(s->n_ham - s->ham_flagged), (double)s->ham_flagged,
+                    (double)s->spam_missed, (double)(s->n_spam - s->spam_missed)};
+    cml_status st =
+        cml_plot_heatmap(cr_path(r, file), cm, 2, 2, names, names, 1, title, "predicted", "true");
+    return st == CML_OK ? cr_plot(r, file, caption) : st;
+}
+
 /* Indices of the k largest values of v (n), largest first. */
 static void top_k(const double *v, int64_t n, int k, int64_t *idx)
 {
@@ -282,7 +295,9 @@ static cml_status exp_naive_bayes(course_run *r)
         (st = cr_metric(r, "precision_spam", "precision for spam", s.prec)) ||
         (st = cr_metric(r, "recall_spam", "recall for spam", s.rec)) ||
         (st = cr_metric(r, "vocabulary", "words in the vocabulary", (double)f.p)) ||
-        (st = note_errors(r, "Multinomial NB", &s)))
+        (st = note_errors(r, "Multinomial NB", &s)) ||
+        (st = confusion_plot(r, "confusion.png", &s, "Multinomial NB (alpha = 1): test mails",
+                             "Confusion matrix: true vs predicted label")))
         goto done;
     /* log P(word | spam) - log P(word | ham) */
     const double *flp = cml_discrete_nb_feature_log_prob(cml_model_state(nb));
@@ -352,7 +367,12 @@ static cml_status exp_text_classification(course_run *r)
         (st = cr_metric(r, "accuracy_logreg", "logistic regression: test accuracy", s_lr.acc)) ||
         (st = cr_metric(r, "accuracy_nb", "Multinomial NB: test accuracy", s_nb.acc)) ||
         (st = note_errors(r, "Logistic regression", &s_lr)) ||
-        (st = note_errors(r, "Multinomial NB", &s_nb)))
+        (st = note_errors(r, "Multinomial NB", &s_nb)) ||
+        (st = confusion_plot(r, "confusion_logreg.png", &s_lr,
+                             "TF-IDF + logistic regression: test mails",
+                             "Confusion matrix of logistic regression")) ||
+        (st = confusion_plot(r, "confusion_nb.png", &s_nb, "TF-IDF + Multinomial NB: test mails",
+                             "Confusion matrix of Multinomial NB")))
         goto done;
     (void)t_nb;
     int64_t nr, nf;

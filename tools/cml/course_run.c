@@ -652,6 +652,68 @@ cml_status cr_standardize(double *X, int64_t rows, int64_t cols)
     return st;
 }
 
+cml_status cr_confusion_plot(course_run *r, const char *file, const double *y_true,
+                             const double *y_pred, int64_t n, const char *const *names,
+                             const char *title, const char *caption)
+{
+    double *labels = NULL, *cm = NULL;
+    int64_t nl = 0;
+    char **own = NULL;
+    cml_status st = cml_confusion_matrix(y_true, y_pred, n, NULL, &labels, &nl, &cm);
+    if (st == CML_OK && !names) {
+        if (!(own = calloc((size_t)nl, sizeof *own)))
+            st = cml_fail(CML_ERR_NOMEM, "course: out of memory");
+        for (int64_t i = 0; st == CML_OK && i < nl; i++) {
+            char buf[32];
+            snprintf(buf, sizeof buf, "%g", labels[i]);
+            if (!(own[i] = strdup(buf))) st = cml_fail(CML_ERR_NOMEM, "course: out of memory");
+        }
+        names = (const char *const *)own;
+    }
+    if (st == CML_OK)
+        st = cml_plot_heatmap(cr_path(r, file), cm, nl, nl, names, names, 1, title, "predicted",
+                              "true");
+    if (st == CML_OK) st = cr_plot(r, file, caption);
+    for (int64_t i = 0; own && i < nl; i++)
+        free(own[i]);
+    free(own);
+    free(labels);
+    free(cm);
+    return st;
+}
+
+cml_status cr_top_bars(course_run *r, const char *file, const double *v, int64_t p, int64_t k,
+                       const cml_table *X, const char *const *names, const char *title,
+                       const char *xlabel, const char *caption)
+{
+    if (k > p) k = p;
+    int64_t *idx = malloc(sizeof *idx * (size_t)p);
+    double *vals = malloc(sizeof *vals * (size_t)(k > 0 ? k : 1));
+    const char **nm = malloc(sizeof *nm * (size_t)(k > 0 ? k : 1));
+    cml_status st = CML_OK;
+    if (!idx || !vals || !nm) st = cml_fail(CML_ERR_NOMEM, "course: out of memory");
+    if (st == CML_OK) {
+        for (int64_t i = 0; i < p; i++)
+            idx[i] = i;
+        for (int64_t i = 1; i < p; i++) /* insertion sort by value, descending */
+            for (int64_t j = i; j > 0 && v[idx[j]] > v[idx[j - 1]]; j--) {
+                int64_t t = idx[j];
+                idx[j] = idx[j - 1];
+                idx[j - 1] = t;
+            }
+        for (int64_t i = 0; i < k; i++) {
+            vals[i] = v[idx[i]];
+            nm[i] = X ? X->columns[idx[i]].name : names[idx[i]];
+        }
+        st = cml_plot_bars(cr_path(r, file), vals, k, nm, 1, title, xlabel, NULL);
+    }
+    if (st == CML_OK) st = cr_plot(r, file, caption);
+    free(idx);
+    free(vals);
+    free(nm);
+    return st;
+}
+
 double *cr_dup(const double *v, int64_t n)
 {
     double *d = malloc(sizeof *d * (size_t)(n > 0 ? n : 1));
