@@ -21,6 +21,7 @@
 #ifndef CML_GBM_H
 #define CML_GBM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cml/core.h"
@@ -157,6 +158,25 @@ typedef struct cml_gbm_node {
 /* Node count of tree t (t < n_trees), 0 if out of range. */
 int cml_gbm_tree_size(const cml_gbm *m, int t);
 cml_status cml_gbm_tree_node(const cml_gbm *m, int t, int node, cml_gbm_node *out);
+
+/* Exact TreeSHAP contributions to the raw margin, XGBoost's
+ * predict(pred_contribs=True): out (rows, n_outputs, n_features + 1); the
+ * last column of each output is base_margin + the trees' expected values.
+ * Each output's row sums to cml_gbm_predict_margin (up to rounding). */
+cml_status cml_gbm_shap_values(const cml_gbm *m, const cml_matrix *X, double *out);
+
+/* Imports a model saved by XGBoost's save_model("model.json") (gbtree,
+ * numerical splits, one tree per output per round; objectives
+ * reg:squarederror, reg:absoluteerror, reg:pseudohubererror,
+ * reg:quantileerror, count:poisson, binary:logistic, multi:softprob/softmax).
+ * Predictions equal XGBoost's Booster.predict over all trees up to its
+ * float32 summation (cml sums in double); thresholds are converted so that
+ * routing matches XGBoost's float32 comparison exactly. Classifiers get the
+ * classes 0 .. K-1 (XGBoost's labels). Errors: CML_ERR_IO, CML_ERR_FORMAT
+ * (not XGBoost JSON, bad tree), CML_ERR_UNSUPPORTED (other boosters,
+ * categorical splits, num_parallel_tree > 1, other objectives). */
+cml_status cml_gbm_import_xgboost(const char *path, cml_gbm **out);
+cml_status cml_gbm_import_xgboost_json(const char *text, size_t len, cml_gbm **out);
 
 void cml_gbm_free(cml_gbm *m);
 

@@ -156,6 +156,19 @@ typedef struct cml_tree_node_info {
 /* CML_ERR_ARG if i is not in [0, node_count). */
 cml_status cml_tree_node(const cml_tree *t, int64_t i, cml_tree_node_info *out);
 
+/* ---------------------------------------------------------------- SHAP */
+
+/* Exact TreeSHAP values (Lundberg et al. 2018, Algorithm 2; path-dependent
+ * expectations over the training cover) of the tree's output: predict_proba
+ * for a classifier (one block per class), predict for a regressor.
+ * out (rows, n_outputs, n_features + 1), row-major; n_outputs =
+ * cml_tree_shap_n_outputs (n_classes, or 1). out[i, k, j] is feature j's
+ * contribution to output k of row i; out[i, k, n_features] the expected
+ * value (bias). Bias + contributions = the prediction, up to rounding.
+ * NaN is routed as predict routes it. Errors: CML_ERR_ARG (shape). */
+int64_t cml_tree_shap_n_outputs(const cml_tree *t);
+cml_status cml_tree_shap_values(const cml_tree *t, const cml_matrix *X, double *out);
+
 /* ---------------------------------------------------------------- export */
 
 typedef struct cml_tree_export_opts {

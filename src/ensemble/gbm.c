@@ -32,6 +32,7 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cml/gbm.h"
@@ -453,6 +454,17 @@ static void refit_leaves(const gbm_objective *o, const cml_gbm_params *p, gbm_tr
     }
 }
 
+/* Per-round metric to the calling thread's listener (cml_report_metric):
+ * "train_rmse", "valid_logloss"... at step = round index. gbm_fit runs the
+ * boosting loop on the calling thread, so a hook installed there sees it. */
+static void report_round(const char *set, cml_gbm_metric metric, int round, double value)
+{
+    if (!cml_metric_hook_active()) return;
+    char name[64];
+    snprintf(name, sizeof name, "%s%s", set, gbm_metric_name(metric));
+    cml_report_metric(name, round, value);
+}
+
 static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix *X,
                           const double *y_in, const cml_fit_opts *opts, cml_gbm **out)
 {
@@ -638,9 +650,11 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
         m->n_rounds = r + 1;
         m->n_hist = r + 1;
         m->hist_train[r] = gbm_metric_eval(m->metric, &m->obj, s.margin, y, w, n);
+        report_round("train_", m->metric, r, m->hist_train[r]);
         if (V) {
             double v = gbm_metric_eval(m->metric, &m->obj, s.vmargin, yv, NULL, nv);
             m->hist_valid[r] = v;
+            report_round("valid_", m->metric, r, v);
             if (v < best) { /* XGBoost's EarlyStopping: strictly better */
                 best = v;
                 best_round = r;
