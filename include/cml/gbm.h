@@ -178,6 +178,19 @@ cml_status cml_gbm_shap_values(const cml_gbm *m, const cml_matrix *X, double *ou
 cml_status cml_gbm_import_xgboost(const char *path, cml_gbm **out);
 cml_status cml_gbm_import_xgboost_json(const char *text, size_t len, cml_gbm **out);
 
+/* Tree `tree` (0 <= tree < n_trees) as text in XGBoost's get_dump(
+ * with_stats=True) layout, or as Graphviz DOT (XGBoost's to_graphviz look);
+ * feature_names (n_features_in) or NULL for f0, f1... Malloc'd string, or
+ * NULL with the error set (CML_ERR_ARG for a bad tree index). */
+char *cml_gbm_export_text(const cml_gbm *m, int tree, const char *const *feature_names);
+char *cml_gbm_export_dot(const cml_gbm *m, int tree, const char *const *feature_names);
+/* Draws the tree with cairo (.png or .svg): split boxes "feature < thr /
+ * gain / cover", leaves "leaf = value / cover" coloured by sign and size,
+ * edges "yes" / "no" with the missing side marked; levels deeper than
+ * max_depth (>= 0; -1 = all) as "(...)". title may be NULL. */
+cml_status cml_gbm_export_image(const cml_gbm *m, int tree, const char *const *feature_names,
+                                int max_depth, const char *path, const char *title);
+
 void cml_gbm_free(cml_gbm *m);
 
 #ifdef __cplusplus

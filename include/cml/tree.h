@@ -192,6 +192,18 @@ char *cml_tree_export_text(const cml_tree *t, const cml_tree_export_opts *o);
  * o may be NULL. Returns a malloc'd string, or NULL with the error set. */
 char *cml_tree_export_dot(const cml_tree *t, const cml_tree_export_opts *o);
 
+/* Draws the tree with cairo to path (.png or .svg by extension), as
+ * scikit-learn's plot_tree: one box per node with the export_graphviz text
+ * (split, impurity, samples, value, and the winning class: class_names, or
+ * the class values when NULL), coloured by majority class and purity
+ * (classifiers) or by value (regressors); edges labelled True / False (the
+ * split condition holds: left); nodes deeper than o->max_depth drawn as
+ * "(...)". title may be NULL. o may be NULL (all levels). Errors:
+ * CML_ERR_ARG (extension; a picture over 32767 px: lower max_depth),
+ * CML_ERR_IO. */
+cml_status cml_tree_export_image(const cml_tree *t, const cml_tree_export_opts *o, const char *path,
+                                 const char *title);
+
 void cml_tree_free(cml_tree *t);
 
 #ifdef __cplusplus

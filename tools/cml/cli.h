@@ -145,6 +145,6 @@ void cli_json_print(cml_sb *sb);
 extern const cli_cmd cli_cmd_fit, cli_cmd_predict, cli_cmd_transform, cli_cmd_fit_transform,
     cli_cmd_eval, cli_cmd_algos, cli_cmd_info, cli_cmd_tour;
 extern const cli_cmd cli_cmd_serve;
-extern const cli_cmd cli_cmd_explain;
+extern const cli_cmd cli_cmd_explain, cli_cmd_tree;
 
 #endif

@@ -7,8 +7,9 @@
 #include "cli.h"
 
 static const cli_cmd *const commands[] = {
-    &cli_cmd_fit,   &cli_cmd_predict, &cli_cmd_transform, &cli_cmd_fit_transform, &cli_cmd_eval,
-    &cli_cmd_algos, &cli_cmd_info,    &cli_cmd_tour,      &cli_cmd_serve,         &cli_cmd_explain,
+    &cli_cmd_fit,   &cli_cmd_predict, &cli_cmd_transform, &cli_cmd_fit_transform,
+    &cli_cmd_eval,  &cli_cmd_algos,   &cli_cmd_info,      &cli_cmd_tour,
+    &cli_cmd_serve, &cli_cmd_explain, &cli_cmd_tree,
 };
 
 static void usage(FILE *f)
