@@ -11,6 +11,13 @@
  * over quantile-binned features; missing values (NaN) learn a default
  * direction per split. Results do not depend on the thread count.
  *
+ * Constraints, as XGBoost 1.7's hist updater applies them (the trees equal
+ * XGBoost's node for node in the golden tests): monotone_constraints bound
+ * each child's weight by the midpoint of its parent's children weights and
+ * reject splits whose weights go the wrong way; interaction_constraints let
+ * a node split only on features already on its path or in a set that
+ * contains them all (a feature in no set interacts with none).
+ *
  * Typed API contract (the generic cml_model layer wraps the same calls):
  *  - fit copies what it keeps; free the model with cml_gbm_free (NULL ok).
  *  - X may contain NaN (missing); +-inf is rejected. y must be finite.
@@ -84,6 +91,12 @@ typedef struct cml_gbm_params {
     int boosting;              /* cml_gbm_boosting (gbdt) */
     double top_rate;           /* GOSS: kept fraction of largest gradients (0.2) */
     double other_rate;         /* GOSS: sampled fraction of the rest (0.1) */
+    /* XGBoost's monotone_constraints: "(1,0,-1)", one of -1/0/1 per feature
+     * (missing trailing entries = 0); "" = none. */
+    char monotone_constraints[CML_PARAM_STRLEN];
+    /* XGBoost's interaction_constraints: "[[0,1],[2,3,4]]", sets of feature
+     * indices that may share a root-to-leaf path; "" = none. */
+    char interaction_constraints[CML_PARAM_STRLEN];
 } cml_gbm_params;
 
 typedef struct cml_gbm cml_gbm;

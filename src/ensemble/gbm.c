@@ -184,9 +184,28 @@
          1,          1,                                                                             \
          NULL,       "GOSS: fraction of largest-gradient rows kept",                                \
          P(top_rate)},                                                                              \
+        {"other_rate",                                                                              \
+         CML_PARAM_DOUBLE,                                                                          \
+         "0.1",                                                                                     \
+         0,                                                                                         \
+         1,                                                                                         \
+         1,                                                                                         \
+         NULL,                                                                                      \
+         "GOSS: fraction of the other rows sampled",                                                \
+         P(other_rate)},                                                                            \
+        {"monotone_constraints",                                                                    \
+         CML_PARAM_STRING,                                                                          \
+         "",                                                                                        \
+         0,                                                                                         \
+         0,                                                                                         \
+         0,                                                                                         \
+         NULL,                                                                                      \
+         "per feature -1/0/1, e.g. (1,0,-1): prediction non-increasing / free / non-decreasing",    \
+         P(monotone_constraints)},                                                                  \
     {                                                                                               \
-        "other_rate", CML_PARAM_DOUBLE, "0.1", 0, 1, 1, NULL,                                       \
-            "GOSS: fraction of the other rows sampled", P(other_rate)                               \
+        "interaction_constraints", CML_PARAM_STRING, "", 0, 0, 0, NULL,                             \
+            "feature index sets allowed on one path, e.g. [[0,1],[2,3,4]]",                         \
+            P(interaction_constraints)                                                              \
     }
 
 static const cml_param_def reg_defs[] = {
@@ -249,6 +268,11 @@ const char *cml_gbm_params_check(const cml_gbm_params *p)
     if (p->objective == CML_GBM_POISSON && !(p->base_score > 0.0)) {
         snprintf(msg, sizeof msg, "base_score = %.17g must be > 0 for count:poisson",
                  p->base_score);
+        return msg;
+    }
+    gbm_constraints gc; /* syntax only here; sizes are checked at fit */
+    if (gbm_constraints_parse(p, -1, &gc) != CML_OK) {
+        snprintf(msg, sizeof msg, "%s", cml_last_error());
         return msg;
     }
     int em = p->eval_metric, clf = is_clf_objective(p->objective);
@@ -415,12 +439,14 @@ typedef struct fit_scratch {
     int32_t *rows, *all_rows, *perm;
     uint8_t *use;
     gbm_vw *vw;
+    gbm_constraints cons;
 } fit_scratch;
 
 static void scratch_free(fit_scratch *s)
 {
     gbm_binned_free(&s->bins);
     gbm_grower_free(s->grower);
+    gbm_constraints_free(&s->cons);
     gbm_tree_free(&s->tree);
     free(s->margin);
     free(s->vmargin);
@@ -569,6 +595,8 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
 
     CML_TRY(gbm_binned_build(X, w, p->max_bin, &s.bins));
     CML_TRY(gbm_grower_new(&s.bins, p, &s.grower));
+    CML_TRY(gbm_constraints_parse(p, F, &s.cons));
+    gbm_grower_set_constraints(s.grower, &s.cons);
     s.margin = cml_alloc_array(n * K, sizeof(double));
     s.gh = cml_alloc_array(2 * n * K, sizeof(double));
     s.rows = cml_alloc_array(n, sizeof(int32_t));
