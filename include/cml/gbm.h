@@ -190,6 +190,11 @@ cml_status cml_gbm_shap_values(const cml_gbm *m, const cml_matrix *X, double *ou
  * categorical splits, num_parallel_tree > 1, other objectives). */
 cml_status cml_gbm_import_xgboost(const char *path, cml_gbm **out);
 cml_status cml_gbm_import_xgboost_json(const char *text, size_t len, cml_gbm **out);
+/* The same import as a fitted generic model (gbm_classifier for
+ * binary:logistic / multi:*, else gbm_regressor), ready for
+ * cml_model_predict, cml_model_save (a .gguf that `cml predict` reads) and
+ * cml_shap_values. Features are positional (XGBoost's column order). */
+cml_status cml_gbm_import_xgboost_model(const char *path, cml_model **out);
 
 /* Tree `tree` (0 <= tree < n_trees) as text in XGBoost's get_dump(
  * with_stats=True) layout, or as Graphviz DOT (XGBoost's to_graphviz look);

@@ -392,3 +392,48 @@ done:
     free(text);
     return st;
 }
+
+/* ---------------------------------------------------------------- as a cml_model */
+
+extern const cml_estimator cml_est_gbm_classifier, cml_est_gbm_regressor;
+
+cml_status cml_gbm_import_xgboost_model(const char *path, cml_model **out)
+{
+    *out = NULL;
+    cml_gbm *m;
+    CML_CHECK(cml_gbm_import_xgboost(path, &m));
+    const cml_estimator *est = m->classes ? &cml_est_gbm_classifier : &cml_est_gbm_regressor;
+    cml_gbm_params p;
+    cml_gguf_writer *w = NULL;
+    cml_gguf *g = NULL;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    cml_status st;
+    CML_TRY(cml_params_init(est->params, est->n_params, &p));
+    p.n_estimators = m->n_rounds;
+    p.objective = (int)m->obj.kind;
+    /* The generic layer builds models only by fitting or loading, so the
+     * imported state goes through the container it loads: the header keys
+     * of cml_model_write (core/model.c), then the estimator's own fields. */
+    w = cml_gguf_writer_new();
+    if (!w) {
+        st = CML_ERR_NOMEM;
+        goto fail;
+    }
+    CML_TRY(cml_gguf_set_str(w, "cml.kind", est->name));
+    CML_TRY(cml_gguf_set_u32(w, "cml.schema_version", (uint32_t)est->schema_version));
+    CML_TRY(cml_gguf_set_str(w, "cml.version", CML_VERSION_STRING));
+    CML_TRY(cml_params_save(est->params, est->n_params, &p, w));
+    CML_TRY(cml_gguf_set_i64(w, "cml.steps", 0));
+    CML_TRY(cml_gguf_set_str(w, "cml.fit.imported_from", "xgboost"));
+    CML_TRY(est->save(m, &p, w));
+    CML_TRY(cml_gguf_write_mem(w, &buf, &len));
+    CML_TRY(cml_gguf_read_mem(buf, len, path, &g));
+    st = cml_model_from_gguf(g, out);
+fail:
+    cml_gguf_free(g);
+    free(buf);
+    cml_gguf_writer_free(w);
+    cml_gbm_free(m);
+    return st;
+}

@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "cml/ensemble.h"
 #include "cml/gbm.h"
 #include "golden.h"
 
@@ -175,12 +178,61 @@ static void test_bad_input(void **state)
     free(text);
 }
 
+/* The import as a generic model: same numbers as the typed import, and a
+ * save -> load round trip that predicts bit-identically. */
+static void test_as_model(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {"bc", "iris", "diab"};
+    for (int c = 0; c < 3; c++) {
+        char path[128], key[64];
+        snprintf(path, sizeof path, "golden/xgb_%s.json", cases[c]);
+        snprintf(key, sizeof key, "%s_X", cases[c]);
+        int64_t n, d;
+        const double *Xd = golden_get(G, key, &n, &d);
+        cml_matrix X = cml_matrix_view(Xd, n, d);
+        cml_model *mm, *back;
+        cml_gbm *g;
+        assert_int_equal(cml_gbm_import_xgboost_model(path, &mm), CML_OK);
+        assert_int_equal(cml_gbm_import_xgboost(path, &g), CML_OK);
+        assert_string_equal(cml_model_estimator(mm)->name,
+                            c < 2 ? "gbm_classifier" : "gbm_regressor");
+        const int64_t K = cml_shap_n_outputs(mm);
+        assert_int_equal(K, cml_gbm_n_outputs(g));
+        double *a = malloc(sizeof(double) * (size_t)(n * K * (d + 1)));
+        double *b = malloc(sizeof(double) * (size_t)(n * K * (d + 1)));
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_int_equal(cml_shap_values(mm, &X, a), CML_OK);
+        assert_int_equal(cml_gbm_shap_values(g, &X, b), CML_OK);
+        assert_memory_equal(a, b, sizeof(double) * (size_t)(n * K * (d + 1)));
+        assert_int_equal(cml_model_predict(mm, &X, a), CML_OK);
+        assert_int_equal(cml_gbm_predict(g, &X, b), CML_OK);
+        assert_memory_equal(a, b, sizeof(double) * (size_t)n);
+        char tmp[128];
+        snprintf(tmp, sizeof tmp, "/tmp/cml_test_xgb_import_%d.gguf", (int)getpid());
+        assert_int_equal(cml_model_save(mm, tmp, NULL, NULL), CML_OK);
+        assert_int_equal(cml_model_load(tmp, &back, NULL), CML_OK);
+        unlink(tmp);
+        assert_int_equal(cml_model_predict(back, &X, b), CML_OK);
+        assert_memory_equal(a, b, sizeof(double) * (size_t)n);
+        free(a);
+        free(b);
+        cml_model_free(back);
+        cml_model_free(mm);
+        cml_gbm_free(g);
+    }
+    cml_model *mm = (cml_model *)1;
+    assert_int_equal(cml_gbm_import_xgboost_model("golden/no_such.json", &mm), CML_ERR_IO);
+    assert_null(mm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_breast_cancer), cmocka_unit_test(test_iris),
         cmocka_unit_test(test_poisson),       cmocka_unit_test(test_diabetes),
-        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_bad_input),     cmocka_unit_test(test_as_model),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
