@@ -106,32 +106,41 @@ typedef struct path_el {
 
 /* EXTEND: adds a feature with its zero/one fractions to the path of
  * length depth (elements 0..depth-1), updating the subset-size weights. */
-static void extend_path(path_el *p, int64_t depth, double zero, double one, int64_t feature)
+/* inv[k] = 1 / k: the path arithmetic divides only by small integers and
+ * by one fractions, which are 0 or 1 (a path element is either followed by
+ * x or not), so every division becomes a multiplication. Divisions were
+ * most of the cost. */
+static void extend_path(path_el *p, int64_t depth, double zero, double one, int64_t feature,
+                        const double *inv)
 {
     p[depth].feature = feature;
     p[depth].zero = zero;
     p[depth].one = one;
     p[depth].pweight = depth == 0 ? 1.0 : 0.0;
+    const double r = inv[depth + 1];
     for (int64_t i = depth - 1; i >= 0; i--) {
-        p[i + 1].pweight += one * p[i].pweight * (double)(i + 1) / (double)(depth + 1);
-        p[i].pweight = zero * p[i].pweight * (double)(depth - i) / (double)(depth + 1);
+        p[i + 1].pweight += one * p[i].pweight * (double)(i + 1) * r;
+        p[i].pweight = zero * p[i].pweight * (double)(depth - i) * r;
     }
 }
 
 /* UNWIND: removes element idx from the path of length depth + 1 (the
  * inverse of extend_path for that element). */
-static void unwind_path(path_el *p, int64_t depth, int64_t idx)
+static void unwind_path(path_el *p, int64_t depth, int64_t idx, const double *inv)
 {
     const double one = p[idx].one, zero = p[idx].zero;
+    const double r = inv[depth + 1], d1 = (double)(depth + 1);
     double next = p[depth].pweight;
-    for (int64_t i = depth - 1; i >= 0; i--) {
-        if (one != 0) {
+    if (one != 0) { /* one == 1 */
+        for (int64_t i = depth - 1; i >= 0; i--) {
             const double tmp = p[i].pweight;
-            p[i].pweight = next * (double)(depth + 1) / ((double)(i + 1) * one);
-            next = tmp - p[i].pweight * zero * (double)(depth - i) / (double)(depth + 1);
-        } else {
-            p[i].pweight = p[i].pweight * (double)(depth + 1) / (zero * (double)(depth - i));
+            p[i].pweight = next * d1 * inv[i + 1];
+            next = tmp - p[i].pweight * zero * (double)(depth - i) * r;
         }
+    } else {
+        const double zinv = 1.0 / zero;
+        for (int64_t i = depth - 1; i >= 0; i--)
+            p[i].pweight = p[i].pweight * d1 * zinv * inv[depth - i];
     }
     for (int64_t i = idx; i < depth; i++) {
         p[i].feature = p[i + 1].feature;
@@ -142,18 +151,21 @@ static void unwind_path(path_el *p, int64_t depth, int64_t idx)
 
 /* Sum of the weights the path would have with element idx unwound, without
  * modifying it: the Shapley weight of that feature at a leaf. */
-static double unwound_sum(const path_el *p, int64_t depth, int64_t idx)
+static double unwound_sum(const path_el *p, int64_t depth, int64_t idx, const double *inv)
 {
     const double one = p[idx].one, zero = p[idx].zero;
+    const double r = inv[depth + 1], d1 = (double)(depth + 1);
     double next = p[depth].pweight, total = 0;
-    for (int64_t i = depth - 1; i >= 0; i--) {
-        if (one != 0) {
-            const double tmp = next * (double)(depth + 1) / ((double)(i + 1) * one);
+    if (one != 0) { /* one == 1 */
+        for (int64_t i = depth - 1; i >= 0; i--) {
+            const double tmp = next * d1 * inv[i + 1];
             total += tmp;
-            next = p[i].pweight - tmp * zero * ((double)(depth - i) / (double)(depth + 1));
-        } else if (zero != 0) {
-            total += (p[i].pweight / zero) / ((double)(depth - i) / (double)(depth + 1));
+            next = p[i].pweight - tmp * zero * ((double)(depth - i) * r);
         }
+    } else if (zero != 0) {
+        const double zinv = 1.0 / zero;
+        for (int64_t i = depth - 1; i >= 0; i--)
+            total += p[i].pweight * zinv * d1 * inv[depth - i];
     }
     return total;
 }
@@ -161,9 +173,10 @@ static double unwound_sum(const path_el *p, int64_t depth, int64_t idx)
 typedef struct shap_ctx {
     const shap_tree *t;
     const double *x;
-    double *phi;  /* (n_out, n_features + 1) of this row */
-    int64_t ldp;  /* n_features + 1 */
-    double scale; /* tree scale */
+    double *phi;       /* (n_out, n_features + 1) of this row */
+    int64_t ldp;       /* n_features + 1 */
+    double scale;      /* tree scale */
+    const double *inv; /* inv[k] = 1 / k */
 } shap_ctx;
 
 static int goes_left(const shap_tree *t, const shap_node *nd, double x)
@@ -184,12 +197,13 @@ static void recurse(const shap_ctx *c, int64_t j, int64_t depth, const path_el *
     const shap_node *nd = &t->nodes[j];
     path_el *path = (path_el *)parent + depth + 1;
     memcpy(path, parent, (size_t)(depth + 1) * sizeof *path);
-    extend_path(path, depth, pzero, pone, pfeature);
+    extend_path(path, depth, pzero, pone, pfeature, c->inv);
 
     if (nd->left < 0) {
         const double *v = t->value + j * t->n_val;
         for (int64_t i = 1; i <= depth; i++) {
-            const double w = unwound_sum(path, depth, i) * (path[i].one - path[i].zero) * c->scale;
+            const double w =
+                unwound_sum(path, depth, i, c->inv) * (path[i].one - path[i].zero) * c->scale;
             double *ph = c->phi + (int64_t)t->out0 * c->ldp + path[i].feature;
             for (int k = 0; k < t->n_val; k++)
                 ph[k * c->ldp] += w * v[k];
@@ -212,7 +226,7 @@ static void recurse(const shap_ctx *c, int64_t j, int64_t depth, const path_el *
     if (k != depth + 1) {
         in_zero = path[k].zero;
         in_one = path[k].one;
-        unwind_path(path, depth, k);
+        unwind_path(path, depth, k, c->inv);
         depth -= 1;
     }
     recurse(c, hot, depth + 1, path, hot_zero * in_zero, in_one, f);
@@ -228,6 +242,11 @@ cml_status shap_run(const shap_tree *trees, int64_t n_trees, const cml_matrix *X
     /* Path copies: level l holds l + 1 elements, levels 0 .. D + 1. */
     const int64_t path_len = (D + 2) * (D + 3) / 2 + 1;
     const int64_t ldp = X->cols + 1;
+    double *inv = cml_alloc_array(D + 4, sizeof *inv);
+    if (!inv) return CML_ERR_NOMEM;
+    inv[0] = 0;
+    for (int64_t k = 1; k < D + 4; k++)
+        inv[k] = 1.0 / (double)k;
     cml_status st = CML_OK;
 #pragma omp parallel CML_OMP_THREADS
     {
@@ -242,7 +261,7 @@ cml_status shap_run(const shap_tree *trees, int64_t n_trees, const cml_matrix *X
             double *phi = out + i * n_out * ldp;
             for (int64_t t = 0; t < n_trees; t++) {
                 const shap_tree *tr = &trees[t];
-                shap_ctx c = {tr, X->data + i * X->ld, phi, ldp, tr->scale};
+                shap_ctx c = {tr, X->data + i * X->ld, phi, ldp, tr->scale, inv};
                 for (int k = 0; k < tr->n_val; k++)
                     phi[(tr->out0 + k) * ldp + X->cols] += tr->scale * tr->value[k];
                 if (tr->nodes[0].left >= 0) {
@@ -253,5 +272,6 @@ cml_status shap_run(const shap_tree *trees, int64_t n_trees, const cml_matrix *X
         }
         free(path);
     }
+    free(inv);
     return st;
 }
