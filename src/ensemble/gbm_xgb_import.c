@@ -52,9 +52,14 @@ static int num_of(const cJSON *v, double *out)
         return 1;
     }
     if (cJSON_IsString(v) && v->valuestring) {
+        /* XGBoost 2.x writes vector parameters as "[1.5E2]" */
+        const char *s = v->valuestring;
+        const int br = *s == '[';
         char *end;
-        *out = strtod(v->valuestring, &end);
-        return end != v->valuestring && *end == '\0';
+        *out = strtod(s + br, &end);
+        if (end == s + br) return 0;
+        if (br && *end == ']') end++;
+        return *end == '\0';
     }
     if (cJSON_IsBool(v)) {
         *out = cJSON_IsTrue(v) ? 1.0 : 0.0;

@@ -168,8 +168,29 @@ static void test_bad_input(void **state)
     assert_non_null(lc);
     lc[strlen("\"left_children\":[")] = '0';
     assert_int_equal(cml_gbm_import_xgboost_json(text, len, &m), CML_ERR_FORMAT);
-    /* Wrong width at predict / SHAP time. */
     lc[strlen("\"left_children\":[")] = '1';
+    /* XGBoost 2.x writes base_score as "[..]": the same model with
+     * base_score "[1E0]" predicts 0.5 more than with "5E-1". */
+    double x10[10] = {50, 1, 25, 90, 180, 100, 50, 4, 4.5, 90}, m1, m2;
+    cml_matrix X10 = cml_matrix_view(x10, 1, 10);
+    assert_int_equal(cml_gbm_import_xgboost_json(text, len, &m), CML_OK);
+    assert_int_equal(cml_gbm_predict_margin(m, &X10, &m1), CML_OK);
+    cml_gbm_free(m);
+    char *bs = strstr(text, "\"base_score\":\"5E-1\"");
+    assert_non_null(bs);
+    char *t2 = malloc(len + 8);
+    assert_non_null(t2);
+    size_t pre = (size_t)(bs - text);
+    memcpy(t2, text, pre);
+    size_t k = pre + (size_t)sprintf(t2 + pre, "\"base_score\":\"[1E0]\"");
+    memcpy(t2 + k, bs + strlen("\"base_score\":\"5E-1\""),
+           len - pre - strlen("\"base_score\":\"5E-1\"") + 1);
+    assert_int_equal(cml_gbm_import_xgboost_json(t2, strlen(t2), &m), CML_OK);
+    assert_int_equal(cml_gbm_predict_margin(m, &X10, &m2), CML_OK);
+    assert_true(fabs(m2 - m1 - 0.5) < 1e-9);
+    cml_gbm_free(m);
+    free(t2);
+    /* Wrong width at predict / SHAP time. */
     assert_int_equal(cml_gbm_import_xgboost_json(text, len, &m), CML_OK);
     double x[3] = {0, 0, 0}, out[8];
     cml_matrix X = cml_matrix_view(x, 1, 3);
