@@ -15,7 +15,8 @@
  * them in double where XGBoost sums in float32, so margins differ by
  * XGBoost's own float rounding (~1e-7 relative).
  *
- * Supported: gbtree boosters with numerical splits, num_parallel_tree = 1,
+ * Supported: gbtree boosters with numerical splits (num_parallel_tree >= 1,
+ * so boosted random forests / XGBRF* too),
  * objectives reg:squarederror (reg:linear), reg:absoluteerror,
  * reg:pseudohubererror, reg:quantileerror (one quantile), count:poisson,
  * binary:logistic, multi:softprob / multi:softmax. Trees are renumbered
@@ -257,15 +258,14 @@ static cml_status import_json(const cJSON *root, cml_gbm **out)
     num_of(cJSON_GetObjectItemCaseSensitive(lmp, "base_score"), &base_score);
     static const char *const k_npar[] = {"gbtree_model_param", "num_parallel_tree", NULL};
     num_of(path_get(model, k_npar), &npar);
-    if (npar != 1)
-        return cml_fail(CML_ERR_UNSUPPORTED,
-                        WHO ": num_parallel_tree = %g (boosted random "
-                            "forests) is not supported",
-                        npar);
+    if (!(npar >= 1))
+        return cml_fail(CML_ERR_FORMAT, WHO ": num_parallel_tree = %g must be >= 1", npar);
 
     cml_status st = CML_OK;
     double *buf = NULL;
     int32_t *order = NULL;
+    const cJSON **jlist = NULL;
+    int *fill = NULL;
     gbm_tree tr = {0};
     int is_clf;
     cml_gbm *m = cml_calloc(1, sizeof *m);
@@ -301,20 +301,33 @@ static cml_status import_json(const cJSON *root, cml_gbm **out)
         st = cml_fail(CML_ERR_FORMAT, WHO ": %d trees is not a multiple of %d outputs", nt, K);
         goto fail;
     }
+    /* cml's layout: tree t serves output t % K. XGBoost's tree_info names
+     * each tree's output; with num_parallel_tree > 1 (boosted random
+     * forests, XGBRF*) a round holds several trees per output, so the trees
+     * are regrouped as the j-th tree of output 0, 1, ..., K-1 for j = 0, 1,
+     * ... (the margin is a sum: the order only changes rounding). */
+    jlist = cml_calloc((size_t)CML_MAX(nt, 1), sizeof *jlist);
+    fill = cml_calloc((size_t)K, sizeof *fill);
+    if (!jlist || !fill) goto nomem;
+    const int per = nt / K;
     int t = 0;
     const cJSON *jt, *ji = info->child;
     cJSON_ArrayForEach(jt, trees)
     {
         double grp;
-        /* cml's layout: tree t serves output t % K (XGBoost's round-robin). */
-        if (!num_of(ji, &grp) || (int)grp != t % K) {
-            st = cml_fail(CML_ERR_UNSUPPORTED,
-                          WHO ": tree %d belongs to output %g; cml needs "
-                              "the round-robin order of one tree per output per round",
-                          t, grp);
+        if (!num_of(ji, &grp) || grp < 0 || grp >= K || fill[(int)grp] >= per) {
+            st = cml_fail(CML_ERR_FORMAT,
+                          WHO ": tree_info[%d] is not an output in [0, %d) or the outputs have "
+                              "unequal tree counts",
+                          t, K);
             goto fail;
         }
+        jlist[(int)grp * per + fill[(int)grp]++] = jt;
         ji = ji->next;
+        t++;
+    }
+    for (t = 0; t < nt; t++) {
+        jt = jlist[(t % K) * per + t / K];
         double nn;
         static const char *const k_nn[] = {"tree_param", "num_nodes", NULL};
         if (!num_of(path_get(jt, k_nn), &nn) || nn < 1 || nn > INT32_MAX / 2) {
@@ -331,7 +344,6 @@ static cml_status import_json(const cJSON *root, cml_gbm **out)
         gbm_tree_free(&tr);
         memset(&tr, 0, sizeof tr);
         if (st != CML_OK) goto fail;
-        t++;
     }
     m->n_rounds = nt / K;
     m->best_iteration = m->n_rounds - 1;
@@ -341,6 +353,8 @@ static cml_status import_json(const cJSON *root, cml_gbm **out)
     }
     free(buf);
     free(order);
+    free(jlist);
+    free(fill);
     *out = m;
     return CML_OK;
 nomem:
@@ -348,6 +362,8 @@ nomem:
 fail:
     free(buf);
     free(order);
+    free(jlist);
+    free(fill);
     cml_gbm_free(m);
     return st;
 }

@@ -51,6 +51,16 @@ def main():
     X, y, _ = load_csv("iris")
     case(g, "iris", X, y, dict(objective="multi:softprob", num_class=3, max_depth=3), 12)
     g.close()
+    # Boosted random forests (num_parallel_tree > 1, XGBRF-style), in their own file to keep
+    # each golden file small.
+    g = Golden("tests/golden/shap_rf.txt", __doc__ + "\nrf_*: num_parallel_tree=4, subsample 0.8, "
+               "colsample_bynode 0.8, eta 1, 3 rounds (XGBRF-style).")
+    rf = dict(num_parallel_tree=4, subsample=0.8, colsample_bynode=0.8, eta=1.0, max_depth=4)
+    X, y, _ = load_csv("iris")
+    case(g, "rf_iris", X[::2], y[::2], dict(objective="multi:softprob", num_class=3, **rf), 3)
+    X, y, _ = load_csv("diabetes")
+    case(g, "rf_diab", X[:80], y[:80], dict(objective="reg:squarederror", **rf), 3)
+    g.close()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@
  * from their save_model JSON; cml's margins and predictions must equal
  * XGBoost's, and cml's TreeSHAP values its pred_contribs, within XGBoost's
  * float32 rounding; the contributions must sum to cml's own margin (local
- * accuracy) within 1e-9 relative. Also: bad JSON and unsupported models.
+ * accuracy) within 1e-9 relative. Also XGBoost random forests
+ * (num_parallel_tree = 4, tests/golden/shap_rf.txt), the import as a generic
+ * model with a save/load round trip, bad JSON and unsupported models.
  */
 #include <math.h>
 #include <stdio.h>
@@ -19,12 +21,13 @@
 #include "cml/gbm.h"
 #include "golden.h"
 
-static golden *G;
+static golden *G, *GRF;
 
 static int setup(void **state)
 {
     (void)state;
     G = golden_load("golden/shap.txt");
+    GRF = golden_load("golden/shap_rf.txt");
     return 0;
 }
 
@@ -32,6 +35,7 @@ static int teardown(void **state)
 {
     (void)state;
     golden_free(G);
+    golden_free(GRF);
     return 0;
 }
 
@@ -43,7 +47,7 @@ static double max_abs_diff(const double *a, const double *b, int64_t n)
     return m;
 }
 
-static void check_case(const char *name, double tol_margin, double tol_contrib)
+static void check_case(const golden *gd, const char *name, double tol_margin, double tol_contrib)
 {
     char key[64], path[128];
     snprintf(path, sizeof path, "golden/xgb_%s.json", name);
@@ -51,11 +55,11 @@ static void check_case(const char *name, double tol_margin, double tol_contrib)
     assert_int_equal(cml_gbm_import_xgboost(path, &m), CML_OK);
     int64_t n, d, kr, kc;
     snprintf(key, sizeof key, "%s_X", name);
-    const double *Xd = golden_get(G, key, &n, &d);
+    const double *Xd = golden_get(gd, key, &n, &d);
     cml_matrix X = cml_matrix_view(Xd, n, d);
     const int K = cml_gbm_n_outputs(m);
     snprintf(key, sizeof key, "%s_margin", name);
-    const double *want_m = golden_get(G, key, &kr, &kc);
+    const double *want_m = golden_get(gd, key, &kr, &kc);
     assert_int_equal(kr, n);
     assert_int_equal(kc, K);
     double *mg = malloc(sizeof(double) * (size_t)(n * K));
@@ -70,7 +74,7 @@ static void check_case(const char *name, double tol_margin, double tol_contrib)
 
     /* Predictions after the link: probabilities for classifiers. */
     snprintf(key, sizeof key, "%s_pred", name);
-    const double *want_p = golden_get(G, key, NULL, NULL);
+    const double *want_p = golden_get(gd, key, NULL, NULL);
     double dp;
     const double *classes;
     const int64_t nc = cml_gbm_classes(m, &classes);
@@ -90,7 +94,7 @@ static void check_case(const char *name, double tol_margin, double tol_contrib)
     dp = max_abs_diff(pred, want_p, n * K);
 
     snprintf(key, sizeof key, "%s_contribs", name);
-    const double *want_c = golden_get(G, key, &kr, &kc);
+    const double *want_c = golden_get(gd, key, &kr, &kc);
     assert_int_equal(kc, K * (d + 1));
     assert_int_equal(cml_gbm_shap_values(m, &X, phi), CML_OK);
     assert_close(phi, want_c, n * K * (d + 1), 0, tol_contrib, key);
@@ -119,26 +123,35 @@ static void check_case(const char *name, double tol_margin, double tol_contrib)
 static void test_breast_cancer(void **state)
 {
     (void)state;
-    check_case("bc", 1e-5, 1e-5);
+    check_case(G, "bc", 1e-5, 1e-5);
 }
 
 static void test_iris(void **state)
 {
     (void)state;
-    check_case("iris", 1e-5, 1e-5);
+    check_case(G, "iris", 1e-5, 1e-5);
 }
 
 static void test_poisson(void **state)
 {
     (void)state;
-    check_case("pois", 1e-5, 1e-5);
+    check_case(G, "pois", 1e-5, 1e-5);
 }
 
 /* Targets ~150: float32 has 8e-6 spacing there, so the tolerance scales. */
 static void test_diabetes(void **state)
 {
     (void)state;
-    check_case("diab", 1e-4, 1e-4);
+    check_case(G, "diab", 1e-4, 1e-4);
+}
+
+/* Boosted random forests (num_parallel_tree = 4): several trees per output
+ * and round, regrouped on import. */
+static void test_random_forest_mode(void **state)
+{
+    (void)state;
+    check_case(GRF, "rf_iris", 1e-5, 1e-5);
+    check_case(GRF, "rf_diab", 1e-4, 1e-4);
 }
 
 static void test_bad_input(void **state)
@@ -251,9 +264,13 @@ static void test_as_model(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_breast_cancer), cmocka_unit_test(test_iris),
-        cmocka_unit_test(test_poisson),       cmocka_unit_test(test_diabetes),
-        cmocka_unit_test(test_bad_input),     cmocka_unit_test(test_as_model),
+        cmocka_unit_test(test_breast_cancer),
+        cmocka_unit_test(test_iris),
+        cmocka_unit_test(test_poisson),
+        cmocka_unit_test(test_diabetes),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_as_model),
+        cmocka_unit_test(test_random_forest_mode),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
