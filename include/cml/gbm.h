@@ -92,7 +92,8 @@ typedef struct cml_gbm_params {
     double top_rate;           /* GOSS: kept fraction of largest gradients (0.2) */
     double other_rate;         /* GOSS: sampled fraction of the rest (0.1) */
     /* XGBoost's monotone_constraints: "(1,0,-1)", one of -1/0/1 per feature
-     * (missing trailing entries = 0); "" = none. */
+     * (missing trailing entries = 0), or sparse "{3:1,40:-1}" (feature
+     * index: constraint; others 0); "" = none. */
     char monotone_constraints[CML_PARAM_STRLEN];
     /* XGBoost's interaction_constraints: "[[0,1],[2,3,4]]", sets of feature
      * indices that may share a root-to-leaf path; "" = none. */

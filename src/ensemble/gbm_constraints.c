@@ -39,12 +39,58 @@ static cml_status bad(const char *name, const char *text, const char *why)
     return cml_fail(CML_ERR_ARG, "%s = \"%s\": %s", name, text, why);
 }
 
+/* The sparse form "{index:c, index:c}" (braces optional), XGBoost's
+ * Python dict form with feature indices: wide data needs no list of zeros.
+ * Fills out->mono when n_features >= 0 and a constraint is non-zero. */
+static cml_status parse_mono_sparse(const char *text, int64_t n_features, gbm_constraints *out)
+{
+    const char *s = skip_ws(text);
+    const int brace = *s == '{';
+    if (brace) s = skip_ws(s + 1);
+    int8_t *mono = n_features > 0 ? cml_calloc((size_t)n_features, 1) : NULL;
+    if (n_features > 0 && !mono) return CML_ERR_NOMEM;
+    int any = 0;
+    while (*s && *s != '}') {
+        long idx, v;
+        const char *e = parse_long(s, &idx);
+        if (!e || *e != ':' || idx < 0 || !(e = parse_long(e + 1, &v)) || v < -1 || v > 1) {
+            free(mono);
+            return bad("monotone_constraints", text,
+                       "expected index:constraint pairs such as \"{3:1, 7:-1}\" (constraint "
+                       "-1, 0 or 1)");
+        }
+        if (n_features >= 0 && idx >= n_features) {
+            free(mono);
+            return cml_fail(CML_ERR_ARG,
+                            "monotone_constraints: feature %ld does not exist (X has %lld "
+                            "features)",
+                            idx, (long long)n_features);
+        }
+        if (mono) mono[idx] = (int8_t)v;
+        any |= v != 0;
+        s = *e == ',' ? skip_ws(e + 1) : e;
+    }
+    if (brace != (*s == '}') || (brace && *skip_ws(s + 1))) {
+        free(mono);
+        return bad("monotone_constraints", text, "unbalanced braces");
+    }
+    if (any && mono)
+        out->mono = mono;
+    else
+        free(mono);
+    return CML_OK;
+}
+
 cml_status gbm_constraints_parse(const cml_gbm_params *p, int64_t n_features, gbm_constraints *out)
 {
     memset(out, 0, sizeof *out);
     cml_status st = CML_OK;
-    /* ---- monotone: "(c0, c1, ...)", "[..]" or a bare list */
+    /* ---- monotone: "(c0, c1, ...)", "[..]", a bare list, or "{i:c, ...}" */
     const char *s = skip_ws(p->monotone_constraints);
+    if (strchr(s, ':')) {
+        CML_CHECK(parse_mono_sparse(s, n_features, out));
+        s = "";
+    }
     if (*s) {
         const char close = *s == '(' ? ')' : *s == '[' ? ']' : 0;
         if (close) s++;

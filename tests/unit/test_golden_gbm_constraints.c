@@ -175,6 +175,21 @@ static void test_monotone(void **state)
     check_monotone(m, &d, 0, -1);
     check_monotone(m, &d, 7, -1);
     check_monotone(m, &d, 21, -1);
+    /* the sparse form names the same constraints and grows the same model */
+    cml_gbm *m2;
+    snprintf(p.monotone_constraints, sizeof p.monotone_constraints, "{0:-1, 7:-1, 20:-1, 21:-1}");
+    cml_matrix X = cml_matrix_view(d.X, d.n, d.d);
+    p.max_bin = 1024;
+    assert_int_equal(cml_gbm_classifier_fit(&p, &X, d.y, NULL, &m2), CML_OK);
+    double *a = malloc(sizeof(double) * (size_t)d.n), *b = malloc(sizeof(double) * (size_t)d.n);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(cml_gbm_predict_margin(m, &X, a), CML_OK);
+    assert_int_equal(cml_gbm_predict_margin(m2, &X, b), CML_OK);
+    assert_memory_equal(a, b, sizeof(double) * (size_t)d.n);
+    free(a);
+    free(b);
+    cml_gbm_free(m2);
     cml_gbm_free(m);
     ds_free(&d);
 }
@@ -246,6 +261,9 @@ static void test_bad_constraints(void **state)
     expect_bad("(1,0,-1)", "", "monotone_constraints");
     expect_bad("(1 0)", "", "monotone_constraints");
     expect_bad("(1,0", "", "monotone_constraints");
+    expect_bad("{0:1, 2:1}", "", "monotone_constraints");
+    expect_bad("{0:2}", "", "monotone_constraints");
+    expect_bad("{0:1", "", "monotone_constraints");
     expect_bad("", "[[0,1],[2]]", "interaction_constraints");
     expect_bad("", "[0,1]", "interaction_constraints");
     expect_bad("", "[[0,-1]]", "interaction_constraints");
