@@ -25,6 +25,8 @@ static const cli_cmd *const commands[] = {
     &cli_cmd_web,
     &cli_cmd_plot,
     &cli_cmd_neighbors,
+    &cli_cmd_explain,
+    &cli_cmd_tree,
 };
 /* clang-format on */
 
