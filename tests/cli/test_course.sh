@@ -83,7 +83,8 @@ done
 # the plots each lesson's text promises
 for f in linear-regression/coefficients evaluation-metrics/confusion naive-bayes/confusion \
   text-classification/confusion_logreg text-classification/confusion_nb decision-tree/importances \
-  random-forest/importances gradient-boosting/gain experiment-tracking/sweep \
+  random-forest/importances gradient-boosting/gain gradient-boosting/shap decision-tree/tree \
+  experiment-tracking/sweep \
   experiment-tracking/objective sqlite/transactions; do
   grep -q "\"path\":\"$T/all/$f.png\"" "$T/all.json" && [ -s "$T/all/$f.png" ] && ok || bad "plot $f.png missing"
 done
@@ -131,6 +132,11 @@ pt=$(metric "$T/all.json" predictions_total)
 # an independent recount: the Lasso zeros of the note are the metric's
 z=$(metric "$T/lin.json" lasso_zero_coefs)
 grep -q "\"Lasso set $z of 10 coefficients" "$T/lin.json" && ok || bad "Lasso note vs metric ($z)"
+
+# TreeSHAP: each test stone's contributions plus the base value add up to
+# what predict returns (a separate code path through the trees)
+sa=$(metric "$T/all.json" shap_additivity)
+awk -v a="$sa" 'BEGIN { exit !(a != "" && a < 1e-9) }' && ok || bad "SHAP additivity gap $sa"
 
 # ---------------------------------------------------------------- the tracking store
 # experiment-tracking and sqlite leave their stores in the output folder;
