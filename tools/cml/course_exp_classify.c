@@ -137,32 +137,28 @@ static cml_status exp_logistic_regression(course_run *r)
         (st = cr_plot(r, "roc.png", "ROC curve (test set)")))
         goto done;
 
-    /* reliability diagram: 10 equal-width bins of P(benign) */
+    /* reliability diagram: 10 equal-width bins of P(benign), as
+     * sklearn.calibration.calibration_curve, and the expected calibration
+     * error over the same bins */
     enum { BINS = 10 };
-    double sum_p[BINS] = {0}, sum_y[BINS] = {0}, cnt[BINS] = {0}, xs[BINS], ys[2 * BINS];
-    for (int64_t i = 0; i < s.nte; i++) {
-        int b = (int)(p1[i] * BINS);
-        b = b >= BINS ? BINS - 1 : b;
-        sum_p[b] += p1[i];
-        sum_y[b] += s.yte[i] == 1.0;
-        cnt[b]++;
-    }
-    int nb = 0;
-    for (int b = 0; b < BINS; b++)
-        if (cnt[b] > 0) {
-            xs[nb] = sum_p[b] / cnt[b];
-            ys[nb] = sum_y[b] / cnt[b];
-            nb++;
-        }
-    double middle = 0;
-    for (int b = 1; b < BINS - 1; b++)
-        middle += cnt[b];
-    if ((st = cr_note(r,
-                      "%.0f of the %lld test tumours get a probability of benign between 0.1 and "
-                      "0.9; the middle points of the reliability diagram rest on these few cases.",
-                      middle, (long long)s.nte)))
+    double xs[BINS], ys[2 * BINS], ece;
+    int64_t cnt[BINS], nb = 0;
+    if ((st = cml_calibration_curve(s.yte, p1, s.nte, 1.0, BINS, CML_CALIBRATION_UNIFORM, ys, xs,
+                                    cnt, &nb)) ||
+        (st = cml_expected_calibration_error(s.yte, p1, s.nte, 1.0, BINS, CML_CALIBRATION_UNIFORM,
+                                             &ece)) ||
+        (st = cr_metric(r, "ece", "expected calibration error (10 bins)", ece)))
         goto done;
-    for (int b = 0; b < nb; b++) /* second series (row nb..2nb): the diagonal */
+    int64_t middle = 0; /* the inner bins: 0.1 < p <= 0.9 */
+    for (int64_t i = 0; i < s.nte; i++)
+        middle += p1[i] > 0.1 && p1[i] <= 0.9;
+    if ((st = cr_note(r,
+                      "%lld of the %lld test tumours get a probability of benign between 0.1 and "
+                      "0.9; the middle points of the reliability diagram rest on these few cases. "
+                      "Expected calibration error: %.4f.",
+                      (long long)middle, (long long)s.nte, ece)))
+        goto done;
+    for (int64_t b = 0; b < nb; b++) /* second series (row nb..2nb): the diagonal */
         ys[nb + b] = xs[b];
     static const char *const cn[] = {"observed", "perfectly calibrated"};
     if ((st = cml_plot_lines(cr_path(r, "reliability.png"), xs, ys, 2, nb, cn,
