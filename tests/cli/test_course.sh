@@ -8,6 +8,7 @@
 # Usage: test_course.sh PATH/TO/cml   (run from tests/)
 set -u
 CML=${1:?usage: test_course.sh CML}
+unset CML_STORE # runs are recorded only where this test says so
 COURSES=../courses
 DATA=../data
 T=$(mktemp -d)
