@@ -175,6 +175,11 @@ if [ -x "$PY" ]; then
   v=$(sq "$T/course.db" "SELECT value FROM metrics WHERE key = '${first% *}'")
   close "$v" "${first#* }" 1e-12 && ok || bad "recorded ${first% *} $v vs ${first#* }"
   [ "$(sq "$T/course.db" "SELECT value FROM params WHERE key = 'quick'")" = "'true'" ] && ok || bad "recorded quick"
+  # a lesson that fails (no data) is recorded as a failed run with its error
+  mkdir -p "$T/nodata"
+  CML_STORE="$T/course.db" "$CML" course run knn --quick --courses $COURSES --data-dir "$T/nodata" --out "$T/one" >/dev/null 2>"$T/err"
+  [ $? = 1 ] && [ "$(wc -l <"$T/err")" = 1 ] && ok || bad "failed run: $(cat "$T/err")"
+  [ "$(sq "$T/course.db" "SELECT count(*) FROM runs r JOIN params p ON p.run_id = r.id AND p.key = 'error' WHERE r.status = 'failed' AND p.value LIKE '%iris%'")" = 1 ] && ok || bad "failed run not recorded as failed"
 else
   echo "skipping store checks: no $PY"
 fi
