@@ -226,18 +226,20 @@ cml_status cml_linear_svc_fit(const cml_linear_svc_params *p, const cml_matrix *
     return cml_linear_svc_fit_weighted(p, X, y, NULL, out);
 }
 
-cml_status cml_linear_svc_fit_csr(const cml_linear_svc_params *p, const cml_csr *X, const double *y,
-                                  cml_linear_svc **out)
+static cml_status fit_csr_weighted(const cml_linear_svc_params *p, const cml_csr *X,
+                                   const double *y, const double *sw, cml_linear_svc **out)
 {
     *out = NULL;
     CML_CHECK(check_csr("LinearSVC", X));
-    if (y)
-        for (int64_t i = 0; i < X->rows; i++)
-            if (!isfinite(y[i]))
-                return cml_fail(CML_ERR_ARG, "LinearSVC: y row %lld is not finite",
-                                (long long)i + 1);
+    CML_CHECK(svm_check_target("LinearSVC", X->rows, y, sw));
     dcd_data D = {NULL, X, X->cols, p->fit_intercept ? p->intercept_scaling : -1.0};
-    return fit_data(p, &D, X->rows, y, NULL, out);
+    return fit_data(p, &D, X->rows, y, sw, out);
+}
+
+cml_status cml_linear_svc_fit_csr(const cml_linear_svc_params *p, const cml_csr *X, const double *y,
+                                  cml_linear_svc **out)
+{
+    return fit_csr_weighted(p, X, y, NULL, out);
 }
 
 /* ---------------------------------------------------------------- predict */
@@ -339,9 +341,27 @@ static cml_status v_fit(const void *params, const cml_matrix *X, const double *y
     *state = m;
     return CML_OK;
 }
+static cml_status v_fit_csr(const void *params, const cml_csr *X, const double *y,
+                            const cml_fit_opts *opts, void **state, cml_fit_info *info)
+{
+    cml_linear_svc *m;
+    CML_CHECK(fit_csr_weighted(params, X, y, opts ? opts->sample_weight : NULL, &m));
+    info->n_iter = m->n_iter;
+    info->converged = m->converged;
+    *state = m;
+    return CML_OK;
+}
 static cml_status v_predict(const void *s, const cml_matrix *X, double *out)
 {
     return cml_linear_svc_predict(s, X, out);
+}
+static cml_status v_predict_csr(const void *s, const cml_csr *X, double *out)
+{
+    return cml_linear_svc_predict_csr(s, X, out);
+}
+static cml_status v_decision_csr(const void *s, const cml_csr *X, double *out)
+{
+    return cml_linear_svc_decision_function_csr(s, X, out);
 }
 static cml_status v_decision(const void *s, const cml_matrix *X, double *out)
 {
@@ -450,4 +470,7 @@ const cml_estimator cml_est_linear_svc = {
     .load = v_load,
     .describe = v_describe,
     .free = v_free,
+    .fit_csr = v_fit_csr,
+    .predict_csr = v_predict_csr,
+    .decision_function_csr = v_decision_csr,
 };
