@@ -8,7 +8,7 @@
  *     probabilities within 1e-8;
  *   - LinearSVC (squared hinge; hinge with C = 0.5): liblinear's dual CD
  *     with another random coordinate order than sklearn's, so decision
- *     values agree to the solver's tolerance (2e-3 absolute) and
+ *     values agree within 1e-4 absolute (measured: 1.5e-5) and
  *     predictions are identical;
  *   - fit -> save -> load -> predict bit-identical; errors: wrong column
  *     count, non-finite values, estimators or calls without sparse support,
@@ -183,11 +183,11 @@ static void test_linear_svc(void **state)
 {
     (void)state;
     cml_model *m = fit("linear_svc", NULL);
-    check_linear(m, "lsvc", 2e-3);
+    check_linear(m, "lsvc", 1e-4);
     cml_model_free(m);
     const char *hinge[] = {"loss", "hinge", "C", "0.5", "max_iter", "5000", NULL};
     m = fit("linear_svc", hinge);
-    check_linear(m, "lsvc_hinge", 2e-3);
+    check_linear(m, "lsvc_hinge", 1e-4);
     cml_model_free(m);
 }
 

@@ -34,7 +34,6 @@ int cli_evaluate(const cml_model *m, const cli_data *d, const char *const *names
         n_names = classify ? (int)(sizeof default_classification / sizeof *names)
                            : (int)(sizeof default_regression / sizeof *names);
     }
-    cml_matrix X = cml_table_matrix(d->X);
     double *pred = malloc(sizeof(double) * (size_t)n);
     double *proba = has_proba ? malloc(sizeof(double) * (size_t)(n * nc)) : NULL;
     int rc = CLI_OK;
@@ -44,8 +43,8 @@ int cli_evaluate(const cml_model *m, const cli_data *d, const char *const *names
         return cli_fail(CML_ERR_NOMEM);
     }
     double t0 = cml_now();
-    cml_status st = cml_model_predict(m, &X, pred);
-    if (st == CML_OK && has_proba) st = cml_model_predict_proba(m, &X, proba);
+    cml_status st = cli_model_predict(m, d, pred);
+    if (st == CML_OK && has_proba) st = cli_model_predict_proba(m, d, proba);
     if (predict_seconds) *predict_seconds = cml_now() - t0;
     if (st != CML_OK) {
         rc = cli_fail(st);
