@@ -178,7 +178,7 @@ cml_status cml_model_decision_function(const cml_model *m, const cml_matrix *X, 
 cml_status cml_model_transform(const cml_model *m, const cml_matrix *X, double *out);
 
 /* Sparse input (CSR), for estimators with the *_csr entries (linear_svc,
- * the discrete naive Bayes models): same results as the dense calls on the
+ * logistic_regression, the discrete naive Bayes models): same results as the dense calls on the
  * densified matrix. A model with preprocessing steps, an estimator without
  * the entry, or opts->X_valid (dense) give CML_ERR_UNSUPPORTED; a bad CSR
  * (indptr, column order, non-finite values, wrong column count)

@@ -307,7 +307,7 @@ cml_status cml_model_fit_csr(cml_model *m, const cml_csr *X, const double *y,
     if (!m->est->fit_csr)
         return cml_fail(CML_ERR_UNSUPPORTED,
                         "%s does not take sparse (CSR) input. HINT: sparse-capable: linear_svc, "
-                        "multinomial_nb, complement_nb, bernoulli_nb",
+                        "logistic_regression, multinomial_nb, complement_nb, bernoulli_nb",
                         m->est->name);
     if (opts && opts->X_valid)
         return cml_fail(CML_ERR_UNSUPPORTED, "%s: a dense validation set with sparse X",

@@ -17,8 +17,9 @@
 #include "cml/core.h"
 
 typedef struct lr_problem {
-    const double *X; /* (n, p) row-major, leading dimension ldx */
+    const double *X; /* (n, p) row-major, leading dimension ldx; NULL with S */
     int64_t ldx, n, p;
+    const cml_csr *S; /* CSR rows (n, p) instead of X, or NULL (set after init) */
     const double *y;  /* (n) binary: 0/1; softmax: class index 0..K-1 */
     const double *sw; /* (n) sample weight x class weight, never NULL */
     int K;            /* 1: sigmoid; >= 2: softmax over K rows */

@@ -9,10 +9,11 @@
  * fit and at predict, except the target), the target's schema, the key
  * cml.text.column, and the vectorizer under the scope "text." (its
  * cml.kind, cml.param.*, vocabulary and idf: see cml_tfidf_save).
- * Estimators with sparse entries (linear_svc, multinomial_nb,
- * complement_nb, bernoulli_nb) get the CSR matrix; the others
- * (logistic_regression, ...) a dense copy, refused above DENSE_MAX_BYTES with
- * a hint to cap the vocabulary.
+ * Estimators with sparse entries (linear_svc, logistic_regression,
+ * multinomial_nb, complement_nb, bernoulli_nb) get the CSR matrix; the
+ * others (and a sparse fit that answers CML_ERR_UNSUPPORTED, such as
+ * logistic_regression's cd solver) a dense copy, refused above
+ * DENSE_MAX_BYTES with a hint to cap the vocabulary.
  */
 #include <errno.h>
 #include <math.h>
@@ -188,8 +189,8 @@ static cml_status densify(const cml_model *m, const cml_csr_owned *S, double **o
         return cml_fail(CML_ERR_NOMEM,
                         "%s takes dense input only, and %lld documents x %lld terms would need "
                         "%.1f GB. HINT: --param vectorizer.max_features=5000 (or min_df), or a "
-                        "sparse-capable estimator: linear_svc, multinomial_nb, complement_nb, "
-                        "bernoulli_nb",
+                        "sparse-capable estimator: linear_svc, logistic_regression (lbfgs), "
+                        "multinomial_nb, complement_nb, bernoulli_nb",
                         cml_model_estimator(m)->name, (long long)S->rows, (long long)S->cols,
                         (double)S->rows * (double)S->cols * 8e-9);
     cml_csr v = cml_csr_owned_view(S);
@@ -203,7 +204,11 @@ cml_status cli_model_fit(cml_model *m, const cli_data *d, const cml_fit_opts *op
         return cml_model_fit(m, &X, d->y, opts);
     }
     cml_csr S = cml_csr_owned_view(d->Xs);
-    if (cml_model_accepts_csr(m)) return cml_model_fit_csr(m, &S, d->y, opts);
+    if (cml_model_accepts_csr(m)) {
+        cml_status st = cml_model_fit_csr(m, &S, d->y, opts);
+        /* e.g. logistic_regression's cd solver: dense only, like the estimators without entries */
+        if (st != CML_ERR_UNSUPPORTED) return st;
+    }
     double *D;
     CML_CHECK(densify(m, d->Xs, &D));
     cml_matrix X = cml_matrix_view(D, S.rows, S.cols);
