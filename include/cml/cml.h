@@ -9,6 +9,7 @@
 #include "cml/core.h"
 #include "cml/data.h"
 #include "cml/decomp.h"
+#include "cml/drift.h"
 #include "cml/embed.h"
 #include "cml/ensemble.h"
 #include "cml/gbm.h"
@@ -24,6 +25,7 @@
 #include "cml/serve.h"
 #include "cml/svm.h"
 #include "cml/text.h"
+#include "cml/track.h"
 #include "cml/tree.h"
 
 #endif

@@ -30,27 +30,25 @@ typedef enum cml_col_kind { CML_COL_NUMERIC = 0, CML_COL_CATEGORICAL, CML_COL_TE
 typedef struct cml_column {
     char *name; /* header text (or "c<j>" without a header) */
     cml_col_kind kind;
-    int64_t n_levels; /* categorical only */
-    char **levels;    /* (n_levels) sorted, categorical only */
+    /* categorical: (n_levels) sorted level names. Text, in a table a reader
+     * returned: the cells' strings in row order (n_levels = rows; read them
+     * through cml_table_text); in schemas and copies: none (n_levels 0). */
+    int64_t n_levels;
+    char **levels;
 } cml_column;
 
 typedef struct cml_table {
     int64_t rows, cols;
     double *data;        /* (rows, cols) row-major, owned */
     cml_column *columns; /* (cols), owned */
-    /* Text columns of a table a reader returned: text[j] holds column j's
-     * (rows) NUL-terminated UTF-8 strings when its kind is CML_COL_TEXT,
-     * else NULL; text itself is NULL when there is none. Owned; read them
-     * through cml_table_text. Tables made by cml_table_split_target keep
-     * the kind but not the strings. */
-    char ***text;
-    char **text_buf; /* (cols) the bytes text[j] points into */
 } cml_table;
 
 void cml_table_free(cml_table *t);
 /* Index of a column by name, or -1. */
 int64_t cml_table_find(const cml_table *t, const char *name);
-/* The strings of text column j, or NULL when j is not a text column. */
+/* The (rows) NUL-terminated strings of text column j, or NULL when j is not
+ * a text column holding its cells (cml_table_split_target keeps the kind,
+ * not the cells). Valid as long as the table. */
 const char *const *cml_table_text(const cml_table *t, int64_t j);
 /* Dense view of all columns. */
 cml_matrix cml_table_matrix(const cml_table *t);

@@ -31,7 +31,8 @@
  *
  * Text columns (opts->text_col, or a schema column of kind text) are
  * skipped in the first pass and their cell strings kept in the second, as
- * they are in the file (see cml_col_kind in data.h).
+ * they are in the file (see cml_col_kind in data.h), one allocation per
+ * cell, in the column's `levels` (row order).
  *
  * Parallelism: when the data holds no '"' at all, records are exactly
  * lines, so the buffer is cut at newlines into one chunk per thread; each
@@ -938,27 +939,18 @@ fail:
 /* The strings of a text column from its cell texts (quotes undone), in one
  * block; the matrix cells are NaN. */
 static cml_status build_text(const cell_ref *cells, int64_t rows, double *data, int64_t nout,
-                             int64_t o, cml_table *t)
+                             int64_t o, cml_column *col)
 {
-    size_t bytes = 0;
-    for (int64_t i = 0; i < rows; i++)
-        bytes += cells[i].n + 1;
-    if (!t->text) {
-        t->text = cml_calloc((size_t)nout, sizeof *t->text);
-        t->text_buf = cml_calloc((size_t)nout, sizeof *t->text_buf);
-        if (!t->text || !t->text_buf) return CML_ERR_NOMEM;
-    }
-    char **text = t->text[o] = cml_alloc_array(rows, sizeof *text);
-    char *buf = t->text_buf[o] = cml_malloc(bytes ? bytes : 1);
-    if (!text || !buf) return CML_ERR_NOMEM;
-    size_t used = 0;
+    col->levels = cml_calloc((size_t)(rows ? rows : 1), sizeof *col->levels);
+    if (!col->levels) return CML_ERR_NOMEM;
     for (int64_t i = 0; i < rows; i++) {
-        char *d = buf + used;
+        char *d = cml_malloc(cells[i].n + 1);
+        if (!d) return CML_ERR_NOMEM; /* the cells so far are freed with the column */
         size_t n = cells[i].quoted2x ? unquote(d, cells[i].s, cells[i].n) : cells[i].n;
         if (!cells[i].quoted2x) memcpy(d, cells[i].s, n);
         d[n] = '\0';
-        text[i] = d;
-        used += n + 1;
+        col->levels[i] = d;
+        col->n_levels = i + 1;
         data[i * nout + o] = NAN;
     }
     return CML_OK;
@@ -1135,7 +1127,7 @@ static cml_status parse(const char *buf, size_t len, const char *name, const cml
             if (s.mode[j] == MODE_SKIP) continue;
             int64_t oc = s.dst[j];
             if (s.mode[j] == MODE_TEXT) {
-                CML_TRY(build_text(s.cells[oc], rows, s.t->data, nout, oc, s.t));
+                CML_TRY(build_text(s.cells[oc], rows, s.t->data, nout, oc, &s.t->columns[oc]));
                 continue;
             }
             cml_csv_ctx_view v = {c.buf, name, s.t->columns[oc].name};

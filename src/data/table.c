@@ -65,21 +65,16 @@ void cml_table_free(cml_table *t)
 {
     if (!t) return;
     free(t->data);
-    if (t->text)
-        for (int64_t j = 0; j < t->cols; j++) {
-            free(t->text[j]);
-            free(t->text_buf[j]);
-        }
-    free(t->text);
-    free(t->text_buf);
     cml_columns_free(t->columns, t->cols);
     free(t);
 }
 
 const char *const *cml_table_text(const cml_table *t, int64_t j)
 {
-    if (!t || !t->text || j < 0 || j >= t->cols) return NULL;
-    return (const char *const *)t->text[j];
+    if (!t || j < 0 || j >= t->cols) return NULL;
+    const cml_column *c = &t->columns[j];
+    if (c->kind != CML_COL_TEXT || c->n_levels != t->rows || !c->levels) return NULL;
+    return (const char *const *)c->levels;
 }
 
 int64_t cml_table_find(const cml_table *t, const char *name)

@@ -453,7 +453,7 @@ static cml_status fit_any(const cml_logreg_params *prm, const cml_matrix *X, con
         for (int64_t i = 0; i < n; i++)
             sw[i] = (sample_weight ? sample_weight[i] : 1.0) * cw[(int64_t)yk[i]];
         CML_TRY(lr_problem_init(&pb, Xd, ldx, n, p, yk, sw, (int)K, fi, l2));
-        pb.S = S;
+        if (S) lr_problem_use_csr(&pb, S);
         w = cml_alloc_array(pb.dim, sizeof(double));
         if (!w) {
             st = CML_ERR_NOMEM;
@@ -481,7 +481,7 @@ static cml_status fit_any(const cml_logreg_params *prm, const cml_matrix *X, con
     } else {
         /* One binary problem per class (only classes[1] when K == 2). */
         CML_TRY(lr_problem_init(&pb, Xd, ldx, n, p, ybin, sw, 1, fi, l2));
-        pb.S = S;
+        if (S) lr_problem_use_csr(&pb, S);
         w = cml_alloc_array(pb.dim, sizeof(double));
         if (!w) {
             st = CML_ERR_NOMEM;

@@ -16,13 +16,15 @@ static const cli_opt opts[] = {
     {"prep", "SPEC", 1, "preprocessing step: impute=median, scale=standard|minmax, poly=2, onehot"},
     {"valid", "FILE", 0, "validation CSV: evaluated after the fit"},
     {"text", "COL", 0,
-     "column of documents: features from a fitted vectorizer (other columns "
-     "ignored)"},
+     "column of documents: features from a fitted vectorizer (other columns ignored)"},
     {"vectorizer", "KIND", 0,
-     "with --text: tfidf (default) or count; its parameters as --param "
-     "vectorizer.KEY=VALUE"},
+     "with --text: tfidf (default) or count; its parameters as --param vectorizer.KEY=VALUE"},
     {"sep", "CHAR", 0, "field separator (default ,; \"tab\" for TSV)"},
     {"threads", "N", 0, "threads for parallel loops (default: $CML_NUM_THREADS or all cores)"},
+    {"track", NULL, 0, "record the run (params, metrics, data and model sha256) in the store"},
+    {"experiment", "NAME", 0,
+     "experiment the tracked run belongs to (default \"default\"; implies --track)"},
+    {"store", "PATH", 0, "tracking store (default $CML_STORE, else ./cml.db; implies --track)"},
     {"json", NULL, 0, "print one JSON object with results and timings"},
     {"quiet", NULL, 0, "no warnings or progress on stderr"},
     {NULL, NULL, 0, NULL}};
@@ -59,9 +61,13 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
     cli_data d = {0}, v = {0};
     cli_vectorizer vec = {NULL, NULL};
     cml_model *m = NULL;
+    cli_tracking tr = {0};
+    int track = cli_flag(&a, "track") || cli_get(&a, "experiment") || cli_get(&a, "store");
+    /* the store first: a bad --store fails before the fit, not after */
+    if (track && (rc = cli_tracking_start(&a, &tr))) return rc;
     double t0 = cml_now();
     rc = cli_load_train(&a, data, cli_get(&a, "target"), supervised, &d);
-    if (rc) return rc;
+    if (rc) goto done;
     double load_s = cml_now() - t0;
     double vec_s = 0;
     if (text_col) {
@@ -89,9 +95,13 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
 
     cml_matrix Xv = valid ? cml_table_matrix(v.X) : cml_table_matrix(d.X);
     cml_fit_opts fo = {NULL, valid ? &Xv : NULL, valid ? v.y : NULL};
+    if (track && (rc = cli_tracking_params(&tr, &a, m, data, d.target))) goto done;
+    if (track) cli_tracking_hook(&tr, 1);
     cml_status st = cli_model_fit(m, &d, &fo);
+    if (track) cli_tracking_hook(&tr, 0);
     if (st != CML_OK) {
         rc = cli_fail(st);
+        if (track) cli_tracking_end(&tr, CML_RUN_FAILED, NULL); /* the failure is recorded too */
         goto done;
     }
     double fit_s = cml_model_fit_seconds(m);
@@ -102,6 +112,10 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
                   : cml_model_save(m, out, cli_schema_hook, &schema);
     if (st != CML_OK) {
         rc = cli_fail(st);
+        if (track) {
+            cml_track_log_final(tr.run, "fit_seconds", fit_s);
+            cli_tracking_end(&tr, CML_RUN_FAILED, NULL); /* fitted, but no model file */
+        }
         goto done;
     }
     double save_s = cml_now() - t0;
@@ -137,7 +151,21 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
     }
     if (valid) {
         if (!json) printf("validation (%s, %lld rows):\n", valid, (long long)v.X->rows);
-        rc = cli_evaluate(m, &v, NULL, 0, json ? &sb : NULL, json ? NULL : stdout, NULL);
+        rc = cli_evaluate_ex(m, &v, NULL, 0, json ? &sb : NULL, json ? NULL : stdout, NULL,
+                             track ? cli_tracking_metric : NULL, &tr);
+    }
+    if (track && !rc) {
+        cml_track_log_final(tr.run, "fit_seconds", fit_s);
+        cml_track_log_final(tr.run, "n_iter", info->n_iter);
+        cml_track_log_final(tr.run, "converged", info->converged);
+        if (info->objective == info->objective)
+            cml_track_log_final(tr.run, "objective", info->objective);
+        st = cml_track_log_model(tr.run, out);
+        if (st != CML_OK) rc = cli_fail(st);
+        int64_t run_id = 0;
+        if (!rc) rc = cli_tracking_end(&tr, CML_RUN_FINISHED, &run_id);
+        if (!rc && json) cml_sb_printf(&sb, ",\"run_id\":%lld", (long long)run_id);
+        if (!rc && !json) printf("recorded run %lld in %s\n", (long long)run_id, tr.store_path);
     }
     if (json) {
         cml_sb_puts(&sb, "}");
@@ -147,6 +175,7 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
             cml_sb_free(&sb);
     }
 done:
+    cli_tracking_free(&tr);
     cml_model_free(m);
     cli_vectorizer_free(&vec);
     cli_data_free(&d);
@@ -157,14 +186,19 @@ done:
 const cli_cmd cli_cmd_fit = {
     "fit",
     "--algo NAME --data TRAIN.csv [--target COL] --model OUT.gguf [--param key=value]... "
-    "[--prep SPEC]... [--valid FILE] [--text COL [--vectorizer tfidf|count]] [--threads N] "
-    "[--json]",
+    "[--prep SPEC]... [--valid FILE] [--text COL [--vectorizer tfidf|count]] "
+    "[--track [--experiment NAME] [--store PATH]] [--threads N] [--json]",
     "fit an estimator on a CSV and save it",
     "String columns become categorical codes; their levels are saved with the model so predict "
     "maps new files the same way. Preprocessing steps (--prep) are fitted on the training data and "
     "saved inside the model; predict applies them. With --text COL the column of documents "
     "becomes a fitted TfidfVectorizer (or CountVectorizer) saved with the model; the other "
-    "columns except the target are ignored (see docs/cli.md).",
+    "columns except the target are ignored (docs/cli.md). --track records the run in a SQLite "
+    "store "
+    "(cml runs, cml registry; docs/tracking.md): every estimator parameter, the per-step "
+    "metrics the training loop reports, validation metrics (valid_<name>), fit time, the sha256 "
+    "of the data and model files; the run is written in one transaction after the model is "
+    "saved, so an interrupted fit records nothing.",
     opts,
     0,
     run};

@@ -129,7 +129,7 @@ static cml_status save_hook(cml_gguf_writer *w, void *user)
 {
     const text_hook *h = user;
     cml_column text = {(char *)h->col, CML_COL_TEXT, 0, NULL};
-    cml_table view = {0, 1, NULL, &text, NULL, NULL};
+    cml_table view = {0, 1, NULL, &text};
     cli_schema schema = {&view, h->target};
     CML_CHECK(cli_schema_hook(w, &schema));
     CML_CHECK(cml_gguf_set_str(w, TEXT_COLUMN_KEY, h->col));
