@@ -84,6 +84,134 @@ cml_status cml_corpus_add(cml_corpus *c, const char *source, const char *title, 
                           const char *const *meta, int64_t n_meta);
 void cml_corpus_free(cml_corpus *c);
 
+/* ---------------------------------------------------------------- chunking */
+
+typedef enum cml_chunk_mode {
+    CML_CHUNK_FIXED = 0,    /* windows of `size` words, `overlap` words shared */
+    CML_CHUNK_PARAGRAPH = 1 /* whole paragraphs packed up to `size` words */
+} cml_chunk_mode;
+
+typedef struct cml_chunk_opts {
+    int mode;        /* cml_chunk_mode, default paragraph */
+    int64_t size;    /* 200 words per chunk, >= 1 */
+    int64_t overlap; /* 40 words, 0 <= overlap < size */
+} cml_chunk_opts;
+
+typedef struct cml_span {
+    int64_t start, end; /* byte range [start, end) of the text */
+} cml_span;
+
+cml_chunk_opts cml_chunk_opts_default(void);
+/* NULL if valid, else a message naming the field. */
+const char *cml_chunk_opts_check(const cml_chunk_opts *o);
+
+/* Cuts text[0..len) into chunks. Words are maximal runs of bytes other than
+ * ASCII whitespace. Fixed: word windows starting every size - overlap words
+ * until one reaches the last word. Paragraph: paragraphs are separated by
+ * blank lines, and a line starting with '#' (a Markdown heading) starts a
+ * new paragraph and a new chunk; consecutive paragraphs are packed while the
+ * chunk stays within `size` words; a paragraph longer than `size` is cut by
+ * the fixed rule (with overlap). Each span runs from its first word's first
+ * byte to its last word's last byte; text without words gives no chunk.
+ * *out (caller frees) may be NULL when *n is 0. CML_ERR_ARG, CML_ERR_NOMEM. */
+cml_status cml_chunk_text(const char *text, size_t len, const cml_chunk_opts *o, cml_span **out,
+                          int64_t *n);
+
+/* ---------------------------------------------------------------- fusion */
+
+/* One ranked list to fuse: labels best first (label < 0 entries skipped;
+ * a repeated label counts at its first, best, position). */
+typedef struct cml_ranked_list {
+    const int64_t *labels; /* (n) */
+    const double *scores;  /* (n); unused by RRF */
+    int64_t n;
+    int lower_is_better; /* 1 for distances (HNSW), 0 for scores (BM25) */
+    double weight;       /* >= 0 */
+} cml_ranked_list;
+
+typedef enum cml_fusion {
+    /* Reciprocal rank fusion (Cormack, Clarke & Buettcher, SIGIR 2009):
+     * sum over lists of weight / (rrf_k + rank), rank 1-based. */
+    CML_FUSE_RRF = 0,
+    /* Weighted score fusion: each list's scores min-max normalized to
+     * [0, 1] (1 = its best; every entry 1 when all are equal), then
+     * sum of weight * normalized score; absent from a list = 0. */
+    CML_FUSE_WEIGHTED = 1
+} cml_fusion;
+
+/* Fuses n_lists lists into the k best labels, sorted by fused score
+ * descending then label ascending; labels / scores hold k entries
+ * (missing: label -1, score 0); *n_found (may be NULL) says how many are
+ * real. rrf_k (60 is customary) is used by RRF only, >= 0. Errors:
+ * CML_ERR_ARG (k < 1, negative or non-finite weight, bad method, rrf_k),
+ * CML_ERR_NOMEM. O(L log L), L = total entries. */
+cml_status cml_fuse(cml_fusion method, const cml_ranked_list *lists, int64_t n_lists, double rrf_k,
+                    int64_t k, int64_t *labels, double *scores, int64_t *n_found);
+
+/* ---------------------------------------------------------------- embedding */
+
+/* A first real text embedding: TF-IDF (cml_tfidf, sublinear tf, English
+ * stop words, min_df 1) projected on the top `dim` right singular vectors
+ * of the TF-IDF matrix (TruncatedSVD, i.e. latent semantic analysis;
+ * Deerwester et al. 1990), each vector L2-normalized (for cosine / inner
+ * product search). Immutable once fitted: embed is thread-safe. */
+typedef struct cml_text_embedder cml_text_embedder;
+
+/* Fits on n texts; dim is clipped to min(n, n_features) - 1 (>= 1).
+ * Errors: CML_ERR_ARG (n < 2, dim < 1, empty vocabulary), CML_ERR_NOMEM. */
+cml_status cml_text_embedder_fit(const char *const *texts, int64_t n, int64_t dim,
+                                 uint64_t random_state, cml_text_embedder **out);
+int64_t cml_text_embedder_dim(const cml_text_embedder *e);
+/* out (n, dim) f32 row-major; a text with no known term embeds to zeros. */
+cml_status cml_text_embed(const cml_text_embedder *e, const char *const *texts, int64_t n,
+                          float *out);
+/* GGUF: cml.kind = "text_embedder", the TF-IDF under scope "tfidf.", the
+ * projection as tensor "embed.components" (n_features, dim). */
+cml_status cml_text_embedder_save(const cml_text_embedder *e, const char *path);
+cml_status cml_text_embedder_load(const char *path, cml_text_embedder **out);
+void cml_text_embedder_free(cml_text_embedder *e);
+
+/* ---------------------------------------------------------------- store */
+
+/*
+ * Document store: documents (source, title, text), their metadata
+ * (key/value pairs, for filters) and chunks (byte span, text, the id the
+ * indexes use). Chunk ids are the labels of the BM25 and vector indexes.
+ * The interface is backend-neutral; "sqlite:PATH" or a plain PATH opens
+ * the embedded SQLite backend (created when absent), other schemes
+ * ("postgres://...") are CML_ERR_UNSUPPORTED in this build.
+ */
+typedef struct cml_docstore cml_docstore;
+
+cml_status cml_docstore_open(const char *uri, cml_docstore **out);
+void cml_docstore_close(cml_docstore *s);
+/* Groups writes in one transaction (much faster for bulk loads). */
+cml_status cml_docstore_begin(cml_docstore *s);
+cml_status cml_docstore_commit(cml_docstore *s);
+cml_status cml_docstore_add_doc(cml_docstore *s, const cml_doc *d, int64_t *doc_id);
+/* vector_id < 0: the chunk's own id. */
+cml_status cml_docstore_add_chunk(cml_docstore *s, int64_t doc_id, int64_t ord, cml_span span,
+                                  const char *text, int64_t vector_id, int64_t *chunk_id);
+
+typedef struct cml_chunk_rec {
+    int64_t chunk_id, doc_id, vector_id;
+    char *text, *source, *title; /* owned */
+} cml_chunk_rec;
+
+/* CML_ERR_ARG when the chunk does not exist. */
+cml_status cml_docstore_get_chunk(cml_docstore *s, int64_t chunk_id, cml_chunk_rec *out);
+void cml_chunk_rec_free(cml_chunk_rec *r);
+cml_status cml_docstore_count(cml_docstore *s, int64_t *n_docs, int64_t *n_chunks);
+/* Bitmap over chunk ids (bit i set = chunk i's document has every
+ * key = value pair of kv, n_kv pairs); *bits = largest chunk id + 1.
+ * The caller frees *bitmap. Usable as cml_hnsw_filter.bitmap. */
+cml_status cml_docstore_filter(cml_docstore *s, const char *const *kv, int64_t n_kv,
+                               uint64_t **bitmap, int64_t *bits, int64_t *n_match);
+/* Free-form settings of an index built on the store (key -> text). */
+cml_status cml_docstore_set_info(cml_docstore *s, const char *key, const char *value);
+/* *value malloc'd, NULL when absent. */
+cml_status cml_docstore_get_info(cml_docstore *s, const char *key, char **value);
+
 #ifdef __cplusplus
 }
 #endif
