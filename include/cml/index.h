@@ -275,6 +275,19 @@ cml_status cml_bm25_save(const cml_bm25 *b, const char *path);
 cml_status cml_bm25_load(const char *path, cml_bm25 **out);
 cml_status cml_bm25_load_mem(const void *buf, size_t len, const char *name, cml_bm25 **out);
 
+/* ---------------------------------------------------------------- vector files */
+
+/* Reads a matrix of vectors, chosen by the file name's extension:
+ *   .fvecs  TEXMEX format: per vector an int32 dim then dim f32 (all dims equal)
+ *   .npy    NumPy 1.0/2.0/3.0 array, 2-d (or 1-d = one vector), C order,
+ *           little-endian <f4 or <f8 (f8 rounded to f32)
+ *   .csv    numeric CSV with a header row (cml_csv_read), every column
+ * *X (n, dim) f32 row-major is the caller's. Errors: CML_ERR_IO,
+ * CML_ERR_FORMAT (ragged fvecs, bad npy header, non-finite values,
+ * unsupported dtype/order; the message names the file), CML_ERR_ARG
+ * (unknown extension), CML_ERR_NOMEM. */
+cml_status cml_vectors_read(const char *path, float **X, int64_t *n, int64_t *dim);
+
 #ifdef __cplusplus
 }
 #endif

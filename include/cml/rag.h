@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "cml/core.h"
+#include "cml/index.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -211,6 +212,80 @@ cml_status cml_docstore_filter(cml_docstore *s, const char *const *kv, int64_t n
 cml_status cml_docstore_set_info(cml_docstore *s, const char *key, const char *value);
 /* *value malloc'd, NULL when absent. */
 cml_status cml_docstore_get_info(cml_docstore *s, const char *key, char **value);
+
+/* ---------------------------------------------------------------- retriever */
+
+/*
+ * A retriever: an index folder holding the document store (docs.sqlite),
+ * the BM25 index of the chunks (bm25.gguf) and, when dense search is on,
+ * the text embedder (embedder.gguf) and an HNSW cosine index of the chunk
+ * embeddings (hnsw.gguf, opened by mmap). Labels in both indexes are the
+ * store's chunk ids. Each index file is replaced atomically (temp file,
+ * fsync, rename) and the store's transaction commits last, so a crash
+ * leaves every file either old or new; a crash between the renames and the
+ * commit can leave index entries whose chunks the store does not have,
+ * which searches skip. One thread per retriever.
+ */
+typedef struct cml_retriever_opts {
+    cml_chunk_opts chunk;    /* chunking; chunk.size = 0: one chunk per document */
+    cml_bm25_params bm25;    /* BM25 parameters */
+    int64_t dim;             /* 128: embedding dimension (LSA); 0 = no dense index */
+    int64_t M;               /* 16: HNSW links per node */
+    int64_t ef_construction; /* 200 */
+    uint64_t random_state;   /* 0: SVD and HNSW seeds */
+} cml_retriever_opts;
+
+cml_retriever_opts cml_retriever_opts_default(void);
+
+typedef struct cml_retriever cml_retriever;
+
+/* Builds a new index folder `dir` (created; it must not already hold an
+ * index) from the documents. Errors: CML_ERR_ARG (options, an existing
+ * index, no text to index), CML_ERR_IO, CML_ERR_NOMEM. */
+cml_status cml_retriever_build(const char *dir, const cml_retriever_opts *o, const cml_corpus *docs,
+                               cml_retriever **out);
+/* Opens an index folder (errors name the missing or corrupt file). */
+cml_status cml_retriever_open(const char *dir, cml_retriever **out);
+/* Adds documents (chunked as at build; embedded with the existing
+ * embedder, whose vocabulary is fixed at build) and saves. */
+cml_status cml_retriever_add(cml_retriever *r, const cml_corpus *docs);
+void cml_retriever_free(cml_retriever *r);
+
+typedef enum cml_search_mode {
+    CML_SEARCH_BM25 = 0,
+    CML_SEARCH_DENSE = 1,
+    CML_SEARCH_HYBRID = 2
+} cml_search_mode;
+
+typedef struct cml_search_opts {
+    int mode;                  /* cml_search_mode, default hybrid (bm25 without a dense index) */
+    int fusion;                /* cml_fusion, default RRF */
+    double rrf_k;              /* 60 */
+    double w_sparse, w_dense;  /* 1, 1: list weights in the fusion */
+    int64_t depth;             /* 100: candidates from each list before fusing (>= k used) */
+    int64_t ef;                /* 0: max(depth, 64) for the HNSW search */
+    const char *const *filter; /* n_filter key/value pairs every hit's document must have */
+    int64_t n_filter;
+} cml_search_opts;
+
+cml_search_opts cml_search_opts_default(void);
+
+/* The k best chunks for a text query: chunk ids and scores (BM25 score,
+ * cosine similarity for dense, fused score for hybrid), best first;
+ * missing entries are -1 / 0 and *n_found says how many are real.
+ * Errors: CML_ERR_ARG (k < 1, dense mode without a dense index),
+ * CML_ERR_IO (store), CML_ERR_NOMEM. */
+cml_status cml_retriever_search(cml_retriever *r, const char *query, int64_t k,
+                                const cml_search_opts *o, int64_t *chunk_ids, double *scores,
+                                int64_t *n_found);
+
+/* Borrowed parts (valid until free): the store, the BM25 index, and the
+ * dense index and embedder (NULL without dense search). */
+cml_docstore *cml_retriever_store(cml_retriever *r);
+const cml_bm25 *cml_retriever_bm25(const cml_retriever *r);
+const cml_hnsw *cml_retriever_hnsw(const cml_retriever *r);
+const cml_text_embedder *cml_retriever_embedder(const cml_retriever *r);
+cml_retriever_opts cml_retriever_get_opts(const cml_retriever *r);
 
 #ifdef __cplusplus
 }

@@ -144,6 +144,7 @@ void cli_json_print(cml_sb *sb);
 
 extern const cli_cmd cli_cmd_fit, cli_cmd_predict, cli_cmd_transform, cli_cmd_fit_transform,
     cli_cmd_eval, cli_cmd_algos, cli_cmd_info, cli_cmd_tour;
+extern const cli_cmd cli_cmd_index, cli_cmd_search;
 extern const cli_cmd cli_cmd_serve;
 
 #endif

@@ -9,6 +9,7 @@
 static const cli_cmd *const commands[] = {
     &cli_cmd_fit,   &cli_cmd_predict, &cli_cmd_transform, &cli_cmd_fit_transform, &cli_cmd_eval,
     &cli_cmd_algos, &cli_cmd_info,    &cli_cmd_tour,      &cli_cmd_serve,
+    &cli_cmd_index, &cli_cmd_search,
 };
 
 static void usage(FILE *f)
