@@ -779,7 +779,7 @@ static cml_status load_term(cml_bm25 *b, const cml_gguf *g, int64_t id, const ui
                         cml_gguf_name(g), (long long)id, (long long)df, (long long)cnt);
     /* term_append re-encodes the same values: the bytes must be identical,
      * otherwise the file held non-canonical (over-long) varints */
-    if (t->len != len || memcmp(t->post, p, len) != 0)
+    if (t->len != len || (len && memcmp(t->post, p, len) != 0))
         return cml_fail(CML_ERR_FORMAT, "%s: term %lld: non-canonical varints", cml_gguf_name(g),
                         (long long)id);
     return CML_OK;
