@@ -204,8 +204,9 @@ cml_status cml_hnsw_open(const char *path, cml_hnsw **out);
  * analyzer, lowercased). Postings are compressed (doc-id gaps and term
  * frequencies as LEB128 varints) in blocks of 128 with skip data (last doc
  * id, byte end, max tf, min |d|); top-k uses WAND (Broder et al., CIKM 2003)
- * with per-term upper bounds from the block maxima, so results equal an
- * exhaustive scoring (ties broken by insertion order).
+ * with per-term upper bounds from the block maxima, or term-at-a-time
+ * accumulation when the query's postings are dense; either way results
+ * equal an exhaustive scoring (ties broken by insertion order).
  *
  * Thread-safety: searches / scoring on a const index may run from many
  * threads; add needs exclusive access.
@@ -253,14 +254,25 @@ int64_t cml_bm25_df(const cml_bm25 *b, const char *term, size_t len);
  * search is tested against. Errors: CML_ERR_NOMEM. O(postings of q). */
 cml_status cml_bm25_score_all(const cml_bm25 *b, const char *query, size_t len, double *scores);
 
-/* Top-k documents for a query (WAND), sorted by score descending then
- * insertion order; only documents with a query term are returned. labels /
+/* Top-k documents for a query, sorted by score descending then insertion
+ * order; only documents with a query term are returned. The strategy is
+ * chosen per query: term-at-a-time accumulation over all documents when the
+ * query's postings are at least N / 8 (nothing to skip; ~1 ns a posting),
+ * else WAND; both give the same results bit for bit. labels /
  * scores hold k entries (caller-owned); missing ones are label -1, score 0;
  * *n_found (may be NULL) = how many are real. filter (NULL = none) is
  * HNSW's label filter. Errors: CML_ERR_ARG (k < 1), CML_ERR_NOMEM. */
 cml_status cml_bm25_search(const cml_bm25 *b, const char *query, size_t len, int64_t k,
                            const cml_hnsw_filter *filter, int64_t *labels, double *scores,
                            int64_t *n_found);
+/* The same with the strategy forced (tests, benchmarks): WAND, or
+ * term-at-a-time (O(N) scratch per call). */
+cml_status cml_bm25_search_wand(const cml_bm25 *b, const char *query, size_t len, int64_t k,
+                                const cml_hnsw_filter *filter, int64_t *labels, double *scores,
+                                int64_t *n_found);
+cml_status cml_bm25_search_taat(const cml_bm25 *b, const char *query, size_t len, int64_t k,
+                                const cml_hnsw_filter *filter, int64_t *labels, double *scores,
+                                int64_t *n_found);
 
 /* GGUF (atomic: temp file, fsync, rename): keys cml.kind = "bm25_index",
  * cml.schema_version, cml.index.* (k1, b, delta, tokenizer options,

@@ -13,6 +13,14 @@
  * so it bounds every posting in the block whatever avgdl becomes after
  * later adds (nothing stored depends on N or avgdl).
  *
+ * Strategy: WAND visits documents one at a time (~10-30 ns each) and pays
+ * off only when it can skip; when the query's postings reach N / 8 (common
+ * terms, small collections) term-at-a-time accumulation into an N-vector
+ * (~1 ns per posting) is faster. Measured on the Python docs (31,826
+ * chunks, 2.07M postings), best of 20, top-10: a six-word question 0.23 ms
+ * term-at-a-time vs 0.36 ms WAND; four stop words 0.24 vs 0.75 ms; three
+ * rarer terms 0.06 vs 0.02 ms (WAND's case).
+ *
  * Exactness: WAND only skips documents whose upper bound cannot beat the
  * k-th score, so top-k equals the exhaustive ranking. Scores of one
  * document are always summed in query-term order (never cursor order), so
@@ -452,23 +460,30 @@ static inline double term_score(const bm_norm *n, double w, uint32_t tf, uint32_
     return w * (t * n->k1p1 / (t + (n->k1a + n->k1bl * (double)dl)) + n->delta);
 }
 
-cml_status cml_bm25_score_all(const cml_bm25 *b, const char *query, size_t len, double *scores)
+/* Term-at-a-time: adds every posting's contribution to scores[doc], in
+ * query-term order (the order WAND sums a document in). */
+static void accumulate(const cml_bm25 *b, const bm_query *q, const bm_norm *nm, double *scores)
 {
-    bm_query q;
-    CML_CHECK(query_parse(b, query, len, &q));
-    bm_norm nm = norm_of(b);
     for (int64_t i = 0; i < b->n_docs; i++)
         scores[i] = 0.0;
-    for (int64_t j = 0; j < q.n; j++) {
-        const bm_term *t = &b->terms[q.term[j]];
+    for (int64_t j = 0; j < q->n; j++) {
+        const bm_term *t = &b->terms[q->term[j]];
         size_t pos = 0;
         int32_t doc = -1;
         uint32_t gap, tf;
         while (get_varint(t->post, t->len, &pos, &gap) && get_varint(t->post, t->len, &pos, &tf)) {
             doc += (int32_t)gap;
-            scores[doc] += term_score(&nm, q.w[j], tf, (uint32_t)b->doc_len[doc]);
+            scores[doc] += term_score(nm, q->w[j], tf, (uint32_t)b->doc_len[doc]);
         }
     }
+}
+
+cml_status cml_bm25_score_all(const cml_bm25 *b, const char *query, size_t len, double *scores)
+{
+    bm_query q;
+    CML_CHECK(query_parse(b, query, len, &q));
+    bm_norm nm = norm_of(b);
+    accumulate(b, &q, &nm, scores);
     query_free(&q);
     return CML_OK;
 }
@@ -587,9 +602,23 @@ static int doc_allowed(const cml_bm25 *b, const cml_hnsw_filter *f, int32_t doc)
     return !f->allow || f->allow(l, f->user);
 }
 
-cml_status cml_bm25_search(const cml_bm25 *b, const char *query, size_t len, int64_t k,
-                           const cml_hnsw_filter *filter, int64_t *labels, double *scores,
-                           int64_t *n_found)
+/* Keeps the kk best of the documents offered in increasing doc order. */
+static inline void offer(bm_hit *heap, int64_t *nh, int64_t kk, double s, int32_t doc)
+{
+    bm_hit h = {s, doc};
+    if (*nh < kk)
+        heap_push(heap, nh, h);
+    else if (hit_worse(heap[0], h)) {
+        heap[0] = h;
+        heap_sift_down(heap, *nh, 0);
+    }
+}
+
+enum { BM_AUTO = 0, BM_WAND = 1, BM_TAAT = 2 };
+
+static cml_status search_impl(const cml_bm25 *b, const char *query, size_t len, int64_t k,
+                              const cml_hnsw_filter *filter, int64_t *labels, double *scores,
+                              int64_t *n_found, int strategy)
 {
     if (k < 1) return cml_fail(CML_ERR_ARG, "bm25_search: k must be >= 1, got %lld", (long long)k);
     bm_query q;
@@ -601,11 +630,33 @@ cml_status cml_bm25_search(const cml_bm25 *b, const char *query, size_t len, int
     bm_cursor **ord = cml_alloc_array(q.n ? q.n : 1, sizeof *ord);
     bm_hit *heap = cml_alloc_array(kk ? kk : 1, sizeof *heap);
     int64_t nh = 0;
+    double *acc = NULL;
     if (!cur || !ord || !heap) {
         st = CML_ERR_NOMEM;
         goto fail;
     }
-    for (int64_t j = 0; j < q.n; j++) {
+    if (strategy == BM_AUTO) {
+        /* Term-at-a-time costs ~1 ns per posting plus a pass over the
+         * documents; WAND ~10-30 ns per document it visits and wins only
+         * when it can skip, i.e. when the postings are few next to N. */
+        int64_t sum_df = 0;
+        for (int64_t j = 0; j < q.n; j++)
+            sum_df += b->terms[q.term[j]].df;
+        strategy = b->n_docs <= 8 * sum_df ? BM_TAAT : BM_WAND;
+    }
+    if (strategy == BM_TAAT && kk > 0 && q.n > 0) {
+        acc = cml_alloc_array(b->n_docs, sizeof *acc);
+        if (!acc) {
+            st = CML_ERR_NOMEM;
+            goto fail;
+        }
+        accumulate(b, &q, &nm, acc);
+        for (int32_t d = 0; d < (int32_t)b->n_docs; d++)
+            if (acc[d] > 0 && (nh < kk || acc[d] > heap[0].s) && doc_allowed(b, filter, d))
+                offer(heap, &nh, kk, acc[d], d);
+        kk = 0; /* skip WAND */
+    }
+    for (int64_t j = 0; j < q.n && kk > 0; j++) {
         bm_cursor *c = &cur[j];
         c->t = &b->terms[q.term[j]];
         c->w = q.w[j];
@@ -633,11 +684,11 @@ cml_status cml_bm25_search(const cml_bm25 *b, const char *query, size_t len, int
             ord[j + 1] = x;
         }
         double theta = nh == kk ? heap[0].s : -1.0;
-        double acc = 0.0;
+        double ubsum = 0.0;
         int64_t pv = -1;
         for (int64_t i = 0; i < q.n && ord[i]->doc != BM_END; i++) {
-            acc += ord[i]->ub;
-            if (acc > theta) {
+            ubsum += ord[i]->ub;
+            if (ubsum > theta) {
                 pv = i;
                 break;
             }
@@ -652,13 +703,7 @@ cml_status cml_bm25_search(const cml_bm25 *b, const char *query, size_t len, int
                 double s = 0.0;
                 for (int64_t j = 0; j < q.n; j++)
                     if (cur[j].doc == pdoc) s += term_score(&nm, cur[j].w, cur[j].tf, dl);
-                bm_hit h = {s, pdoc};
-                if (nh < kk)
-                    heap_push(heap, &nh, h);
-                else if (hit_worse(heap[0], h)) {
-                    heap[0] = h;
-                    heap_sift_down(heap, nh, 0);
-                }
+                offer(heap, &nh, kk, s, pdoc);
             }
             for (int64_t i = 0; i < q.n && ord[i]->doc == pdoc; i++)
                 cur_next(ord[i]);
@@ -677,11 +722,33 @@ cml_status cml_bm25_search(const cml_bm25 *b, const char *query, size_t len, int
     }
     if (n_found) *n_found = nh;
 fail:
+    free(acc);
     free(cur);
     free(ord);
     free(heap);
     query_free(&q);
     return st;
+}
+
+cml_status cml_bm25_search(const cml_bm25 *b, const char *query, size_t len, int64_t k,
+                           const cml_hnsw_filter *filter, int64_t *labels, double *scores,
+                           int64_t *n_found)
+{
+    return search_impl(b, query, len, k, filter, labels, scores, n_found, BM_AUTO);
+}
+
+cml_status cml_bm25_search_wand(const cml_bm25 *b, const char *query, size_t len, int64_t k,
+                                const cml_hnsw_filter *filter, int64_t *labels, double *scores,
+                                int64_t *n_found)
+{
+    return search_impl(b, query, len, k, filter, labels, scores, n_found, BM_WAND);
+}
+
+cml_status cml_bm25_search_taat(const cml_bm25 *b, const char *query, size_t len, int64_t k,
+                                const cml_hnsw_filter *filter, int64_t *labels, double *scores,
+                                int64_t *n_found)
+{
+    return search_impl(b, query, len, k, filter, labels, scores, n_found, BM_TAAT);
 }
 
 /* ---------------------------------------------------------------- save */

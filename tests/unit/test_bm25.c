@@ -1,11 +1,10 @@
 /*
- * test_bm25.c — the BM25 index beyond the golden corpus: WAND top-k equals
- * exhaustive scoring on a synthetic Zipf corpus with long (many-block)
- * postings, for several k, with bitmap and predicate filters, and after
- * incremental adds; labels; empty index; parameter and argument errors;
- * save -> load identical; every truncation and byte flip of a saved file
- * rejected with CML_ERR_FORMAT (or, when the flip is harmless, a working
- * index) and never a crash; the HTML-to-text rule on edge cases.
+ * test_bm25.c — the BM25 index beyond the golden corpus: top-k (auto, WAND
+ * and term-at-a-time strategies) equals exhaustive scoring on a synthetic Zipf corpus with long
+ * (many-block) postings, for several k, with bitmap and predicate filters, and after incremental
+ * adds; labels; empty index; parameter and argument errors; save -> load identical; every
+ * truncation and byte flip of a saved file rejected with CML_ERR_FORMAT (or, when the flip is
+ * harmless, a working index) and never a crash; the HTML-to-text rule on edge cases.
  */
 #include <math.h>
 #include <stdio.h>
@@ -83,15 +82,20 @@ static void check_topk(const cml_bm25 *b, const char *q, int64_t k, const cml_hn
     for (int64_t i = 0; i < n; i++)
         if (s[i] > 0 && (!allowed || allowed[i])) r[m++] = (ranked){s[i], i};
     qsort(r, (size_t)m, sizeof *r, cmp_ranked);
-    int64_t nf = -1;
-    assert_int_equal(cml_bm25_search(b, q, strlen(q), k, f, lab, sc, &nf), CML_OK);
-    assert_int_equal(nf, m < k ? m : k);
-    for (int64_t j = 0; j < k; j++) {
-        if (j < m) {
-            assert_int_equal(lab[j], cml_bm25_doc_label(b, r[j].i));
-            assert_true(sc[j] == r[j].s);
-        } else {
-            assert_int_equal(lab[j], -1);
+    for (int strategy = 0; strategy < 3; strategy++) {
+        int64_t nf = -1;
+        cml_status st = strategy == 0   ? cml_bm25_search(b, q, strlen(q), k, f, lab, sc, &nf)
+                        : strategy == 1 ? cml_bm25_search_wand(b, q, strlen(q), k, f, lab, sc, &nf)
+                                        : cml_bm25_search_taat(b, q, strlen(q), k, f, lab, sc, &nf);
+        assert_int_equal(st, CML_OK);
+        assert_int_equal(nf, m < k ? m : k);
+        for (int64_t j = 0; j < k; j++) {
+            if (j < m) {
+                assert_int_equal(lab[j], cml_bm25_doc_label(b, r[j].i));
+                assert_true(sc[j] == r[j].s);
+            } else {
+                assert_int_equal(lab[j], -1);
+            }
         }
     }
     free(s);

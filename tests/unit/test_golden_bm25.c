@@ -104,8 +104,14 @@ static void check_index(const cml_bm25 *b, const faq *f, const golden *g, const 
     for (int64_t qi = 0; qi < f->n; qi++) {
         int64_t nf;
         assert_int_equal(cml_bm25_score_all(b, f->q[qi], strlen(f->q[qi]), s), CML_OK);
+        int64_t lw[10];
+        double sw[10];
         assert_int_equal(cml_bm25_search(b, f->q[qi], strlen(f->q[qi]), 10, NULL, lab, sc, &nf),
                          CML_OK);
+        assert_int_equal(
+            cml_bm25_search_wand(b, f->q[qi], strlen(f->q[qi]), 10, NULL, lw, sw, NULL), CML_OK);
+        assert_memory_equal(lw, lab, sizeof lw);
+        assert_memory_equal(sw, sc, sizeof sw);
         for (int64_t j = 0; j < 10; j++) {
             int64_t want = (int64_t)top[qi * 10 + j];
             if (want < 0) {
