@@ -191,6 +191,11 @@ cml_status cml_text_embedder_load(const char *path, cml_text_embedder **out)
         goto fail;
     }
     memcpy(e->compT, data, (size_t)(e->n_features * e->dim) * sizeof *e->compT);
+    for (int64_t i = 0; i < e->n_features * e->dim; i++)
+        if (!isfinite(e->compT[i])) {
+            st = cml_fail(CML_ERR_FORMAT, "%s: embed.components holds a non-finite value", path);
+            goto fail;
+        }
     *out = e;
     e = NULL;
 fail:
