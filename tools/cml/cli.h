@@ -206,6 +206,7 @@ void cli_tracking_free(cli_tracking *tr);
 
 extern const cli_cmd cli_cmd_fit, cli_cmd_predict, cli_cmd_transform, cli_cmd_fit_transform,
     cli_cmd_eval, cli_cmd_algos, cli_cmd_info, cli_cmd_tour;
+extern const cli_cmd cli_cmd_index, cli_cmd_search;
 extern const cli_cmd cli_cmd_serve;
 /* one per line, so adding a command never conflicts with another */
 extern const cli_cmd cli_cmd_course;
