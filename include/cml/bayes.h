@@ -137,6 +137,22 @@ cml_status cml_discrete_nb_predict_log_proba(const cml_discrete_nb *m, const cml
 cml_status cml_discrete_nb_joint_log_likelihood(const cml_discrete_nb *m, const cml_matrix *X,
                                                 double *out);
 
+/* Sparse (CSR) input, e.g. text features from cml_tfidf_transform: the
+ * same model as the dense calls on the densified X (feature counts are sums
+ * of the stored entries in row order). kind picks the model; sample_weight
+ * may be NULL. Bernoulli with binarize < 0 on sparse X is CML_ERR_ARG, as
+ * in scikit-learn (every implicit zero would become 1). */
+cml_status cml_discrete_nb_fit_csr(cml_discrete_nb_kind kind, const cml_discrete_nb_params *p,
+                                   const cml_csr *X, const double *y, const double *sample_weight,
+                                   cml_discrete_nb **out);
+cml_status cml_discrete_nb_predict_csr(const cml_discrete_nb *m, const cml_csr *X, double *out);
+cml_status cml_discrete_nb_predict_proba_csr(const cml_discrete_nb *m, const cml_csr *X,
+                                             double *out);
+cml_status cml_discrete_nb_predict_log_proba_csr(const cml_discrete_nb *m, const cml_csr *X,
+                                                 double *out);
+cml_status cml_discrete_nb_joint_log_likelihood_csr(const cml_discrete_nb *m, const cml_csr *X,
+                                                    double *out);
+
 cml_discrete_nb_kind cml_discrete_nb_kind_of(const cml_discrete_nb *m);
 int64_t cml_discrete_nb_n_classes(const cml_discrete_nb *m);
 int64_t cml_discrete_nb_n_features(const cml_discrete_nb *m);

@@ -23,6 +23,7 @@
 #include "cml/neighbors.h"
 #include "cml/plot.h"
 #include "cml/preprocess.h"
+#include "cml/rag.h"
 #include "cml/serve.h"
 #include "cml/svm.h"
 #include "cml/text.h"

@@ -20,13 +20,21 @@
 extern "C" {
 #endif
 
-typedef enum cml_col_kind { CML_COL_NUMERIC = 0, CML_COL_CATEGORICAL } cml_col_kind;
+/* Text columns hold free text (documents for a vectorizer): the reader
+ * keeps each cell's string as it is in the file (quotes undone; no missing
+ * markers: "NA" is the text "NA", an empty cell the empty document) and the
+ * matrix cells are NaN. A column is text only when asked for
+ * (cml_csv_opts.text_col, or a schema column of that kind). */
+typedef enum cml_col_kind { CML_COL_NUMERIC = 0, CML_COL_CATEGORICAL, CML_COL_TEXT } cml_col_kind;
 
 typedef struct cml_column {
     char *name; /* header text (or "c<j>" without a header) */
     cml_col_kind kind;
-    int64_t n_levels; /* categorical only */
-    char **levels;    /* (n_levels) sorted, categorical only */
+    /* categorical: (n_levels) sorted level names. Text, in a table a reader
+     * returned: the cells' strings in row order (n_levels = rows; read them
+     * through cml_table_text); in schemas and copies: none (n_levels 0). */
+    int64_t n_levels;
+    char **levels;
 } cml_column;
 
 typedef struct cml_table {
@@ -38,6 +46,10 @@ typedef struct cml_table {
 void cml_table_free(cml_table *t);
 /* Index of a column by name, or -1. */
 int64_t cml_table_find(const cml_table *t, const char *name);
+/* The (rows) NUL-terminated strings of text column j, or NULL when j is not
+ * a text column holding its cells (cml_table_split_target keeps the kind,
+ * not the cells). Valid as long as the table. */
+const char *const *cml_table_text(const cml_table *t, int64_t j);
 /* Dense view of all columns. */
 cml_matrix cml_table_matrix(const cml_table *t);
 /* Splits column `target` out: *X gets the other columns (owned, new table),
@@ -59,6 +71,10 @@ typedef struct cml_csv_opts {
     /* Name of a column that may be absent when a schema is given (the target
      * at predict time); NULL if none. */
     const char *optional_col;
+    /* Without a schema: name of a column to read as text (CML_COL_TEXT)
+     * rather than typed as numeric/categorical; NULL if none. A name the
+     * header lacks is CML_ERR_ARG. With a schema, its text columns say it. */
+    const char *text_col;
 } cml_csv_opts;
 
 /* Defaults: sep ',', header 1, no schema. */

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "cml/core.h"
+#include "cml/text.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -185,6 +186,119 @@ cml_status cml_hnsw_load(const char *path, cml_hnsw **out);
  * and never a crash; corrupted vector values just give wrong distances.
  * The first mutation copies the index into memory. */
 cml_status cml_hnsw_open(const char *path, cml_hnsw **out);
+
+/* ---------------------------------------------------------------- BM25 */
+
+/*
+ * Okapi BM25 over an inverted index (Robertson & Zaragoza, "The Probabilistic
+ * Relevance Framework: BM25 and Beyond", FnTIR 2009, eq. 3.x), with the
+ * BM25+ lower bound (Lv & Zhai, CIKM 2011) when delta > 0:
+ *
+ *   score(q, d) = sum over query tokens t (repeats count each time) of
+ *       idf(t) * ( tf(t,d) (k1 + 1) / (tf(t,d) + k1 (1 - b + b |d| / avgdl)) + delta )
+ *   for terms with tf(t,d) > 0, where
+ *   idf(t) = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5))      (always > 0, as Lucene)
+ *
+ * N = documents, |d| = tokens of d, avgdl = mean |d|. Documents are
+ * analyzed by the text tokenizer (cml/text.h; default: sklearn's word
+ * analyzer, lowercased). Postings are compressed (doc-id gaps and term
+ * frequencies as LEB128 varints) in blocks of 128 with skip data (last doc
+ * id, byte end, max tf, min |d|); top-k uses WAND (Broder et al., CIKM 2003)
+ * with per-term upper bounds from the block maxima, or term-at-a-time
+ * accumulation when the query's postings are dense; either way results
+ * equal an exhaustive scoring (ties broken by insertion order).
+ *
+ * Thread-safety: searches / scoring on a const index may run from many
+ * threads; add needs exclusive access.
+ */
+typedef struct cml_bm25_params {
+    double k1;              /* 1.2; term-frequency saturation, >= 0 */
+    double b;               /* 0.75; length normalization, in [0, 1] */
+    double delta;           /* 0 (Okapi); > 0: BM25+ */
+    cml_tokenizer_opts tok; /* the tokenizer's defaults */
+} cml_bm25_params;
+
+cml_bm25_params cml_bm25_params_default(void);
+/* NULL if valid, else a message naming the field and its range. */
+const char *cml_bm25_params_check(const cml_bm25_params *p);
+
+typedef struct cml_bm25 cml_bm25;
+
+/* Empty index. CML_ERR_ARG (bad params), CML_ERR_NOMEM. */
+cml_status cml_bm25_create(const cml_bm25_params *p, cml_bm25 **out);
+void cml_bm25_free(cml_bm25 *b);
+
+/* Appends n documents texts[i][0..lens[i]) (UTF-8; lens NULL: NUL-
+ * terminated) with labels[i] (NULL: the document's position, 0, 1, ...).
+ * Errors: CML_ERR_ARG (more than 2^31 - 1 documents or tokens in one
+ * document), CML_ERR_NOMEM; on error the index is unchanged for documents
+ * not yet added (documents are added one by one, in order). */
+cml_status cml_bm25_add(cml_bm25 *b, const char *const *texts, const size_t *lens, int64_t n,
+                        const int64_t *labels);
+
+int64_t cml_bm25_n_docs(const cml_bm25 *b);
+int64_t cml_bm25_n_terms(const cml_bm25 *b);
+int64_t cml_bm25_n_postings(const cml_bm25 *b);
+/* Bytes of compressed postings (varints). */
+int64_t cml_bm25_postings_bytes(const cml_bm25 *b);
+double cml_bm25_avgdl(const cml_bm25 *b);
+cml_bm25_params cml_bm25_get_params(const cml_bm25 *b);
+/* Label / token count of document i (insertion order); -1 if out of range. */
+int64_t cml_bm25_doc_label(const cml_bm25 *b, int64_t i);
+int64_t cml_bm25_doc_len(const cml_bm25 *b, int64_t i);
+/* Document frequency of a term (0 when unknown). */
+int64_t cml_bm25_df(const cml_bm25 *b, const char *term, size_t len);
+
+/* Exhaustive scoring: scores[i] (n_docs doubles, caller-owned) is the score
+ * of document i (0 when it holds no query term). The reference the top-k
+ * search is tested against. Errors: CML_ERR_NOMEM. O(postings of q). */
+cml_status cml_bm25_score_all(const cml_bm25 *b, const char *query, size_t len, double *scores);
+
+/* Top-k documents for a query, sorted by score descending then insertion
+ * order; only documents with a query term are returned. The strategy is
+ * chosen per query: term-at-a-time accumulation over all documents when the
+ * query's postings are at least N / 8 (nothing to skip; ~1 ns a posting),
+ * else WAND; both give the same results bit for bit. labels /
+ * scores hold k entries (caller-owned); missing ones are label -1, score 0;
+ * *n_found (may be NULL) = how many are real. filter (NULL = none) is
+ * HNSW's label filter. Errors: CML_ERR_ARG (k < 1), CML_ERR_NOMEM. */
+cml_status cml_bm25_search(const cml_bm25 *b, const char *query, size_t len, int64_t k,
+                           const cml_hnsw_filter *filter, int64_t *labels, double *scores,
+                           int64_t *n_found);
+/* The same with the strategy forced (tests, benchmarks): WAND, or
+ * term-at-a-time (O(N) scratch per call). */
+cml_status cml_bm25_search_wand(const cml_bm25 *b, const char *query, size_t len, int64_t k,
+                                const cml_hnsw_filter *filter, int64_t *labels, double *scores,
+                                int64_t *n_found);
+cml_status cml_bm25_search_taat(const cml_bm25 *b, const char *query, size_t len, int64_t k,
+                                const cml_hnsw_filter *filter, int64_t *labels, double *scores,
+                                int64_t *n_found);
+
+/* GGUF (atomic: temp file, fsync, rename): keys cml.kind = "bm25_index",
+ * cml.schema_version, cml.index.* (k1, b, delta, tokenizer options,
+ * n_docs), string array cml.index.terms; tensors postings i8 (bytes),
+ * term_offsets i64 (n_terms + 1), df i64 (n_terms), doc_len i32 (n_docs),
+ * labels i64 (n_docs). */
+cml_status cml_bm25_save(const cml_bm25 *b, const char *path);
+/* Reads and validates everything a search trusts (offsets, every varint,
+ * doc ids increasing and < n_docs, tf >= 1, df and per-document token sums
+ * consistent, distinct terms); a corrupt file is CML_ERR_FORMAT, never a
+ * crash. Block skip data is rebuilt while decoding. */
+cml_status cml_bm25_load(const char *path, cml_bm25 **out);
+cml_status cml_bm25_load_mem(const void *buf, size_t len, const char *name, cml_bm25 **out);
+
+/* ---------------------------------------------------------------- vector files */
+
+/* Reads a matrix of vectors, chosen by the file name's extension:
+ *   .fvecs  TEXMEX format: per vector an int32 dim then dim f32 (all dims equal)
+ *   .npy    NumPy 1.0/2.0/3.0 array, 2-d (or 1-d = one vector), C order,
+ *           little-endian <f4 or <f8 (f8 rounded to f32)
+ *   .csv    numeric CSV with a header row (cml_csv_read), every column
+ * *X (n, dim) f32 row-major is the caller's. Errors: CML_ERR_IO,
+ * CML_ERR_FORMAT (ragged fvecs, bad npy header, non-finite values,
+ * unsupported dtype/order; the message names the file), CML_ERR_ARG
+ * (unknown extension), CML_ERR_NOMEM. */
+cml_status cml_vectors_read(const char *path, float **X, int64_t *n, int64_t *dim);
 
 #ifdef __cplusplus
 }

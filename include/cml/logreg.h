@@ -105,6 +105,16 @@ cml_status cml_logreg_predict_proba(const cml_logreg *m, const cml_matrix *X, do
 /* out (rows, cml_logreg_n_coef_rows): X coef' + intercept. */
 cml_status cml_logreg_decision_function(const cml_logreg *m, const cml_matrix *X, double *out);
 
+/* Sparse (CSR) input, e.g. text features: the same model as the dense calls
+ * (solvers lbfgs and newton-cg; cd/saga give CML_ERR_UNSUPPORTED). The
+ * solvers touch X only through X v and X' a, computed over the stored
+ * entries, so a fit costs O(nnz) per product instead of O(n p). */
+cml_status cml_logreg_fit_csr(const cml_logreg_params *p, const cml_csr *X, const double *y,
+                              const double *sample_weight, cml_fit_info *info, cml_logreg **out);
+cml_status cml_logreg_predict_csr(const cml_logreg *m, const cml_csr *X, double *out);
+cml_status cml_logreg_predict_proba_csr(const cml_logreg *m, const cml_csr *X, double *out);
+cml_status cml_logreg_decision_function_csr(const cml_logreg *m, const cml_csr *X, double *out);
+
 /* coef_ (n_rows, n_features) row-major, owned by the model; n_rows is 1 for
  * two classes, else n_classes. Pointers may be NULL. */
 const double *cml_logreg_coef(const cml_logreg *m, int64_t *n_rows, int64_t *n_features);

@@ -142,6 +142,16 @@ typedef struct cml_estimator {
      * is CML_ERR_ARG. On error the state is left as it was. */
     cml_status (*partial_fit)(const void *params, void *state, const cml_matrix *X, const double *y,
                               const cml_fit_opts *opts, cml_fit_info *info);
+
+    /* Sparse (CSR) input, e.g. text features: the same contracts as fit,
+     * predict, predict_proba and decision_function, on a cml_csr view
+     * (checked by the generic layer: structure, finite values, column
+     * count). (optional) each; NULL where the estimator takes dense X only. */
+    cml_status (*fit_csr)(const void *params, const cml_csr *X, const double *y,
+                          const cml_fit_opts *opts, void **state, cml_fit_info *info);
+    cml_status (*predict_csr)(const void *state, const cml_csr *X, double *out);
+    cml_status (*predict_proba_csr)(const void *state, const cml_csr *X, double *out);
+    cml_status (*decision_function_csr)(const void *state, const cml_csr *X, double *out);
 } cml_estimator;
 
 /* Registry: NULL if unknown. Matches name or any alias, case-sensitive. */
@@ -185,6 +195,19 @@ cml_status cml_model_predict(const cml_model *m, const cml_matrix *X, double *ou
 cml_status cml_model_predict_proba(const cml_model *m, const cml_matrix *X, double *out);
 cml_status cml_model_decision_function(const cml_model *m, const cml_matrix *X, double *out);
 cml_status cml_model_transform(const cml_model *m, const cml_matrix *X, double *out);
+
+/* Sparse input (CSR), for estimators with the *_csr entries (linear_svc,
+ * logistic_regression, the discrete naive Bayes models): same results as the dense calls on the
+ * densified matrix. A model with preprocessing steps, an estimator without
+ * the entry, or opts->X_valid (dense) give CML_ERR_UNSUPPORTED; a bad CSR
+ * (indptr, column order, non-finite values, wrong column count)
+ * CML_ERR_ARG. cml_model_accepts_csr tells whether fit_csr would be taken. */
+int cml_model_accepts_csr(const cml_model *m);
+cml_status cml_model_fit_csr(cml_model *m, const cml_csr *X, const double *y,
+                             const cml_fit_opts *opts);
+cml_status cml_model_predict_csr(const cml_model *m, const cml_csr *X, double *out);
+cml_status cml_model_predict_proba_csr(const cml_model *m, const cml_csr *X, double *out);
+cml_status cml_model_decision_function_csr(const cml_model *m, const cml_csr *X, double *out);
 int64_t cml_model_n_classes(const cml_model *m); /* 0 for non-classifiers */
 /* Labels of the training rows (clusterers); 0 and NULL if the estimator has
  * none. Valid as long as the model. */

@@ -171,10 +171,12 @@ void cml_one_class_svm_free(cml_one_class_svm *m);
 
 typedef enum cml_linear_svc_loss { CML_LSVC_SQUARED_HINGE = 0, CML_LSVC_HINGE } cml_linear_svc_loss;
 
+typedef enum cml_linear_svc_penalty { CML_LSVC_L2 = 0, CML_LSVC_L1 } cml_linear_svc_penalty;
+
 typedef struct cml_linear_svc_params {
-    int penalty;              /* "l2" only (index 0) */
+    int penalty;              /* cml_linear_svc_penalty, default l2; l1 needs dual = 0 */
     int loss;                 /* cml_linear_svc_loss, default squared_hinge */
-    int dual;                 /* true only (the dual solver) */
+    int dual;                 /* default 1; 0: primal (l1: primal CD; l2: same model as dual) */
     double tol;               /* default 1e-4 */
     double C;                 /* default 1 */
     int fit_intercept;        /* default 1 */

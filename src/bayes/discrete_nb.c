@@ -21,7 +21,9 @@
  * Reductions over features use numpy's pairwise order; jll = X W' is one
  * dgemm, as sklearn's safe_sparse_dot.
  *
- * Cost: fit O(n d), predict O(n C d). Thread-safety: predict is read-only.
+ * Sparse (CSR) input: fit and predict touch the stored entries only.
+ * Cost: fit O(n d), predict O(n C d) (sparse: O(nnz) and O(nnz C)).
+ * Thread-safety: predict is read-only.
  */
 #include <cblas.h>
 #include <math.h>
@@ -198,24 +200,48 @@ static cml_status update_probs(cml_discrete_nb *m)
     return CML_OK;
 }
 
-/* One batch (sklearn's partial_fit body). m is unchanged on error. */
-static cml_status partial_fit_into(cml_discrete_nb *m, const cml_matrix *X, const double *y,
-                                   const double *sw)
+/* X >= 0 for the multinomial and complement models (sklearn's
+ * check_non_negative); exactly one of X (dense) and S (CSR) is given. */
+static cml_status check_non_negative(const cml_discrete_nb *m, const cml_matrix *X,
+                                     const cml_csr *S)
+{
+    if (m->kind == CML_NB_BERNOULLI) return CML_OK;
+    int64_t n = X ? X->rows : S->rows;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t k0 = X ? 0 : S->indptr[i], k1 = X ? X->cols : S->indptr[i + 1];
+        for (int64_t k = k0; k < k1; k++) {
+            double v = X ? cml_matrix_row(X, i)[k] : S->data[k];
+            if (v < 0.0)
+                return cml_fail(CML_ERR_ARG,
+                                "%s: negative value %.17g at X row %lld, column %lld; the "
+                                "model needs counts or frequencies (X >= 0)",
+                                kind_name(m->kind), v, (long long)i + 1,
+                                (long long)(X ? k : S->indices[k]) + 1);
+        }
+    }
+    return CML_OK;
+}
+
+/* One batch (sklearn's partial_fit body) over dense X or CSR S (one of
+ * them NULL). m is unchanged on error. The sparse sums add the stored
+ * entries of each row in row order, the dense ones every entry: the
+ * implicit zeros add nothing, so both give the same counts. */
+static cml_status partial_fit_into(cml_discrete_nb *m, const cml_matrix *X, const cml_csr *S,
+                                   const double *y, const double *sw)
 {
     const char *who = kind_name(m->kind);
-    int64_t n = X->rows, d = m->d, C = m->C;
-    if (X->cols != d)
+    int64_t n = X ? X->rows : S->rows, d = m->d, C = m->C;
+    int64_t cols = X ? X->cols : S->cols;
+    if (cols != d)
         return cml_fail(CML_ERR_ARG, "%s: X has %lld features, but earlier batches had %lld", who,
-                        (long long)X->cols, (long long)d);
-    if (m->kind != CML_NB_BERNOULLI)
-        for (int64_t i = 0; i < n; i++)
-            for (int64_t j = 0; j < d; j++)
-                if (cml_matrix_row(X, i)[j] < 0.0)
-                    return cml_fail(CML_ERR_ARG,
-                                    "%s: negative value %.17g at X row %lld, column %lld; the "
-                                    "model needs counts or frequencies (X >= 0)",
-                                    who, cml_matrix_row(X, i)[j], (long long)i + 1,
-                                    (long long)j + 1);
+                        (long long)cols, (long long)d);
+    CML_CHECK(check_non_negative(m, X, S));
+    double thr = m->params.binarize;
+    if (S && m->kind == CML_NB_BERNOULLI && thr < 0.0)
+        return cml_fail(CML_ERR_ARG,
+                        "%s: binarize = %g < 0 would turn every implicit zero of sparse X into 1 "
+                        "(scikit-learn refuses it too). HINT: use binarize >= 0 or dense X",
+                        who, thr);
     double *prior;
     int64_t np_;
     CML_CHECK(nb_parse_list(m->params.class_prior, "class_prior", &prior, &np_));
@@ -230,12 +256,17 @@ static cml_status partial_fit_into(cml_discrete_nb *m, const cml_matrix *X, cons
         free(codes);
         return st;
     }
-    double thr = m->params.binarize;
     for (int64_t i = 0; i < n; i++) {
-        const double *x = cml_matrix_row(X, i);
         double w = sw ? sw[i] : 1.0;
         double *fc = m->feature_count + (int64_t)codes[i] * d;
         m->class_count[codes[i]] += w;
+        if (S) {
+            for (int64_t k = S->indptr[i]; k < S->indptr[i + 1]; k++)
+                fc[S->indices[k]] +=
+                    m->kind == CML_NB_BERNOULLI ? (S->data[k] > thr ? w : 0.0) : w * S->data[k];
+            continue;
+        }
+        const double *x = cml_matrix_row(X, i);
         if (m->kind == CML_NB_BERNOULLI)
             for (int64_t j = 0; j < d; j++)
                 fc[j] += x[j] > thr ? w : 0.0;
@@ -259,7 +290,7 @@ cml_status nb_discrete_partial_fit(cml_discrete_nb_kind kind, cml_discrete_nb **
             return cml_fail(CML_ERR_ARG, "%s partial_fit given a %s model", who,
                             kind_name((*model)->kind));
         CML_CHECK(nb_classes_again(classes, n_classes, (*model)->classes, (*model)->C));
-        return partial_fit_into(*model, X, y, sw);
+        return partial_fit_into(*model, X, NULL, y, sw);
     }
     if (!p) return cml_fail(CML_ERR_ARG, "%s: params are needed on the first partial_fit", who);
     const char *msg = cml_discrete_nb_params_check(kind, p);
@@ -271,7 +302,7 @@ cml_status nb_discrete_partial_fit(cml_discrete_nb_kind kind, cml_discrete_nb **
     cml_status st = new_model(kind, p, cls, C, X->cols, &m);
     free(cls);
     CML_CHECK(st);
-    st = partial_fit_into(m, X, y, sw);
+    st = partial_fit_into(m, X, NULL, y, sw);
     if (st != CML_OK) {
         cml_discrete_nb_free(m);
         return st;
@@ -294,7 +325,118 @@ cml_status nb_discrete_fit(cml_discrete_nb_kind kind, const cml_discrete_nb_para
     return st;
 }
 
+/* Sparse fit: classes from y, then one batch over the CSR rows. */
+cml_status nb_discrete_fit_csr(cml_discrete_nb_kind kind, const cml_discrete_nb_params *p,
+                               const cml_csr *X, const double *y, const double *sw,
+                               cml_discrete_nb **out)
+{
+    *out = NULL;
+    const char *who = kind_name(kind);
+    CML_CHECK(cml_csr_check(X, "X"));
+    for (int64_t k = 0; k < X->nnz; k++)
+        if (!isfinite(X->data[k]))
+            return cml_fail(CML_ERR_ARG, "%s: X has a non-finite value (stored entry %lld)", who,
+                            (long long)k);
+    CML_CHECK(nb_check_target(X->rows, y, sw, who));
+    if (!p) return cml_fail(CML_ERR_ARG, "%s: params are NULL", who);
+    const char *msg = cml_discrete_nb_params_check(kind, p);
+    if (msg) return cml_fail(CML_ERR_ARG, "%s: %s", who, msg);
+    double *cls;
+    int64_t C;
+    CML_CHECK(cml_labels_encode(y, X->rows, &cls, &C, NULL));
+    cml_discrete_nb *m;
+    cml_status st = new_model(kind, p, cls, C, X->cols, &m);
+    free(cls);
+    CML_CHECK(st);
+    st = partial_fit_into(m, NULL, X, y, sw);
+    if (st != CML_OK) {
+        cml_discrete_nb_free(m);
+        return st;
+    }
+    *out = m;
+    return CML_OK;
+}
+
+cml_status cml_discrete_nb_fit_csr(cml_discrete_nb_kind kind, const cml_discrete_nb_params *p,
+                                   const cml_csr *X, const double *y, const double *sample_weight,
+                                   cml_discrete_nb **out)
+{
+    if ((int)kind < CML_NB_MULTINOMIAL || kind > CML_NB_BERNOULLI) {
+        *out = NULL;
+        return cml_fail(CML_ERR_ARG, "unknown naive Bayes kind %d", (int)kind);
+    }
+    return nb_discrete_fit_csr(kind, p, X, y, sample_weight, out);
+}
+
 /* ---------------------------------------------------------------- predict */
+
+/* jll of CSR rows: out[i, c] = sum over the stored entries, in column
+ * order, of x_ij w_cj, plus b_c (scipy's CSR x dense product, as sklearn's
+ * safe_sparse_dot on sparse X). Bernoulli binarizes the stored entries;
+ * implicit zeros stay 0 (binarize >= 0 is checked at fit). */
+static cml_status jll_csr(const cml_discrete_nb *m, const cml_csr *S, double *out)
+{
+    int64_t C = m->C, d = m->d;
+    const char *who = kind_name(m->kind);
+    CML_CHECK(cml_csr_check(S, "X"));
+    if (S->cols != d)
+        return cml_fail(CML_ERR_ARG, "%s: X has %lld features, but the model was fitted with %lld",
+                        who, (long long)S->cols, (long long)d);
+    for (int64_t k = 0; k < S->nnz; k++)
+        if (!isfinite(S->data[k]))
+            return cml_fail(CML_ERR_ARG, "%s: X has a non-finite value (stored entry %lld)", who,
+                            (long long)k);
+    int bern = m->kind == CML_NB_BERNOULLI;
+    double thr = m->params.binarize;
+#pragma omp parallel for schedule(static) CML_OMP_THREADS if (S->nnz * C > (1 << 18))
+    for (int64_t i = 0; i < S->rows; i++) {
+        double *r = out + i * C;
+        for (int64_t c = 0; c < C; c++) {
+            const double *w = m->jll_w + c * d;
+            double acc = 0.0;
+            for (int64_t k = S->indptr[i]; k < S->indptr[i + 1]; k++) {
+                double x = bern ? (S->data[k] > thr ? 1.0 : 0.0) : S->data[k];
+                acc += x * w[S->indices[k]];
+            }
+            r[c] = acc + m->jll_b[c];
+        }
+    }
+    return CML_OK;
+}
+
+cml_status cml_discrete_nb_joint_log_likelihood_csr(const cml_discrete_nb *m, const cml_csr *X,
+                                                    double *out)
+{
+    return jll_csr(m, X, out);
+}
+
+cml_status cml_discrete_nb_predict_log_proba_csr(const cml_discrete_nb *m, const cml_csr *X,
+                                                 double *out)
+{
+    CML_CHECK(jll_csr(m, X, out));
+    nb_log_normalize(out, X->rows, m->C);
+    return CML_OK;
+}
+
+cml_status cml_discrete_nb_predict_proba_csr(const cml_discrete_nb *m, const cml_csr *X,
+                                             double *out)
+{
+    CML_CHECK(cml_discrete_nb_predict_log_proba_csr(m, X, out));
+    for (int64_t i = 0; i < X->rows * m->C; i++)
+        out[i] = exp(out[i]);
+    return CML_OK;
+}
+
+cml_status cml_discrete_nb_predict_csr(const cml_discrete_nb *m, const cml_csr *X, double *out)
+{
+    CML_CHECK(cml_csr_check(X, "X"));
+    double *j = cml_alloc_array(X->rows * m->C, sizeof(double));
+    if (!j) return CML_ERR_NOMEM;
+    cml_status st = jll_csr(m, X, j);
+    if (st == CML_OK) nb_argmax_classes(j, X->rows, m->classes, m->C, out);
+    free(j);
+    return st;
+}
 
 static cml_status jll(const void *model, const cml_matrix *X, double *out)
 {
@@ -383,6 +525,14 @@ cml_status nb_discrete_vt_predict(const void *s, const cml_matrix *X, double *ou
 cml_status nb_discrete_vt_predict_proba(const void *s, const cml_matrix *X, double *out)
 {
     return cml_discrete_nb_predict_proba(s, X, out);
+}
+cml_status nb_discrete_vt_predict_csr(const void *s, const cml_csr *X, double *out)
+{
+    return cml_discrete_nb_predict_csr(s, X, out);
+}
+cml_status nb_discrete_vt_predict_proba_csr(const void *s, const cml_csr *X, double *out)
+{
+    return cml_discrete_nb_predict_proba_csr(s, X, out);
 }
 int64_t nb_discrete_vt_classes(const void *s, const double **classes)
 {

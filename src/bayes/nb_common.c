@@ -93,8 +93,13 @@ cml_status nb_check_fit(const cml_matrix *X, const double *y, const double *samp
                         const char *who)
 {
     CML_CHECK(cml_matrix_check(X, "X", 0));
+    return nb_check_target(X->rows, y, sample_weight, who);
+}
+
+cml_status nb_check_target(int64_t n, const double *y, const double *sample_weight, const char *who)
+{
     if (!y) return cml_fail(CML_ERR_ARG, "%s: y is NULL", who);
-    for (int64_t i = 0; i < X->rows; i++) {
+    for (int64_t i = 0; i < n; i++) {
         if (!isfinite(y[i]))
             return cml_fail(CML_ERR_ARG, "%s: y row %lld is not finite", who, (long long)i + 1);
         if (sample_weight && !(sample_weight[i] >= 0.0 && isfinite(sample_weight[i])))
@@ -104,19 +109,34 @@ cml_status nb_check_fit(const cml_matrix *X, const double *y, const double *samp
     return CML_OK;
 }
 
+void nb_argmax_classes(const double *jll, int64_t n, const double *classes, int64_t C, double *out)
+{
+    for (int64_t i = 0; i < n; i++) {
+        const double *r = jll + i * C;
+        int64_t best = 0;
+        for (int64_t c = 1; c < C; c++)
+            if (r[c] > r[best]) best = c;
+        out[i] = classes[best];
+    }
+}
+
+void nb_log_normalize(double *jll, int64_t n, int64_t C)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double *r = jll + i * C;
+        double lse = cml_logsumexp(r, C);
+        for (int64_t c = 0; c < C; c++)
+            r[c] -= lse;
+    }
+}
+
 cml_status nb_predict(const void *model, nb_jll_fn jll, const double *classes, int64_t C,
                       const cml_matrix *X, double *out)
 {
     double *j = cml_alloc_array(X->rows * C, sizeof(double));
     if (!j) return CML_ERR_NOMEM;
     cml_status st = jll(model, X, j);
-    for (int64_t i = 0; st == CML_OK && i < X->rows; i++) {
-        const double *r = j + i * C;
-        int64_t best = 0;
-        for (int64_t c = 1; c < C; c++)
-            if (r[c] > r[best]) best = c;
-        out[i] = classes[best];
-    }
+    if (st == CML_OK) nb_argmax_classes(j, X->rows, classes, C, out);
     free(j);
     return st;
 }
@@ -125,12 +145,7 @@ cml_status nb_predict_log_proba(const void *model, nb_jll_fn jll, int64_t C, con
                                 double *out)
 {
     CML_CHECK(jll(model, X, out));
-    for (int64_t i = 0; i < X->rows; i++) {
-        double *r = out + i * C;
-        double lse = cml_logsumexp(r, C);
-        for (int64_t c = 0; c < C; c++)
-            r[c] -= lse;
-    }
+    nb_log_normalize(out, X->rows, C);
     return CML_OK;
 }
 

@@ -29,6 +29,14 @@ cml_status nb_check_X(const cml_matrix *X, int64_t d, const char *who);
 cml_status nb_check_fit(const cml_matrix *X, const double *y, const double *sample_weight,
                         const char *who);
 
+/* The y / sample_weight part of nb_check_fit (sparse fits check X apart). */
+cml_status nb_check_target(int64_t n, const double *y, const double *sample_weight,
+                           const char *who);
+/* out[i] = classes[argmax_c jll(i, c)] (first maximum), jll (n, C). */
+void nb_argmax_classes(const double *jll, int64_t n, const double *classes, int64_t C, double *out);
+/* jll (n, C) -> jll - logsumexp per row, in place. */
+void nb_log_normalize(double *jll, int64_t n, int64_t C);
+
 /* Joint log-likelihood of rows of X into out (rows, C). */
 typedef cml_status (*nb_jll_fn)(const void *model, const cml_matrix *X, double *out);
 
@@ -55,6 +63,11 @@ cml_status nb_discrete_partial_fit(cml_discrete_nb_kind kind, cml_discrete_nb **
                                    const cml_discrete_nb_params *p, const cml_matrix *X,
                                    const double *y, const double *sw, const double *classes,
                                    int64_t n_classes);
+cml_status nb_discrete_fit_csr(cml_discrete_nb_kind kind, const cml_discrete_nb_params *p,
+                               const cml_csr *X, const double *y, const double *sw,
+                               cml_discrete_nb **out);
+cml_status nb_discrete_vt_predict_csr(const void *s, const cml_csr *X, double *out);
+cml_status nb_discrete_vt_predict_proba_csr(const void *s, const cml_csr *X, double *out);
 cml_status nb_discrete_vt_predict(const void *s, const cml_matrix *X, double *out);
 cml_status nb_discrete_vt_predict_proba(const void *s, const cml_matrix *X, double *out);
 int64_t nb_discrete_vt_classes(const void *s, const double **classes);
@@ -106,6 +119,15 @@ void nb_discrete_vt_free(void *s);
         return nb_discrete_partial_fit(KIND, &m, NULL, X, y, opts ? opts->sample_weight : NULL,    \
                                        NULL, 0);                                                   \
     }                                                                                              \
+    static cml_status SYM##_vt_fit_csr(const void *params, const cml_csr *X, const double *y,      \
+                                       const cml_fit_opts *opts, void **state, cml_fit_info *info) \
+    {                                                                                              \
+        (void)info;                                                                                \
+        cml_discrete_nb *m;                                                                        \
+        CML_CHECK(nb_discrete_fit_csr(KIND, params, X, y, opts ? opts->sample_weight : NULL, &m)); \
+        *state = m;                                                                                \
+        return CML_OK;                                                                             \
+    }                                                                                              \
     static cml_status SYM##_vt_load(const cml_gguf *g, const void *params, int schema_version,     \
                                     void **state)                                                  \
     {                                                                                              \
@@ -131,6 +153,9 @@ void nb_discrete_vt_free(void *s);
         .describe = nb_discrete_vt_describe,                                                       \
         .free = nb_discrete_vt_free,                                                               \
         .partial_fit = SYM##_vt_partial_fit,                                                       \
+        .fit_csr = SYM##_vt_fit_csr,                                                               \
+        .predict_csr = nb_discrete_vt_predict_csr,                                                 \
+        .predict_proba_csr = nb_discrete_vt_predict_proba_csr,                                     \
     }
 
 #endif

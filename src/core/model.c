@@ -180,20 +180,27 @@ static cml_status check_input(const cml_model *m, const cml_matrix *X)
     return CML_OK;
 }
 
-cml_status cml_model_fit(cml_model *m, const cml_matrix *X, const double *y,
-                         const cml_fit_opts *opts)
+/* Params and target checks shared by the dense and sparse fits. */
+static cml_status check_fit_args(const cml_model *m, int64_t rows, const double *y)
 {
     const char *msg = cml_params_check(m->est->params, m->est->n_params, m->params);
     if (msg) return cml_fail(CML_ERR_ARG, "%s: %s", m->est->name, msg);
     if (m->est->task != CML_TASK_TRANSFORM && m->est->task != CML_TASK_CLUSTER && !y)
         return cml_fail(CML_ERR_ARG, "%s needs a target y", m->est->name);
     if (y)
-        for (int64_t i = 0; i < X->rows; i++)
+        for (int64_t i = 0; i < rows; i++)
             if (!isfinite(y[i]))
                 return cml_fail(CML_ERR_ARG,
                                 "target y row %lld is %s; the target must be finite. HINT: drop "
                                 "rows with a missing target",
                                 (long long)i + 1, isnan(y[i]) ? "NaN (missing)" : "infinite");
+    return CML_OK;
+}
+
+cml_status cml_model_fit(cml_model *m, const cml_matrix *X, const double *y,
+                         const cml_fit_opts *opts)
+{
+    CML_CHECK(check_fit_args(m, X->rows, y));
 
     double t0 = cml_now();
     cml_matrix Xcur = *X;
@@ -303,6 +310,86 @@ cml_status cml_model_decision_function(const cml_model *m, const cml_matrix *X, 
 cml_status cml_model_transform(const cml_model *m, const cml_matrix *X, double *out)
 {
     return apply(m, X, out, m->est->transform, "transform");
+}
+
+/* ---------------------------------------------------------------- sparse input */
+
+int cml_model_accepts_csr(const cml_model *m)
+{
+    return m->est->fit_csr != NULL && m->n_steps == 0;
+}
+
+/* Structure, finite values (sparse inputs carry no NaN convention) and,
+ * once fitted, the column count. */
+static cml_status check_csr_input(const cml_model *m, const cml_csr *X)
+{
+    if (m->n_steps)
+        return cml_fail(CML_ERR_UNSUPPORTED,
+                        "%s: sparse input cannot go through preprocessing steps (they take dense "
+                        "X). HINT: fit without --prep, or densify",
+                        m->est->name);
+    CML_CHECK(cml_csr_check(X, "X"));
+    for (int64_t k = 0; k < X->nnz; k++)
+        if (!isfinite(X->data[k]))
+            return cml_fail(CML_ERR_ARG, "%s: sparse X has a non-finite value (stored entry %lld)",
+                            m->est->name, (long long)k);
+    if (m->state && m->est->n_features_in && X->cols != m->est->n_features_in(m->state))
+        return cml_fail(CML_ERR_ARG, "%s: X has %lld features, but the model was fitted with %lld",
+                        m->est->name, (long long)X->cols,
+                        (long long)m->est->n_features_in(m->state));
+    return CML_OK;
+}
+
+cml_status cml_model_fit_csr(cml_model *m, const cml_csr *X, const double *y,
+                             const cml_fit_opts *opts)
+{
+    if (!m->est->fit_csr)
+        return cml_fail(CML_ERR_UNSUPPORTED,
+                        "%s does not take sparse (CSR) input. HINT: sparse-capable: linear_svc, "
+                        "logistic_regression, multinomial_nb, complement_nb, bernoulli_nb",
+                        m->est->name);
+    if (opts && opts->X_valid)
+        return cml_fail(CML_ERR_UNSUPPORTED, "%s: a dense validation set with sparse X",
+                        m->est->name);
+    CML_CHECK(check_csr_input(m, X));
+    CML_CHECK(check_fit_args(m, X->rows, y));
+    double t0 = cml_now();
+    void *state = NULL;
+    cml_fit_info info = {0, 1, NAN};
+    CML_CHECK(m->est->fit_csr(m->params, X, y, opts, &state, &info));
+    if (m->state) m->est->free(m->state);
+    m->state = state;
+    m->info = info;
+    m->fit_seconds = cml_now() - t0;
+    return CML_OK;
+}
+
+typedef cml_status (*apply_csr_fn)(const void *state, const cml_csr *X, double *out);
+
+static cml_status apply_csr(const cml_model *m, const cml_csr *X, double *out, apply_csr_fn fn,
+                            const char *what)
+{
+    CML_CHECK(check_fitted(m));
+    if (!fn)
+        return cml_fail(CML_ERR_UNSUPPORTED, "%s has no %s for sparse (CSR) input", m->est->name,
+                        what);
+    CML_CHECK(check_csr_input(m, X));
+    return fn(m->state, X, out);
+}
+
+cml_status cml_model_predict_csr(const cml_model *m, const cml_csr *X, double *out)
+{
+    return apply_csr(m, X, out, m->est->predict_csr, "predict");
+}
+
+cml_status cml_model_predict_proba_csr(const cml_model *m, const cml_csr *X, double *out)
+{
+    return apply_csr(m, X, out, m->est->predict_proba_csr, "predict_proba (probabilities)");
+}
+
+cml_status cml_model_decision_function_csr(const cml_model *m, const cml_csr *X, double *out)
+{
+    return apply_csr(m, X, out, m->est->decision_function_csr, "decision_function");
 }
 
 int64_t cml_model_n_classes(const cml_model *m)

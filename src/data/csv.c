@@ -29,6 +29,11 @@
  * file lacks it (callers test cml_table_find(t, name) < 0). Categorical cells
  * map through the schema's levels; an unseen level is an error.
  *
+ * Text columns (opts->text_col, or a schema column of kind text) are
+ * skipped in the first pass and their cell strings kept in the second, as
+ * they are in the file (see cml_col_kind in data.h), one allocation per
+ * cell, in the column's `levels` (row order).
+ *
  * Parallelism: when the data holds no '"' at all, records are exactly
  * lines, so the buffer is cut at newlines into one chunk per thread; each
  * chunk counts its records (memchr), the counts give each chunk its row
@@ -55,7 +60,8 @@ enum {
     MODE_NUM,        /* number or missing; anything else flags the column categorical */
     MODE_NUM_STRICT, /* schema numeric: anything else is an error */
     MODE_CAT_SCHEMA, /* schema categorical: looked up in the schema's levels */
-    MODE_COLLECT     /* second pass: remember the cell text */
+    MODE_COLLECT,    /* second pass: remember the cell text */
+    MODE_TEXT        /* second pass, text column: the cell text, no missing markers */
 };
 
 /* Terminators of a field. */
@@ -372,10 +378,10 @@ static int store_field(const csv_ctx *c, csv_chunk *ch, int64_t row, int64_t j, 
     size_t n = f->n;
     trim(c, &s, &n);
     int missing = !f->quoted2x && is_missing(s, n);
-    if (mode == MODE_COLLECT) {
+    if (mode == MODE_COLLECT || mode == MODE_TEXT) {
         cell_ref *cr = &c->cells[o][row];
         cr->s = f->s;
-        cr->n = missing ? SIZE_MAX : f->n;
+        cr->n = missing && mode == MODE_COLLECT ? SIZE_MAX : f->n;
         cr->quoted2x = f->quoted2x;
         return 1;
     }
@@ -644,6 +650,7 @@ typedef struct csv_state {
     cell_ref **cells;
     name_ref *fsorted, *ssorted;
     cml_table *t;
+    int64_t text_field; /* no schema: the field read as text, or -1 */
 } csv_state;
 
 static void state_free(csv_state *s, int64_t nout)
@@ -692,6 +699,19 @@ static cml_status map_columns(const csv_ctx *c, const cml_csv_opts *o, int64_t l
             s->mode[j] = MODE_NUM;
         }
         *nout = nf;
+        if (o->text_col) {
+            int64_t t = -1;
+            for (int64_t j = 0; j < nf && t < 0; j++) {
+                char tmp[32];
+                snprintf(tmp, sizeof tmp, "c%lld", (long long)j);
+                if (strcmp(s->h.names ? s->h.names[j] : tmp, o->text_col) == 0) t = j;
+            }
+            if (t < 0)
+                return cml_fail(CML_ERR_ARG, "%s: no column named \"%s\" (the text column)",
+                                c->name, o->text_col);
+            s->mode[t] = MODE_SKIP; /* its cells are read in the second pass */
+            s->text_field = t;
+        }
         return CML_OK;
     }
     /* Schema: where is each schema column in the file? */
@@ -739,8 +759,9 @@ static cml_status map_columns(const csv_ctx *c, const cml_csv_opts *o, int64_t l
         if (where[i] < 0) continue;
         s->dst[where[i]] = n;
         s->schema_of[n] = i;
-        s->mode[where[i]] =
-            o->schema[i].kind == CML_COL_CATEGORICAL ? MODE_CAT_SCHEMA : MODE_NUM_STRICT;
+        s->mode[where[i]] = o->schema[i].kind == CML_COL_CATEGORICAL ? MODE_CAT_SCHEMA
+                            : o->schema[i].kind == CML_COL_TEXT      ? MODE_SKIP
+                                                                     : MODE_NUM_STRICT;
         n++;
     }
     free(where);
@@ -791,7 +812,7 @@ static cml_status fill_columns(const cml_csv_opts *o, csv_state *s, int64_t nout
         snprintf(tmp, sizeof tmp, "c%lld", (long long)j);
         t->columns[j].name = cml_strdup(s->h.names ? s->h.names[j] : tmp);
         if (!t->columns[j].name) return CML_ERR_NOMEM;
-        t->columns[j].kind = CML_COL_NUMERIC;
+        t->columns[j].kind = j == s->text_field ? CML_COL_TEXT : CML_COL_NUMERIC;
     }
     return CML_OK;
 }
@@ -915,6 +936,26 @@ fail:
     return st;
 }
 
+/* The strings of a text column from its cell texts (quotes undone), in one
+ * block; the matrix cells are NaN. */
+static cml_status build_text(const cell_ref *cells, int64_t rows, double *data, int64_t nout,
+                             int64_t o, cml_column *col)
+{
+    col->levels = cml_calloc((size_t)(rows ? rows : 1), sizeof *col->levels);
+    if (!col->levels) return CML_ERR_NOMEM;
+    for (int64_t i = 0; i < rows; i++) {
+        char *d = cml_malloc(cells[i].n + 1);
+        if (!d) return CML_ERR_NOMEM; /* the cells so far are freed with the column */
+        size_t n = cells[i].quoted2x ? unquote(d, cells[i].s, cells[i].n) : cells[i].n;
+        if (!cells[i].quoted2x) memcpy(d, cells[i].s, n);
+        d[n] = '\0';
+        col->levels[i] = d;
+        col->n_levels = i + 1;
+        data[i * nout + o] = NAN;
+    }
+    return CML_OK;
+}
+
 /* Runs one pass over all chunks in parallel; the first error in file order wins. */
 static cml_status run_pass(const csv_ctx *c, csv_chunk *chunks, int nchunks, int counting)
 {
@@ -941,6 +982,7 @@ static cml_status parse(const char *buf, size_t len, const char *name, const cml
     const cml_csv_opts *o = opts ? opts : &dflt;
     csv_state s;
     memset(&s, 0, sizeof s);
+    s.text_field = -1;
     int64_t nout = 0;
     cml_status st;
     CML_CHECK(check_opts(o));
@@ -1051,39 +1093,46 @@ static cml_status parse(const char *buf, size_t len, const char *name, const cml
     c.data = s.t->data;
     CML_TRY(run_pass(&c, s.chunks, nchunks, 0));
 
-    /* Columns with a non-numeric cell are categorical: second pass for their texts. */
-    if (!o->schema_cols) {
-        int64_t ncat = 0;
-        for (int64_t j = 0; j < c.nf; j++) {
-            uint8_t any = 0;
+    /* Second pass for the texts of text columns and (no schema) of the
+     * columns a non-numeric cell made categorical. */
+    int64_t ncollect = 0;
+    for (int64_t j = 0; j < c.nf; j++) {
+        int64_t oc = s.dst[j];
+        uint8_t any = 0;
+        if (!o->schema_cols)
             for (int k = 0; k < nchunks; k++)
                 any |= s.chunks[k].nonnum[j];
-            s.mode[j] = any ? MODE_COLLECT : MODE_SKIP;
-            ncat += any;
+        int text = oc >= 0 && s.t->columns[oc].kind == CML_COL_TEXT;
+        s.mode[j] = text ? MODE_TEXT : any ? MODE_COLLECT : MODE_SKIP;
+        ncollect += text || any;
+    }
+    if (ncollect) {
+        s.cells = cml_calloc((size_t)nout, sizeof *s.cells);
+        if (!s.cells) {
+            st = CML_ERR_NOMEM;
+            goto fail;
         }
-        if (ncat) {
-            s.cells = cml_calloc((size_t)nout, sizeof *s.cells);
-            if (!s.cells) {
-                st = CML_ERR_NOMEM;
-                goto fail;
+        for (int64_t j = 0; j < c.nf; j++)
+            if (s.mode[j] != MODE_SKIP) {
+                s.cells[s.dst[j]] = cml_alloc_array(rows, sizeof(cell_ref));
+                if (!s.cells[s.dst[j]]) {
+                    st = CML_ERR_NOMEM;
+                    goto fail;
+                }
             }
-            for (int64_t j = 0; j < c.nf; j++)
-                if (s.mode[j] == MODE_COLLECT) {
-                    s.cells[j] = cml_alloc_array(rows, sizeof(cell_ref));
-                    if (!s.cells[j]) {
-                        st = CML_ERR_NOMEM;
-                        goto fail;
-                    }
-                }
-            c.cells = s.cells;
-            c.data = NULL;
-            CML_TRY(run_pass(&c, s.chunks, nchunks, 0));
-            for (int64_t j = 0; j < c.nf; j++)
-                if (s.cells[j]) {
-                    cml_csv_ctx_view v = {c.buf, name, s.t->columns[j].name};
-                    CML_TRY(check_mostly_numeric(&v, s.cells[j], rows, j));
-                    CML_TRY(build_levels(s.cells[j], rows, s.t->data, nout, j, &s.t->columns[j]));
-                }
+        c.cells = s.cells;
+        c.data = NULL;
+        CML_TRY(run_pass(&c, s.chunks, nchunks, 0));
+        for (int64_t j = 0; j < c.nf; j++) {
+            if (s.mode[j] == MODE_SKIP) continue;
+            int64_t oc = s.dst[j];
+            if (s.mode[j] == MODE_TEXT) {
+                CML_TRY(build_text(s.cells[oc], rows, s.t->data, nout, oc, &s.t->columns[oc]));
+                continue;
+            }
+            cml_csv_ctx_view v = {c.buf, name, s.t->columns[oc].name};
+            CML_TRY(check_mostly_numeric(&v, s.cells[oc], rows, j));
+            CML_TRY(build_levels(s.cells[oc], rows, s.t->data, nout, oc, &s.t->columns[oc]));
         }
     }
     *out = s.t;

@@ -6,7 +6,7 @@
  *
  * Keys (under the writer's current scope):
  *   <prefix>.names      string array (n)
- *   <prefix>.kinds      i64 array (n): 0 numeric, 1 categorical (cml_col_kind)
+ *   <prefix>.kinds      i64 array (n): 0 numeric, 1 categorical, 2 text (cml_col_kind)
  *   <prefix>.levels.<j> string array, for each categorical column j
  * Loading validates everything (counts agree, kinds known, levels present,
  * distinct and sorted by bytes as the CSV reader makes them), so a corrupt
@@ -39,7 +39,8 @@ cml_status cml_columns_save(cml_gguf_writer *w, const char *key_prefix, const cm
             st = cml_fail(CML_ERR_ARG, "column %lld has no name", (long long)j);
             goto fail;
         }
-        if (cols[j].kind != CML_COL_NUMERIC && cols[j].kind != CML_COL_CATEGORICAL) {
+        if (cols[j].kind != CML_COL_NUMERIC && cols[j].kind != CML_COL_CATEGORICAL &&
+            cols[j].kind != CML_COL_TEXT) {
             st = cml_fail(CML_ERR_ARG, "column \"%s\" has unknown kind %d", cols[j].name,
                           (int)cols[j].kind);
             goto fail;
@@ -99,7 +100,8 @@ cml_status cml_columns_load(const cml_gguf *g, const char *key_prefix, cml_colum
         goto fail;
     }
     for (int64_t j = 0; j < nn; j++) {
-        if (kinds[j] != CML_COL_NUMERIC && kinds[j] != CML_COL_CATEGORICAL) {
+        if (kinds[j] != CML_COL_NUMERIC && kinds[j] != CML_COL_CATEGORICAL &&
+            kinds[j] != CML_COL_TEXT) {
             st = cml_fail(CML_ERR_FORMAT, "%s: key %s: column %lld has unknown kind %lld", gname,
                           key, (long long)j, (long long)kinds[j]);
             goto fail;

@@ -69,6 +69,14 @@ void cml_table_free(cml_table *t)
     free(t);
 }
 
+const char *const *cml_table_text(const cml_table *t, int64_t j)
+{
+    if (!t || j < 0 || j >= t->cols) return NULL;
+    const cml_column *c = &t->columns[j];
+    if (c->kind != CML_COL_TEXT || c->n_levels != t->rows || !c->levels) return NULL;
+    return (const char *const *)c->levels;
+}
+
 int64_t cml_table_find(const cml_table *t, const char *name)
 {
     if (!t || !name) return -1;

@@ -297,20 +297,41 @@ static cml_status solve_one(const cml_logreg_params *prm, lr_problem *pb, double
     return CML_OK;
 }
 
-static cml_status check_inputs(const cml_logreg_params *p, const cml_matrix *X, const double *y,
-                               const double *sw)
+/* Checks a CSR input: structure and finite stored values. */
+static cml_status check_csr(const cml_csr *S)
+{
+    CML_CHECK(cml_csr_check(S, "X"));
+    for (int64_t k = 0; k < S->nnz; k++)
+        if (!isfinite(S->data[k]))
+            return cml_fail(CML_ERR_ARG,
+                            "logistic_regression: X has a non-finite value (stored entry %lld)",
+                            (long long)k);
+    return CML_OK;
+}
+
+/* Dense X or CSR S (one of them NULL). */
+static cml_status check_inputs(const cml_logreg_params *p, const cml_matrix *X, const cml_csr *S,
+                               const double *y, const double *sw)
 {
     const char *msg = cml_logreg_params_check(p);
     if (msg) return cml_fail(CML_ERR_ARG, "logistic_regression: %s", msg);
-    CML_CHECK(cml_matrix_check(X, "X", 0));
+    if (X)
+        CML_CHECK(cml_matrix_check(X, "X", 0));
+    else
+        CML_CHECK(check_csr(S));
+    if (S && p->solver >= CML_LOGREG_CD)
+        return cml_fail(CML_ERR_UNSUPPORTED,
+                        "logistic_regression: solver cd/saga (l1, elasticnet) takes dense X only. "
+                        "HINT: solver=lbfgs or newton-cg for sparse X");
+    const int64_t rows = X ? X->rows : S->rows;
     if (!y) return cml_fail(CML_ERR_ARG, "logistic_regression: y is NULL");
-    for (int64_t i = 0; i < X->rows; i++)
+    for (int64_t i = 0; i < rows; i++)
         if (!isfinite(y[i]))
             return cml_fail(CML_ERR_ARG, "logistic_regression: y row %lld is not finite",
                             (long long)i + 1);
     if (sw) {
         double tot = 0.0;
-        for (int64_t i = 0; i < X->rows; i++) {
+        for (int64_t i = 0; i < rows; i++) {
             if (!isfinite(sw[i]) || sw[i] < 0)
                 return cml_fail(CML_ERR_ARG,
                                 "logistic_regression: sample_weight row %lld is %g; weights must "
@@ -354,13 +375,17 @@ static cml_logreg *model_alloc(int64_t K, int64_t p, int64_t n_rows, int64_t n_r
     return m;
 }
 
-cml_status cml_logreg_fit_weighted(const cml_logreg_params *prm, const cml_matrix *X,
-                                   const double *y, const double *sample_weight, cml_fit_info *info,
-                                   cml_logreg **out)
+/* The fit over dense X or CSR S (one of them NULL): the solvers see the
+ * design only through lr_problem's two products (logreg_loss.c). */
+static cml_status fit_any(const cml_logreg_params *prm, const cml_matrix *X, const cml_csr *S,
+                          const double *y, const double *sample_weight, cml_fit_info *info,
+                          cml_logreg **out)
 {
     *out = NULL;
-    CML_CHECK(check_inputs(prm, X, y, sample_weight));
-    const int64_t n = X->rows, p = X->cols;
+    CML_CHECK(check_inputs(prm, X, S, y, sample_weight));
+    const int64_t n = X ? X->rows : S->rows, p = X ? X->cols : S->cols;
+    const double *Xd = X ? X->data : NULL;
+    const int64_t ldx = X ? X->ld : p;
     cml_status st = CML_OK;
     double *cls = NULL, *cw = NULL, *yk = NULL, *ybin = NULL, *sw = NULL, *w = NULL;
     int64_t K = 0, *count = NULL;
@@ -427,7 +452,8 @@ cml_status cml_logreg_fit_weighted(const cml_logreg_params *prm, const cml_matri
                 cw[c] = count[c] ? (double)n / ((double)K * (double)count[c]) : 1.0;
         for (int64_t i = 0; i < n; i++)
             sw[i] = (sample_weight ? sample_weight[i] : 1.0) * cw[(int64_t)yk[i]];
-        CML_TRY(lr_problem_init(&pb, X->data, X->ld, n, p, yk, sw, (int)K, fi, l2));
+        CML_TRY(lr_problem_init(&pb, Xd, ldx, n, p, yk, sw, (int)K, fi, l2));
+        if (S) lr_problem_use_csr(&pb, S);
         w = cml_alloc_array(pb.dim, sizeof(double));
         if (!w) {
             st = CML_ERR_NOMEM;
@@ -454,7 +480,8 @@ cml_status cml_logreg_fit_weighted(const cml_logreg_params *prm, const cml_matri
         m->proba_mode = K == 2 ? PROBA_BINARY_SOFTMAX : PROBA_SOFTMAX;
     } else {
         /* One binary problem per class (only classes[1] when K == 2). */
-        CML_TRY(lr_problem_init(&pb, X->data, X->ld, n, p, ybin, sw, 1, fi, l2));
+        CML_TRY(lr_problem_init(&pb, Xd, ldx, n, p, ybin, sw, 1, fi, l2));
+        if (S) lr_problem_use_csr(&pb, S);
         w = cml_alloc_array(pb.dim, sizeof(double));
         if (!w) {
             st = CML_ERR_NOMEM;
@@ -506,6 +533,19 @@ fail:
     return st;
 }
 
+cml_status cml_logreg_fit_weighted(const cml_logreg_params *prm, const cml_matrix *X,
+                                   const double *y, const double *sample_weight, cml_fit_info *info,
+                                   cml_logreg **out)
+{
+    return fit_any(prm, X, NULL, y, sample_weight, info, out);
+}
+
+cml_status cml_logreg_fit_csr(const cml_logreg_params *prm, const cml_csr *X, const double *y,
+                              const double *sample_weight, cml_fit_info *info, cml_logreg **out)
+{
+    return fit_any(prm, NULL, X, y, sample_weight, info, out);
+}
+
 cml_status cml_logreg_fit(const cml_logreg_params *p, const cml_matrix *X, const double *y,
                           cml_logreg **out)
 {
@@ -514,52 +554,70 @@ cml_status cml_logreg_fit(const cml_logreg_params *p, const cml_matrix *X, const
 
 /* ---------------------------------------------------------------- predict */
 
-static cml_status check_predict(const cml_logreg *m, const cml_matrix *X)
+/* Dense X or CSR S (one of them NULL). */
+static cml_status check_predict(const cml_logreg *m, const cml_matrix *X, const cml_csr *S)
 {
     if (!m) return cml_fail(CML_ERR_NOT_FITTED, "logistic_regression: model is NULL");
-    CML_CHECK(cml_matrix_check(X, "X", 0));
-    if (X->cols != m->n_features)
+    if (X)
+        CML_CHECK(cml_matrix_check(X, "X", 0));
+    else
+        CML_CHECK(check_csr(S));
+    int64_t cols = X ? X->cols : S->cols;
+    if (cols != m->n_features)
         return cml_fail(CML_ERR_ARG,
                         "logistic_regression: X has %lld features, but the model was fitted "
                         "with %lld",
-                        (long long)X->cols, (long long)m->n_features);
-    if (X->rows > INT32_MAX || X->ld > INT32_MAX)
+                        (long long)cols, (long long)m->n_features);
+    if (X && (X->rows > INT32_MAX || X->ld > INT32_MAX))
         return cml_fail(CML_ERR_UNSUPPORTED, "logistic_regression: X exceeds the BLAS int range");
     return CML_OK;
 }
 
-/* out (rows, n_rows) = X coef' + intercept, no checks. */
-static void decision(const cml_logreg *m, const cml_matrix *X, double *out)
+/* out (rows, n_rows) = X coef' + intercept, no checks; CSR rows sum their
+ * stored entries in column order (scipy's product, as sklearn on sparse X). */
+static void decision(const cml_logreg *m, const cml_matrix *X, const cml_csr *S, double *out)
 {
-    const int n = (int)X->rows, p = (int)m->n_features, R = (int)m->n_rows;
-    if (R == 1)
+    const int n = X ? (int)X->rows : (int)S->rows, p = (int)m->n_features, R = (int)m->n_rows;
+    if (S) {
+        const int64_t nn = S->rows;
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (S->nnz * R > LR_PAR_CHEAP)
+        for (int64_t i = 0; i < nn; i++)
+            for (int r = 0; r < R; r++) {
+                const double *c = m->coef + (int64_t)r * p;
+                double acc = 0.0;
+                for (int64_t q = S->indptr[i]; q < S->indptr[i + 1]; q++)
+                    acc += S->data[q] * c[S->indices[q]];
+                out[i * R + r] = acc;
+            }
+    } else if (R == 1)
         cblas_dgemv(CblasRowMajor, CblasNoTrans, n, p, 1.0, X->data, (int)X->ld, m->coef, 1, 0.0,
                     out, 1);
     else
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, R, p, 1.0, X->data, (int)X->ld,
                     m->coef, p, 0.0, out, R);
-    const int64_t rows = X->rows;
+    const int64_t rows = n;
 #pragma omp parallel for CML_OMP_THREADS schedule(static) if (rows * R > LR_PAR_CHEAP)
     for (int64_t i = 0; i < rows; i++)
         for (int r = 0; r < R; r++)
             out[i * R + r] += m->intercept[r];
 }
 
-cml_status cml_logreg_decision_function(const cml_logreg *m, const cml_matrix *X, double *out)
+static cml_status decision_any(const cml_logreg *m, const cml_matrix *X, const cml_csr *S,
+                               double *out)
 {
-    CML_CHECK(check_predict(m, X));
-    decision(m, X, out);
+    CML_CHECK(check_predict(m, X, S));
+    decision(m, X, S, out);
     return CML_OK;
 }
 
-cml_status cml_logreg_predict_proba(const cml_logreg *m, const cml_matrix *X, double *out)
+static cml_status proba_any(const cml_logreg *m, const cml_matrix *X, const cml_csr *S, double *out)
 {
-    CML_CHECK(check_predict(m, X));
-    const int64_t n = X->rows, K = m->n_classes;
+    CML_CHECK(check_predict(m, X, S));
+    const int64_t n = X ? X->rows : S->rows, K = m->n_classes;
     if (m->n_rows == 1) {
         /* Decision into the second column's slots, then expand in place
          * from the last row backwards. */
-        decision(m, X, out);
+        decision(m, X, S, out);
         for (int64_t i = n - 1; i >= 0; i--) {
             double d = out[i];
             double pr = lr_expit(m->proba_mode == PROBA_BINARY_SOFTMAX ? 2.0 * d : d);
@@ -568,7 +626,7 @@ cml_status cml_logreg_predict_proba(const cml_logreg *m, const cml_matrix *X, do
         }
         return CML_OK;
     }
-    decision(m, X, out);
+    decision(m, X, S, out);
 #pragma omp parallel for CML_OMP_THREADS schedule(static) if (n * K > LR_PAR_EXP)
     for (int64_t i = 0; i < n; i++) {
         double *row = out + i * K;
@@ -596,19 +654,20 @@ cml_status cml_logreg_predict_proba(const cml_logreg *m, const cml_matrix *X, do
     return CML_OK;
 }
 
-cml_status cml_logreg_predict(const cml_logreg *m, const cml_matrix *X, double *out)
+static cml_status predict_any(const cml_logreg *m, const cml_matrix *X, const cml_csr *S,
+                              double *out)
 {
-    CML_CHECK(check_predict(m, X));
-    const int64_t n = X->rows, R = m->n_rows;
+    CML_CHECK(check_predict(m, X, S));
+    const int64_t n = X ? X->rows : S->rows, R = m->n_rows;
     if (R == 1) {
-        decision(m, X, out);
+        decision(m, X, S, out);
         for (int64_t i = 0; i < n; i++)
             out[i] = out[i] > 0 ? m->classes[1] : m->classes[0];
         return CML_OK;
     }
     double *d = cml_alloc_array(n * R, sizeof(double));
     if (!d) return CML_ERR_NOMEM;
-    decision(m, X, d);
+    decision(m, X, S, d);
     for (int64_t i = 0; i < n; i++) {
         const double *row = d + i * R;
         int64_t best = 0;
@@ -618,6 +677,31 @@ cml_status cml_logreg_predict(const cml_logreg *m, const cml_matrix *X, double *
     }
     free(d);
     return CML_OK;
+}
+
+cml_status cml_logreg_decision_function(const cml_logreg *m, const cml_matrix *X, double *out)
+{
+    return decision_any(m, X, NULL, out);
+}
+cml_status cml_logreg_predict_proba(const cml_logreg *m, const cml_matrix *X, double *out)
+{
+    return proba_any(m, X, NULL, out);
+}
+cml_status cml_logreg_predict(const cml_logreg *m, const cml_matrix *X, double *out)
+{
+    return predict_any(m, X, NULL, out);
+}
+cml_status cml_logreg_decision_function_csr(const cml_logreg *m, const cml_csr *X, double *out)
+{
+    return decision_any(m, NULL, X, out);
+}
+cml_status cml_logreg_predict_proba_csr(const cml_logreg *m, const cml_csr *X, double *out)
+{
+    return proba_any(m, NULL, X, out);
+}
+cml_status cml_logreg_predict_csr(const cml_logreg *m, const cml_csr *X, double *out)
+{
+    return predict_any(m, NULL, X, out);
 }
 
 /* ---------------------------------------------------------------- getters */
@@ -668,6 +752,26 @@ static cml_status v_fit(const void *params, const cml_matrix *X, const double *y
     CML_CHECK(cml_logreg_fit_weighted(params, X, y, opts ? opts->sample_weight : NULL, info, &m));
     *state = m;
     return CML_OK;
+}
+static cml_status v_fit_csr(const void *params, const cml_csr *X, const double *y,
+                            const cml_fit_opts *opts, void **state, cml_fit_info *info)
+{
+    cml_logreg *m;
+    CML_CHECK(cml_logreg_fit_csr(params, X, y, opts ? opts->sample_weight : NULL, info, &m));
+    *state = m;
+    return CML_OK;
+}
+static cml_status v_predict_csr(const void *s, const cml_csr *X, double *out)
+{
+    return cml_logreg_predict_csr(s, X, out);
+}
+static cml_status v_proba_csr(const void *s, const cml_csr *X, double *out)
+{
+    return cml_logreg_predict_proba_csr(s, X, out);
+}
+static cml_status v_decision_csr(const void *s, const cml_csr *X, double *out)
+{
+    return cml_logreg_decision_function_csr(s, X, out);
 }
 static cml_status v_predict(const void *s, const cml_matrix *X, double *out)
 {
@@ -838,4 +942,8 @@ const cml_estimator cml_est_logistic_regression = {
     .load = v_load,
     .describe = v_describe,
     .free = v_free,
+    .fit_csr = v_fit_csr,
+    .predict_csr = v_predict_csr,
+    .predict_proba_csr = v_proba_csr,
+    .decision_function_csr = v_decision_csr,
 };

@@ -17,8 +17,9 @@
 #include "cml/core.h"
 
 typedef struct lr_problem {
-    const double *X; /* (n, p) row-major, leading dimension ldx */
+    const double *X; /* (n, p) row-major, leading dimension ldx; NULL with S */
     int64_t ldx, n, p;
+    const cml_csr *S; /* CSR rows (n, p) instead of X, or NULL (lr_problem_use_csr) */
     const double *y;  /* (n) binary: 0/1; softmax: class index 0..K-1 */
     const double *sw; /* (n) sample weight x class weight, never NULL */
     int K;            /* 1: sigmoid; >= 2: softmax over K rows */
@@ -50,6 +51,8 @@ typedef struct lr_problem {
 cml_status lr_problem_init(lr_problem *pb, const double *X, int64_t ldx, int64_t n, int64_t p,
                            const double *y, const double *sw, int K, int fit_intercept, double l2);
 void lr_problem_free(lr_problem *pb);
+/* After init: the design is the CSR S (n, p) instead of dense X. */
+void lr_problem_use_csr(lr_problem *pb, const cml_csr *S);
 
 /* raw = X w' + b. */
 void lr_decision(const lr_problem *pb, const double *w);

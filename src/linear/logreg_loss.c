@@ -70,6 +70,16 @@ cml_status lr_problem_init(lr_problem *pb, const double *X, int64_t ldx, int64_t
     return CML_OK;
 }
 
+void lr_problem_use_csr(lr_problem *pb, const cml_csr *S)
+{
+    pb->S = S;
+    pb->X = NULL;
+    /* the fused pass streams dense rows through BLAS; sparse rows take the
+     * two plain products (O(nnz) each) */
+    free(pb->gpart);
+    pb->gpart = NULL;
+}
+
 void lr_problem_free(lr_problem *pb)
 {
     free(pb->raw);
@@ -85,7 +95,20 @@ void lr_problem_free(lr_problem *pb)
 static void x_times_vt(const lr_problem *pb, const double *V, double *out)
 {
     const int n = (int)pb->n, p = (int)pb->p, K = pb->K, ldv = (int)(pb->p + pb->fi);
-    if (K == 1)
+    if (pb->S) {
+        /* sparse rows: each output row is its own sum over stored entries */
+        const cml_csr *S = pb->S;
+        const int64_t nn = pb->n;
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (S->nnz * K > LR_PAR_CHEAP)
+        for (int64_t i = 0; i < nn; i++)
+            for (int k = 0; k < K; k++) {
+                const double *v = V + (int64_t)k * ldv;
+                double acc = 0.0;
+                for (int64_t q = S->indptr[i]; q < S->indptr[i + 1]; q++)
+                    acc += S->data[q] * v[S->indices[q]];
+                out[i * K + k] = acc;
+            }
+    } else if (K == 1)
         cblas_dgemv(CblasRowMajor, CblasNoTrans, n, p, 1.0, pb->X, (int)pb->ldx, V, 1, 0.0, out, 1);
     else
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, K, p, 1.0, pb->X, (int)pb->ldx, V,
@@ -105,7 +128,19 @@ static void x_times_vt(const lr_problem *pb, const double *V, double *out)
 static void at_times_x(lr_problem *pb, const double *A, const double *V, double *out)
 {
     const int n = (int)pb->n, p = (int)pb->p, K = pb->K, ldv = (int)(pb->p + pb->fi);
-    if (K == 1)
+    if (pb->S) {
+        /* sparse: scatter row by row, serially, so the sums' order is fixed */
+        const cml_csr *S = pb->S;
+        for (int k = 0; k < K; k++)
+            memset(out + (int64_t)k * ldv, 0, (size_t)p * sizeof(double));
+        for (int64_t i = 0; i < pb->n; i++)
+            for (int k = 0; k < K; k++) {
+                double a = A[i * K + k];
+                double *o = out + (int64_t)k * ldv;
+                for (int64_t q = S->indptr[i]; q < S->indptr[i + 1]; q++)
+                    o[S->indices[q]] += a * S->data[q];
+            }
+    } else if (K == 1)
         cblas_dgemv(CblasRowMajor, CblasTrans, n, p, 1.0, pb->X, (int)pb->ldx, A, 1, 0.0, out, 1);
     else
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, p, n, 1.0, A, K, pb->X,

@@ -49,6 +49,12 @@ cml_status dcd_svc(const dcd_problem *P, const signed char *y, int hinge, double
 cml_status dcd_svr(const dcd_problem *P, const double *y, int squared, double p, double *w,
                    int *n_iter);
 
+/* L1-regularized L2-loss SVC in the primal (l1r_svc.c; liblinear's
+ * solve_l1r_l2_svc): min_w |w|_1 + sum_i C_i max(0, 1 - y_i w.x_i)^2 by
+ * coordinate descent with line search (Yuan et al., JMLR 11, 2010).
+ * P->eps is liblinear's primal tolerance (tol * max(min(#pos, #neg), 1) / l). */
+cml_status l1r_l2_svc(const dcd_problem *P, const signed char *y, double *w, int *n_iter);
+
 /* out (rows, k) = X coef' + intercept for dense X or CSR S (one is NULL);
  * coef (k, d). */
 cml_status dcd_decision(const double *coef, const double *intercept, int64_t k, int64_t d,

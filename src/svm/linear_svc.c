@@ -3,10 +3,14 @@
  * liblinear L2R_L2LOSS_SVC_DUAL / L2R_L1LOSS_SVC_DUAL).
  *
  * Objective, one-vs-rest per class c (one problem for two classes):
- *     min_w 1/2 |w|^2 + sum_i C_i loss(y_i w.[x_i, b]),
+ *     min_w 1/2 |w|^2 + sum_i C_i loss(y_i w.[x_i, b])   (penalty l2), or
+ *     min_w |w|_1 + sum_i C_i max(0, 1 - y_i w.[x_i, b])^2 (penalty l1,
+ *     dual = false: liblinear's L1R_L2LOSS_SVC primal CD, l1r_svc.c),
  *     loss = max(0, 1 - m)^2 (squared_hinge) or max(0, 1 - m) (hinge),
  * with b = intercept_scaling the constant feature (its weight regularized,
- * as liblinear and sklearn do), solved in the dual by dcd.c. As liblinear:
+ * as liblinear and sklearn do); l2 is solved in the dual by dcd.c, also with
+ * dual = false (the minimizer is the same; liblinear's primal trust-region
+ * solver is not implemented, so tol and n_iter are the dual solver's). As liblinear:
  * two classes give one problem with classes[1] positive (C_i = C w[1] or
  * C w[0]); more give one per class with C w[c] for the positives and plain
  * C for the rest; sample weights multiply C_i. coef_ = w[:d],
@@ -40,12 +44,14 @@ struct cml_linear_svc {
 };
 
 static const cml_param_def lsvc_defs[] = {
-    {"penalty", CML_PARAM_ENUM, "l2", 0, 0, 0, "l2", "regularization (l2; l1 is not implemented)",
+    {"penalty", CML_PARAM_ENUM, "l2", 0, 0, 0, "l2|l1",
+     "regularization: l2, or l1 (sparse coef; needs dual=false, squared_hinge)",
      offsetof(cml_linear_svc_params, penalty)},
     {"loss", CML_PARAM_ENUM, "squared_hinge", 0, 0, 0, "squared_hinge|hinge", "loss function",
      offsetof(cml_linear_svc_params, loss)},
     {"dual", CML_PARAM_BOOL, "true", 0, 1, 0, NULL,
-     "solve the dual (true; the primal solver is not implemented)",
+     "dual CD (true); false: primal (l1: liblinear's primal CD; l2: the same minimizer, "
+     "found by the dual solver)",
      offsetof(cml_linear_svc_params, dual)},
     {"tol", CML_PARAM_DOUBLE, "0.0001", 0, 1e308, 1, NULL, "stopping tolerance",
      offsetof(cml_linear_svc_params, tol)},
@@ -78,8 +84,14 @@ cml_linear_svc_params cml_linear_svc_params_default(void)
 const char *cml_linear_svc_params_check(const cml_linear_svc_params *p)
 {
     const char *m = cml_params_check(lsvc_defs, N_LSVC_DEFS, p);
-    if (!m && !p->dual)
-        m = "dual = false (liblinear's primal solvers) is not implemented. HINT: use dual=true";
+    /* scikit-learn's (liblinear's) supported combinations */
+    if (!m && p->penalty == CML_LSVC_L1 && p->loss == CML_LSVC_HINGE)
+        m = "penalty = l1 with loss = hinge is not supported (as in scikit-learn). HINT: "
+            "loss=squared_hinge";
+    if (!m && p->penalty == CML_LSVC_L1 && p->dual)
+        m = "penalty = l1 needs dual = false (as in scikit-learn). HINT: add dual=false";
+    if (!m && !p->dual && p->loss == CML_LSVC_HINGE)
+        m = "loss = hinge needs dual = true (as in scikit-learn)";
     if (!m) m = svm_class_weight_check(p->class_weight);
     return m;
 }
@@ -178,7 +190,16 @@ static cml_status fit_data(const cml_linear_svc_params *p, const dcd_data *D, in
             for (int64_t s = 0; s < c; s++)
                 cml_rng_jump(&rng);
             dcd_problem P = {D, rows, l, C + c * l, p->tol, p->max_iter, &rng};
-            sts[c] = dcd_svc(&P, ys + c * l, p->loss == CML_LSVC_HINGE, w + c * ws, &iters[c]);
+            if (p->penalty == CML_LSVC_L1) {
+                /* liblinear's primal tolerance: tol scaled by the minority share */
+                int64_t pos = 0;
+                for (int64_t t = 0; t < l; t++)
+                    pos += ys[c * l + t] > 0;
+                P.eps = p->tol * (double)CML_MAX(CML_MIN(pos, l - pos), 1) / (double)l;
+                sts[c] = l1r_l2_svc(&P, ys + c * l, w + c * ws, &iters[c]);
+            } else {
+                sts[c] = dcd_svc(&P, ys + c * l, p->loss == CML_LSVC_HINGE, w + c * ws, &iters[c]);
+            }
         }
     }
     m->converged = 1;
@@ -226,18 +247,20 @@ cml_status cml_linear_svc_fit(const cml_linear_svc_params *p, const cml_matrix *
     return cml_linear_svc_fit_weighted(p, X, y, NULL, out);
 }
 
-cml_status cml_linear_svc_fit_csr(const cml_linear_svc_params *p, const cml_csr *X, const double *y,
-                                  cml_linear_svc **out)
+static cml_status fit_csr_weighted(const cml_linear_svc_params *p, const cml_csr *X,
+                                   const double *y, const double *sw, cml_linear_svc **out)
 {
     *out = NULL;
     CML_CHECK(check_csr("LinearSVC", X));
-    if (y)
-        for (int64_t i = 0; i < X->rows; i++)
-            if (!isfinite(y[i]))
-                return cml_fail(CML_ERR_ARG, "LinearSVC: y row %lld is not finite",
-                                (long long)i + 1);
+    CML_CHECK(svm_check_target("LinearSVC", X->rows, y, sw));
     dcd_data D = {NULL, X, X->cols, p->fit_intercept ? p->intercept_scaling : -1.0};
-    return fit_data(p, &D, X->rows, y, NULL, out);
+    return fit_data(p, &D, X->rows, y, sw, out);
+}
+
+cml_status cml_linear_svc_fit_csr(const cml_linear_svc_params *p, const cml_csr *X, const double *y,
+                                  cml_linear_svc **out)
+{
+    return fit_csr_weighted(p, X, y, NULL, out);
 }
 
 /* ---------------------------------------------------------------- predict */
@@ -339,9 +362,27 @@ static cml_status v_fit(const void *params, const cml_matrix *X, const double *y
     *state = m;
     return CML_OK;
 }
+static cml_status v_fit_csr(const void *params, const cml_csr *X, const double *y,
+                            const cml_fit_opts *opts, void **state, cml_fit_info *info)
+{
+    cml_linear_svc *m;
+    CML_CHECK(fit_csr_weighted(params, X, y, opts ? opts->sample_weight : NULL, &m));
+    info->n_iter = m->n_iter;
+    info->converged = m->converged;
+    *state = m;
+    return CML_OK;
+}
 static cml_status v_predict(const void *s, const cml_matrix *X, double *out)
 {
     return cml_linear_svc_predict(s, X, out);
+}
+static cml_status v_predict_csr(const void *s, const cml_csr *X, double *out)
+{
+    return cml_linear_svc_predict_csr(s, X, out);
+}
+static cml_status v_decision_csr(const void *s, const cml_csr *X, double *out)
+{
+    return cml_linear_svc_decision_function_csr(s, X, out);
 }
 static cml_status v_decision(const void *s, const cml_matrix *X, double *out)
 {
@@ -450,4 +491,7 @@ const cml_estimator cml_est_linear_svc = {
     .load = v_load,
     .describe = v_describe,
     .free = v_free,
+    .fit_csr = v_fit_csr,
+    .predict_csr = v_predict_csr,
+    .decision_function_csr = v_decision_csr,
 };

@@ -157,13 +157,19 @@ cml_status svm_check_fit_input(const char *who, const cml_matrix *X, const doubl
     if (X->rows > (1 << 29))
         return cml_fail(CML_ERR_ARG, "%s: at most %d rows are supported, got %lld", who, 1 << 29,
                         (long long)X->rows);
+    return svm_check_target(who, X->rows, y, sample_weight);
+}
+
+cml_status svm_check_target(const char *who, int64_t n, const double *y,
+                            const double *sample_weight)
+{
     if (y)
-        for (int64_t i = 0; i < X->rows; i++)
+        for (int64_t i = 0; i < n; i++)
             if (!isfinite(y[i]))
                 return cml_fail(CML_ERR_ARG, "%s: y row %lld is not finite", who, (long long)i + 1);
     if (sample_weight) {
         int any = 0;
-        for (int64_t i = 0; i < X->rows; i++) {
+        for (int64_t i = 0; i < n; i++) {
             if (!isfinite(sample_weight[i]) || sample_weight[i] < 0)
                 return cml_fail(CML_ERR_ARG,
                                 "%s: sample_weight row %lld is %g; weights must be finite and >= 0",

@@ -49,6 +49,10 @@ const char *svm_kernel_params_check(int kernel, int degree, const char *gamma);
  * (finite, >= 0, not all zero). `who` names the estimator in messages. */
 cml_status svm_check_fit_input(const char *who, const cml_matrix *X, const double *y,
                                const double *sample_weight);
+/* The y and sample_weight part of svm_check_fit_input, for n rows (sparse
+ * fits check X themselves). */
+cml_status svm_check_target(const char *who, int64_t n, const double *y,
+                            const double *sample_weight);
 
 /* Rows with a positive weight (all rows when w is NULL), libsvm's
  * remove_zero_weight. *idx malloc'd. */

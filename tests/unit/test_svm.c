@@ -85,9 +85,15 @@ static void test_bad_params(void **state)
     expect_arg(cml_model_set_param(m, "nu", "1.5"), "nu");
     cml_model_free(m);
     assert_int_equal(cml_model_create("linear_svc", &m), CML_OK);
-    expect_arg(cml_model_set_param(m, "penalty", "l1"), "penalty");
+    expect_arg(cml_model_set_param(m, "penalty", "elasticnet"), "penalty");
     expect_arg(cml_model_set_param(m, "loss", "log"), "loss");
+    /* sklearn's unsupported combinations: hinge in the primal, l1 in the dual */
     assert_int_equal(cml_model_set_param(m, "dual", "false"), CML_OK);
+    assert_int_equal(cml_model_set_param(m, "loss", "hinge"), CML_OK);
+    expect_arg(cml_model_fit(m, &Xm, y, NULL), "dual");
+    assert_int_equal(cml_model_set_param(m, "loss", "squared_hinge"), CML_OK);
+    assert_int_equal(cml_model_set_param(m, "dual", "true"), CML_OK);
+    assert_int_equal(cml_model_set_param(m, "penalty", "l1"), CML_OK);
     expect_arg(cml_model_fit(m, &Xm, y, NULL), "dual");
     cml_model_free(m);
     free(X);

@@ -121,7 +121,8 @@ int cli_build_model(const cli_args *a, const char *algo, const cml_table *X, cml
     int rc = CLI_OK;
     int n = cli_get_all(a, "param", &vals);
     for (int i = 0; i < n && !rc; i++)
-        rc = set_param(a->cmd, m, vals[i]);
+        if (strncmp(vals[i], "vectorizer.", 11) != 0) /* fit --text: the vectorizer's */
+            rc = set_param(a->cmd, m, vals[i]);
     n = cli_get_all(a, "prep", &vals);
     for (int i = 0; i < n && !rc; i++) {
         cml_model *step;

@@ -80,6 +80,7 @@ typedef struct cli_data {
     cml_table *X;       /* feature columns */
     double *y;          /* target values (NULL if no target) */
     cml_column *target; /* description of the target column (NULL if none) */
+    cml_csr_owned *Xs;  /* text features (models fitted with --text), else NULL */
 } cli_data;
 
 void cli_data_free(cli_data *d);
@@ -116,6 +117,33 @@ void cli_class_label(const cml_column *target, double v, char *buf, size_t len);
 
 /* Builds a pipeline model from --algo, --param and --prep options. */
 int cli_build_model(const cli_args *a, const char *algo, const cml_table *X, cml_model **out);
+
+/* ---------------------------------------------------------------- text (text_features.c) */
+
+/* The fitted vectorizer of `fit --text`: one of the two is set. */
+typedef struct cli_vectorizer {
+    cml_tfidf *tfidf;
+    cml_count *count;
+} cli_vectorizer;
+
+void cli_vectorizer_free(cli_vectorizer *v);
+/* Fits --vectorizer (with --param vectorizer.KEY=VALUE) on column col of
+ * d (read as text) and sets d->Xs. Returns a CLI_* code. */
+int cli_text_fit(const cli_args *a, const char *path, const char *col, cli_data *d,
+                 cli_vectorizer *v);
+/* Saves m with the text schema (col, target) and the vectorizer. */
+cml_status cli_text_save(const cml_model *m, const char *path, const char *col,
+                         const cml_column *target, const cli_vectorizer *v);
+/* Whether a model file was fitted with --text. */
+int cli_text_is_model(const cml_gguf *g);
+/* Vectorizes the text column of d (loaded through the model's schema) with
+ * the model's vectorizer into d->Xs. */
+int cli_text_features(const cml_gguf *g, cli_data *d);
+/* fit / predict / predict_proba on d->Xs when set (sparse entries, else a
+ * dense copy), else on d->X. */
+cml_status cli_model_fit(cml_model *m, const cli_data *d, const cml_fit_opts *opts);
+cml_status cli_model_predict(const cml_model *m, const cli_data *d, double *out);
+cml_status cli_model_predict_proba(const cml_model *m, const cli_data *d, double *out);
 
 /* ---------------------------------------------------------------- output */
 
@@ -178,6 +206,7 @@ void cli_tracking_free(cli_tracking *tr);
 
 extern const cli_cmd cli_cmd_fit, cli_cmd_predict, cli_cmd_transform, cli_cmd_fit_transform,
     cli_cmd_eval, cli_cmd_algos, cli_cmd_info, cli_cmd_tour;
+extern const cli_cmd cli_cmd_index, cli_cmd_search;
 extern const cli_cmd cli_cmd_serve;
 /* one per line, so adding a command never conflicts with another */
 extern const cli_cmd cli_cmd_course;

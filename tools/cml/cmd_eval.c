@@ -71,13 +71,12 @@ static int predict_all(const cml_model *m, const cli_data *d, double **pred, dou
     int64_t n = d->X->rows, nc = cml_model_n_classes(m);
     int classify = cml_model_estimator(m)->task == CML_TASK_CLASSIFICATION;
     int has_proba = classify && cml_model_estimator(m)->predict_proba != NULL;
-    cml_matrix X = cml_table_matrix(d->X);
     *pred = malloc(sizeof(double) * (size_t)(n ? n : 1));
     *proba = has_proba ? malloc(sizeof(double) * (size_t)(n * nc > 0 ? n * nc : 1)) : NULL;
     if (!*pred || (has_proba && !*proba)) return cli_fail(CML_ERR_NOMEM);
     double t0 = cml_now();
-    cml_status st = cml_model_predict(m, &X, *pred);
-    if (st == CML_OK && has_proba) st = cml_model_predict_proba(m, &X, *proba);
+    cml_status st = cli_model_predict(m, d, *pred);
+    if (st == CML_OK && has_proba) st = cli_model_predict_proba(m, d, *proba);
     if (seconds) *seconds = cml_now() - t0;
     return st == CML_OK ? CLI_OK : cli_fail(st);
 }

@@ -18,6 +18,10 @@ static const cli_opt opts[] = {
     {"append", "MODEL", 0,
      "update a saved model with --data (partial_fit: naive Bayes); --model OUT "
      "(default: MODEL itself)"},
+    {"text", "COL", 0,
+     "column of documents: features from a fitted vectorizer (other columns ignored)"},
+    {"vectorizer", "KIND", 0,
+     "with --text: tfidf (default) or count; its parameters as --param vectorizer.KEY=VALUE"},
     {"sep", "CHAR", 0, "field separator (default ,; \"tab\" for TSV)"},
     {"threads", "N", 0, "threads for parallel loops (default: $CML_NUM_THREADS or all cores)"},
     {"track", NULL, 0, "record the run (params, metrics, data and model sha256) in the store"},
@@ -41,6 +45,9 @@ static int run_append(const cli_args *a)
     if (cli_get(a, "prep") || cli_get(a, "param") || cli_get(a, "target"))
         return cli_usage(a->cmd, "--append takes the model as saved: no --prep, --param or "
                                  "--target");
+    if (cli_get(a, "text") || cli_get(a, "vectorizer"))
+        return cli_usage(a->cmd, "--append works on numeric features only: a text model's "
+                                 "vocabulary is fixed by its first fit (drop --text)");
     if (cli_flag(a, "track") || cli_get(a, "experiment") || cli_get(a, "store"))
         return cli_usage(a->cmd, "--append does not record runs: drop --track, --experiment "
                                  "and --store");
@@ -108,7 +115,17 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
     }
     int supervised = est->task == CML_TASK_CLASSIFICATION || est->task == CML_TASK_REGRESSION;
 
+    const char *text_col = cli_get(&a, "text");
+    if (text_col && (cli_get(&a, "prep") || cli_get(&a, "valid")))
+        return cli_usage(cmd, "--text cannot be combined with %s. HINT: evaluate with `cml eval`",
+                         cli_get(&a, "prep") ? "--prep" : "--valid");
+    if (!text_col && cli_get(&a, "vectorizer"))
+        return cli_usage(cmd, "--vectorizer needs --text COL");
+    if (text_col && !supervised)
+        return cli_usage(cmd, "--text needs a classifier or regressor; %s is neither", est->name);
+
     cli_data d = {0}, v = {0};
+    cli_vectorizer vec = {NULL, NULL};
     cml_model *m = NULL;
     cli_tracking tr = {0};
     int track = cli_flag(&a, "track") || cli_get(&a, "experiment") || cli_get(&a, "store");
@@ -118,6 +135,12 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
     rc = cli_load_train(&a, data, cli_get(&a, "target"), supervised, &d);
     if (rc) goto done;
     double load_s = cml_now() - t0;
+    double vec_s = 0;
+    if (text_col) {
+        t0 = cml_now();
+        if ((rc = cli_text_fit(&a, data, text_col, &d, &vec))) goto done;
+        vec_s = cml_now() - t0;
+    }
     if (est->task == CML_TASK_REGRESSION && d.target && d.target->kind == CML_COL_CATEGORICAL) {
         cli_error("%s: target column \"%s\" holds text, but %s is a regressor. HINT: pick a "
                   "classifier or another --target",
@@ -136,12 +159,11 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
         goto done;
     }
 
-    cml_matrix X = cml_table_matrix(d.X);
-    cml_matrix Xv = valid ? cml_table_matrix(v.X) : X;
+    cml_matrix Xv = valid ? cml_table_matrix(v.X) : cml_table_matrix(d.X);
     cml_fit_opts fo = {NULL, valid ? &Xv : NULL, valid ? v.y : NULL};
     if (track && (rc = cli_tracking_params(&tr, &a, m, data, d.target))) goto done;
     if (track) cli_tracking_hook(&tr, 1);
-    cml_status st = cml_model_fit(m, &X, d.y, &fo);
+    cml_status st = cli_model_fit(m, &d, &fo);
     if (track) cli_tracking_hook(&tr, 0);
     if (st != CML_OK) {
         rc = cli_fail(st);
@@ -152,7 +174,8 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
 
     t0 = cml_now();
     cli_schema schema = {d.X, d.target};
-    st = cml_model_save(m, out, cli_schema_hook, &schema);
+    st = text_col ? cli_text_save(m, out, text_col, d.target, &vec)
+                  : cml_model_save(m, out, cli_schema_hook, &schema);
     if (st != CML_OK) {
         rc = cli_fail(st);
         if (track) {
@@ -164,6 +187,7 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
     double save_s = cml_now() - t0;
 
     const cml_fit_info *info = cml_model_fit_info(m);
+    int64_t n_features = d.Xs ? d.Xs->cols : d.X->cols;
     int json = cli_flag(&a, "json");
     cml_sb sb;
     cml_sb_init(&sb);
@@ -173,7 +197,10 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
         cml_sb_puts(&sb, ",\"model\":");
         cml_sb_json_str(&sb, out);
         cml_sb_printf(&sb, ",\"rows\":%lld,\"features\":%lld", (long long)d.X->rows,
-                      (long long)d.X->cols);
+                      (long long)n_features);
+        if (text_col)
+            cml_sb_printf(&sb, ",\"text_column\":\"%s\",\"vectorize_seconds\":%.9f", text_col,
+                          vec_s);
         if (cml_model_n_classes(m))
             cml_sb_printf(&sb, ",\"classes\":%lld", (long long)cml_model_n_classes(m));
         cml_sb_printf(&sb, ",\"n_iter\":%d,\"converged\":%s", info->n_iter,
@@ -181,8 +208,9 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
         cml_sb_printf(&sb, ",\"load_seconds\":%.9f,\"fit_seconds\":%.9f,\"save_seconds\":%.9f",
                       load_s, fit_s, save_s);
     } else {
-        printf("fitted %s on %lld rows x %lld features in %.4f s", est->name, (long long)d.X->rows,
-               (long long)d.X->cols, fit_s);
+        printf("fitted %s on %lld rows x %lld features%s in %.4f s", est->name,
+               (long long)d.X->rows, (long long)n_features,
+               text_col ? (vec.tfidf ? " (tf-idf)" : " (term counts)") : "", fit_s);
         if (info->n_iter)
             printf(" (%d iterations%s)", info->n_iter, info->converged ? "" : ", NOT converged");
         printf(" -> %s\n", out);
@@ -215,6 +243,7 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
 done:
     cli_tracking_free(&tr);
     cml_model_free(m);
+    cli_vectorizer_free(&vec);
     cli_data_free(&d);
     cli_data_free(&v);
     return rc;
@@ -223,12 +252,15 @@ done:
 const cli_cmd cli_cmd_fit = {
     "fit",
     "--algo NAME --data TRAIN.csv [--target COL] --model OUT.gguf [--param key=value]... "
-    "[--prep SPEC]... [--valid FILE] [--track [--experiment NAME] [--store PATH]] [--threads N] "
-    "[--json]",
+    "[--prep SPEC]... [--valid FILE] [--text COL [--vectorizer tfidf|count]] "
+    "[--track [--experiment NAME] [--store PATH]] [--threads N] [--json]",
     "fit an estimator on a CSV and save it",
     "String columns become categorical codes; their levels are saved with the model so predict "
     "maps new files the same way. Preprocessing steps (--prep) are fitted on the training data and "
-    "saved inside the model; predict applies them. --track records the run in a SQLite store "
+    "saved inside the model; predict applies them. With --text COL the column of documents "
+    "becomes a fitted TfidfVectorizer (or CountVectorizer) saved with the model; the other "
+    "columns except the target are ignored (docs/cli.md). --track records the run in a SQLite "
+    "store "
     "(cml runs, cml registry; docs/tracking.md): every estimator parameter, the per-step "
     "metrics the training loop reports, validation metrics (valid_<name>), fit time, the sha256 "
     "of the data and model files; the run is written in one transaction after the model is "

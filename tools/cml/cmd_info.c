@@ -15,7 +15,9 @@ static void json_columns(cml_sb *sb, const cml_column *c, int64_t n)
         cml_sb_puts(sb, j ? ",{\"name\":" : "{\"name\":");
         cml_sb_json_str(sb, c[j].name);
         cml_sb_printf(sb, ",\"kind\":\"%s\"",
-                      c[j].kind == CML_COL_CATEGORICAL ? "categorical" : "numeric");
+                      c[j].kind == CML_COL_CATEGORICAL ? "categorical"
+                      : c[j].kind == CML_COL_TEXT      ? "text"
+                                                       : "numeric");
         if (c[j].kind == CML_COL_CATEGORICAL) {
             cml_sb_puts(sb, ",\"levels\":[");
             for (int64_t k = 0; k < c[j].n_levels; k++) {

@@ -54,8 +54,8 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
         goto done;
     }
     t0 = cml_now();
-    st = cml_model_predict(m, &X, pred);
-    if (st == CML_OK && want_proba) st = cml_model_predict_proba(m, &X, proba);
+    st = cli_model_predict(m, &d, pred);
+    if (st == CML_OK && want_proba) st = cli_model_predict_proba(m, &d, proba);
     double predict_s = cml_now() - t0;
     if (st != CML_OK) {
         rc = cli_fail(st);

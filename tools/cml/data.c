@@ -21,6 +21,7 @@ void cli_data_free(cli_data *d)
     cml_table_free(d->X);
     free(d->y);
     if (d->target) cml_columns_free(d->target, 1);
+    cml_csr_owned_free(d->Xs);
     memset(d, 0, sizeof *d);
 }
 
@@ -28,6 +29,7 @@ void cli_data_free(cli_data *d)
 static int csv_options(const cli_args *a, cml_csv_opts *o)
 {
     *o = cml_csv_opts_default();
+    o->text_col = cli_get(a, "text"); /* fit --text: that column's strings are kept */
     const char *sep = cli_get(a, "sep");
     if (!sep) return CLI_OK;
     if (!strcmp(sep, "tab") || !strcmp(sep, "\\t"))
@@ -148,6 +150,10 @@ int cli_load_for_model(const cli_args *a, const char *path, const cml_gguf *g, c
     cml_status st = cml_columns_load(g, FEATURES_KEY, &feat, &n_feat);
     if (st == CML_OK) st = cli_schema_target(g, &target);
     int rc = st == CML_OK ? cli_load_with_schema(a, path, feat, n_feat, target, out) : cli_fail(st);
+    if (rc == CLI_OK && cli_text_is_model(g)) {
+        rc = cli_text_features(g, out);
+        if (rc) cli_data_free(out);
+    }
     cml_columns_free(feat, n_feat);
     if (target) cml_columns_free(target, 1);
     return rc;

@@ -27,6 +27,8 @@ static const cli_cmd *const commands[] = {
     &cli_cmd_neighbors,
     &cli_cmd_explain,
     &cli_cmd_tree,
+    &cli_cmd_index,
+    &cli_cmd_search,
 };
 /* clang-format on */
 
