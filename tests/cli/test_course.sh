@@ -85,12 +85,12 @@ done
 for f in linear-regression/coefficients evaluation-metrics/confusion naive-bayes/confusion \
   text-classification/confusion_logreg text-classification/confusion_nb decision-tree/importances \
   random-forest/importances gradient-boosting/gain gradient-boosting/shap decision-tree/tree \
-  experiment-tracking/sweep \
+  experiment-tracking/sweep semantic-search/recall_at_k rag-pipeline/recall_by_chunks \
   experiment-tracking/objective sqlite/transactions; do
   grep -q "\"path\":\"$T/all/$f.png\"" "$T/all.json" && [ -s "$T/all/$f.png" ] && ok || bad "plot $f.png missing"
 done
 n_ran=$(grep -o '"ran":[0-9]*' "$T/all.json" | sed 's/.*://')
-[ "${n_ran:-0}" -ge 20 ] && ok || bad "only ${n_ran:-0} experiments ran"
+[ "${n_ran:-0}" -ge 22 ] && ok || bad "only ${n_ran:-0} experiments ran"
 
 # one run alone: JSON, plots listed with their paths, progress lines on stderr
 expect 0 "" -- "$CML" course run linear-regression --quick --json --progress --courses $COURSES --data-dir $DATA --out "$T/one"
@@ -182,6 +182,21 @@ if [ -x "$PY" ]; then
   [ "$(sq "$T/course.db" "SELECT count(*) FROM runs r JOIN params p ON p.run_id = r.id AND p.key = 'error' WHERE r.status = 'failed' AND p.value LIKE '%iris%'")" = 1 ] && ok || bad "failed run not recorded as failed"
 else
   echo "skipping store checks: no $PY"
+fi
+
+# ---------------------------------------------------------------- retrieval
+# BM25 recall@10 and MRR@10 on the FAQ from the rankings of the Python
+# reference (tests/gen/gen_bm25.py: the top 10 of every question)
+if grep -q '{"id":"semantic-search","title"' "$T/all.json"; then
+  ref=$(awk '/^@top10/{f=1;i=0;next} /^@/{f=0} f{ for(j=1;j<=NF&&j<=10;j++) if ($j+0==i) {r+=1; m+=1/j}; i++ } END{ if (i) printf "%.17g %.17g %d", r/i, m/i, i }' golden/bm25_faq.txt)
+  set -- $ref
+  close "$(metric "$T/all.json" recall10_bm25)" "$1" 1e-12 && ok || bad "BM25 recall@10 $(metric "$T/all.json" recall10_bm25) vs Python $1"
+  close "$(metric "$T/all.json" mrr10_bm25)" "$2" 1e-12 && ok || bad "BM25 MRR@10 $(metric "$T/all.json" mrr10_bm25) vs Python $2"
+  [ "$(metric "$T/all.json" questions)" = "$3" ] && ok || bad "FAQ pairs $(metric "$T/all.json" questions) vs Python $3"
+  # rag-pipeline: 40-word chunks hand at most 5 x 40 words to the model
+  cw=$(metric "$T/all.json" context_words_40)
+  awk -v c="$cw" 'BEGIN { exit !(c != "" && c > 0 && c <= 200) }' && ok || bad "context words with 40-word chunks: $cw"
+  set --
 fi
 
 # ---------------------------------------------------------------- malformed lessons

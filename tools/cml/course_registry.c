@@ -27,7 +27,9 @@
     X(prometheus)                                                                                  \
     X(tokenization)                                                                                \
     X(experiment_tracking)                                                                         \
-    X(sqlite)
+    X(sqlite)                                                                                      \
+    X(semantic_search)                                                                             \
+    X(rag_pipeline)
 
 #define DECLARE(sym) extern const course_experiment course_exp_##sym;
 EXPERIMENTS(DECLARE)
