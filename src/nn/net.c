@@ -449,16 +449,16 @@ void nn_net_free(nn_net *net)
 static cml_tensor *bn(const nn_net *net, cml_graph *g, cml_tensor *x, int gi, int bi, int mi,
                       int vi, int tr)
 {
-    return cml_t_batchnorm(
-        x, nn_store_tensor(&net->params, gi, g, tr), nn_store_tensor(&net->params, bi, g, tr),
-        nn_store_ptr(&net->buffers, mi), nn_store_ptr(&net->buffers, vi), BN_EPS, BN_MOMENTUM);
+    return cml_t_batchnorm(x, nn_store_tensor(&net->params, gi, g, 1),
+                           nn_store_tensor(&net->params, bi, g, 1), nn_store_ptr(&net->buffers, mi),
+                           nn_store_ptr(&net->buffers, vi), BN_EPS, BN_MOMENTUM);
 }
 
 static cml_tensor *conv(const nn_net *net, cml_graph *g, cml_tensor *x, int wi, int bi, int s,
                         int p, int d, int gr, int tr)
 {
-    return cml_t_conv2d(x, nn_store_tensor(&net->params, wi, g, tr),
-                        bi >= 0 ? nn_store_tensor(&net->params, bi, g, tr) : NULL, s, p, d, gr);
+    return cml_t_conv2d(x, nn_store_tensor(&net->params, wi, g, 1),
+                        bi >= 0 ? nn_store_tensor(&net->params, bi, g, 1) : NULL, s, p, d, gr);
 }
 
 cml_tensor *nn_net_forward(const nn_net *net, cml_graph *g, cml_tensor *x, int tr)
@@ -468,8 +468,8 @@ cml_tensor *nn_net_forward(const nn_net *net, cml_graph *g, cml_tensor *x, int t
         const nn_layer *l = &net->layers[i];
         switch (l->kind) {
         case NN_FC:
-            x = cml_t_linear(x, nn_store_tensor(&net->params, l->w, g, tr),
-                             nn_store_tensor(&net->params, l->b, g, tr));
+            x = cml_t_linear(x, nn_store_tensor(&net->params, l->w, g, 1),
+                             nn_store_tensor(&net->params, l->b, g, 1));
             break;
         case NN_CONV:
             x = conv(net, g, x, l->w, l->b, (int)l->stride, (int)l->pad, (int)l->dil,
