@@ -49,7 +49,9 @@ typedef struct cml_net_params {
     int early_stopping;
     double validation_fraction;
     int n_iter_no_change;
-    int normalize; /* feature|global|none */
+    int normalize;                     /* feature|global|none */
+    char checkpoint[CML_PARAM_STRLEN]; /* write a resumable checkpoint each epoch */
+    char resume[CML_PARAM_STRLEN];     /* continue from this checkpoint */
     int random_state;
 } cml_net_params;
 
@@ -65,7 +67,7 @@ const char *cml_net_params_check(const cml_net_params *p, int cnn);
  * epoch; early stopping uses them, or a validation_fraction split of X.
  * A non-finite loss stops with CML_ERR_CONVERGENCE naming the epoch and step. */
 cml_status cml_net_fit(const cml_net_params *p, int cnn, const cml_matrix *X, const double *y,
-                      const cml_matrix *X_valid, const double *y_valid, cml_net **out);
+                       const cml_matrix *X_valid, const double *y_valid, cml_net **out);
 cml_status cml_net_predict(const cml_net *m, const cml_matrix *X, double *out);
 /* out: (rows, n_classes) softmax probabilities in class order. */
 cml_status cml_net_predict_proba(const cml_net *m, const cml_matrix *X, double *out);

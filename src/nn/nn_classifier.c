@@ -154,6 +154,20 @@
          "feature|global|none",                                                                      \
          "input standardization: per feature, one mean/std, or none",                                \
          P(normalize)},                                                                              \
+        {"checkpoint",                                                                               \
+         CML_PARAM_STRING,                                                                           \
+         "",                                                                                         \
+         0,                                                                                          \
+         0,                                                                                          \
+         0,                                                                                          \
+         NULL,                                                                                       \
+         "write a resumable training checkpoint (GGUF) to this path after every epoch",              \
+         P(checkpoint)},                                                                             \
+        {"resume", CML_PARAM_STRING,                                                                 \
+         "",       0,                                                                                \
+         0,        0,                                                                                \
+         NULL,     "continue training exactly from this checkpoint",                                 \
+         P(resume)},                                                                                 \
     {                                                                                                \
         "random_state", CML_PARAM_INT, "0", 0, 2147483647.0, 0, NULL,                                \
             "seed of initialization, shuffling and dropout", P(random_state)                         \
@@ -555,6 +569,145 @@ fail:
     return st;
 }
 
+static cml_status save_store(const nn_store *s, const char *prefix, cml_gguf_writer *w);
+static cml_status load_store(nn_store *s, const char *prefix, const cml_gguf *g);
+
+/* ---------------------------------------------------------------- checkpoints */
+
+/*
+ * A checkpoint is a GGUF file holding everything the training loop needs to
+ * continue exactly as if it had not stopped: parameters, batch-norm buffers,
+ * the optimizer's moments and step count, both RNG states (shuffling and
+ * dropout), the current row permutation, the early-stopping state and the
+ * loss curve so far. An architecture signature guards against resuming a
+ * different network.
+ */
+typedef struct ckpt_state {
+    cml_rng *shuffle, *dropout;
+    int64_t *rows, n_rows;
+    nn_optim *opt;
+    double *best;
+    int *since_best;
+    int64_t *step;
+    float *best_p, *best_b; /* NULL without early stopping */
+} ckpt_state;
+
+static cml_status arch_signature(const cml_net *m, char *buf, size_t len)
+{
+    char spec[1024];
+    CML_CHECK(make_spec(&m->p, m->cnn, spec, sizeof spec));
+    snprintf(buf, len, "%s|%s|in=%lld|classes=%lld|optimizer=%d|normalize=%d",
+             m->cnn ? "cnn" : "mlp", spec, (long long)m->F, (long long)m->C, m->p.optimizer,
+             m->p.normalize);
+    return CML_OK;
+}
+
+static cml_status ckpt_save(const char *path, const cml_net *m, const ckpt_state *cs, int epoch)
+{
+    cml_status st = CML_OK;
+    char sig[1200];
+    cml_gguf_writer *w = cml_gguf_writer_new();
+    if (!w) return CML_ERR_NOMEM;
+    int64_t rng[8];
+    for (int k = 0; k < 4; k++) {
+        rng[k] = (int64_t)cs->shuffle->s[k];
+        rng[4 + k] = (int64_t)cs->dropout->s[k];
+    }
+    CML_TRY(arch_signature(m, sig, sizeof sig));
+    CML_TRY(cml_gguf_set_str(w, "cml.kind", "nn_checkpoint"));
+    CML_TRY(cml_gguf_set_str(w, "cml.ckpt.arch", sig));
+    CML_TRY(cml_gguf_set_i64(w, "cml.ckpt.epoch", epoch));
+    CML_TRY(cml_gguf_set_i64(w, "cml.ckpt.step", *cs->step));
+    CML_TRY(cml_gguf_set_i64(w, "cml.ckpt.opt_t", cs->opt->t));
+    CML_TRY(cml_gguf_set_f64(w, "cml.ckpt.best", *cs->best));
+    CML_TRY(cml_gguf_set_i64(w, "cml.ckpt.since_best", *cs->since_best));
+    CML_TRY(cml_gguf_set_arr_i64(w, "cml.ckpt.rng", rng, 8));
+    CML_TRY(cml_gguf_add_i64(w, "rows", cs->rows, cs->n_rows));
+    CML_TRY(cml_gguf_add_f64(w, "loss_curve", m->loss_curve, 1, epoch));
+    CML_TRY(cml_gguf_add_tensor(w, "opt.m", CML_GGUF_T_F32, 1, &cs->opt->n, cs->opt->m));
+    CML_TRY(cml_gguf_add_tensor(w, "opt.v", CML_GGUF_T_F32, 1, &cs->opt->n, cs->opt->v));
+    if (cs->best_p) {
+        CML_TRY(
+            cml_gguf_add_tensor(w, "best.params", CML_GGUF_T_F32, 1, &m->net.params.n, cs->best_p));
+        CML_TRY(cml_gguf_add_tensor(w, "best.buffers", CML_GGUF_T_F32, 1, &m->net.buffers.n,
+                                    cs->best_b));
+    }
+    CML_TRY(save_store(&m->net.params, "param.", w));
+    CML_TRY(save_store(&m->net.buffers, "buffer.", w));
+    CML_TRY(cml_gguf_write_file(w, path));
+fail:
+    cml_gguf_writer_free(w);
+    return st;
+}
+
+static cml_status copy_f32(const cml_gguf *g, const char *name, int64_t n, float *dst)
+{
+    const void *d;
+    int nd;
+    int64_t dims[4];
+    CML_CHECK(cml_gguf_get_tensor(g, name, CML_GGUF_T_F32, &d, &nd, dims));
+    if (nd != 1 || dims[0] != n)
+        return cml_fail(CML_ERR_FORMAT, "%s: checkpoint tensor %s has the wrong size",
+                        cml_gguf_name(g), name);
+    memcpy(dst, d, (size_t)n * sizeof(float));
+    return CML_OK;
+}
+
+static cml_status ckpt_load(const char *path, cml_net *m, ckpt_state *cs, int *epoch)
+{
+    cml_gguf *g = NULL;
+    cml_status st = cml_gguf_read_file(path, &g);
+    if (st != CML_OK) return cml_fail_context(st, "resume");
+    char sig[1200];
+    const char *have;
+    int64_t ep, step, t, sb, *rng = NULL, nrng;
+    double best;
+    CML_TRY(arch_signature(m, sig, sizeof sig));
+    if (cml_gguf_get_str(g, "cml.ckpt.arch", &have) != CML_OK)
+        CML_TRY(cml_fail(CML_ERR_FORMAT, "%s is not a training checkpoint", path));
+    if (strcmp(have, sig))
+        CML_TRY(cml_fail(CML_ERR_ARG,
+                         "checkpoint %s holds another architecture (%s) than this model (%s) "
+                         "(HINT: resume with the parameters and data of the run that wrote it)",
+                         path, have, sig));
+    CML_TRY(cml_gguf_get_i64(g, "cml.ckpt.epoch", &ep));
+    CML_TRY(cml_gguf_get_i64(g, "cml.ckpt.step", &step));
+    CML_TRY(cml_gguf_get_i64(g, "cml.ckpt.opt_t", &t));
+    CML_TRY(cml_gguf_get_i64(g, "cml.ckpt.since_best", &sb));
+    CML_TRY(cml_gguf_get_f64(g, "cml.ckpt.best", &best));
+    CML_TRY(cml_gguf_get_arr_i64(g, "cml.ckpt.rng", &rng, &nrng));
+    if (ep < 0 || ep > m->p.epochs || nrng != 8 || t < 0 || step < 0)
+        CML_TRY(cml_fail(CML_ERR_FORMAT, "%s: bad checkpoint state (epoch %lld of %d)", path,
+                         (long long)ep, m->p.epochs));
+    CML_TRY(cml_gguf_read_i64(g, "rows", cs->n_rows, cs->rows));
+    for (int64_t i = 0; i < cs->n_rows; i++)
+        if (cs->rows[i] < 0 || cs->rows[i] >= cs->n_rows)
+            CML_TRY(cml_fail(CML_ERR_FORMAT, "%s: bad row permutation", path));
+    if (ep) CML_TRY(cml_gguf_read_f64(g, "loss_curve", 1, ep, m->loss_curve));
+    CML_TRY(copy_f32(g, "opt.m", cs->opt->n, cs->opt->m));
+    CML_TRY(copy_f32(g, "opt.v", cs->opt->n, cs->opt->v));
+    if (cs->best_p && cml_gguf_has(g, "best.params")) {
+        CML_TRY(copy_f32(g, "best.params", m->net.params.n, cs->best_p));
+        CML_TRY(copy_f32(g, "best.buffers", m->net.buffers.n, cs->best_b));
+    }
+    CML_TRY(load_store(&m->net.params, "param.", g));
+    CML_TRY(load_store(&m->net.buffers, "buffer.", g));
+    for (int k = 0; k < 4; k++) {
+        cs->shuffle->s[k] = (uint64_t)rng[k];
+        cs->dropout->s[k] = (uint64_t)rng[4 + k];
+    }
+    cs->opt->t = t;
+    *cs->step = step;
+    *cs->best = best;
+    *cs->since_best = (int)sb;
+    *epoch = (int)ep;
+    m->n_epochs = (int)ep;
+fail:
+    free(rng);
+    cml_gguf_free(g);
+    return st;
+}
+
 cml_status cml_net_fit(const cml_net_params *p, int cnn, const cml_matrix *X, const double *y,
                        const cml_matrix *Xv, const double *yv, cml_net **out)
 {
@@ -653,7 +806,13 @@ cml_status cml_net_fit(const cml_net_params *p, int cnn, const cml_matrix *X, co
         if (!best_p || !best_b) goto nomem;
     }
     int64_t step = 0;
-    for (int e = 0; e < p->epochs; e++) {
+    int start = 0;
+    if (p->resume[0]) {
+        ckpt_state cs = {&rng,  cml_graph_rng(g), rows,  X->rows, &opt,
+                         &best, &since_best,      &step, best_p,  best_b};
+        CML_TRY(ckpt_load(p->resume, m, &cs, &start));
+    }
+    for (int e = start; e < p->epochs; e++) {
         double lr = nn_lr_at((nn_sched)p->lr_schedule, p->learning_rate, e, p->epochs,
                              p->lr_step_size, p->lr_gamma, p->warmup_epochs);
         cml_rng_shuffle_i64(&rng, rows, n);
@@ -686,27 +845,33 @@ cml_status cml_net_fit(const cml_net_params *p, int cnn, const cml_matrix *X, co
         m->loss_curve[e] = sum / (double)n;
         m->n_epochs = e + 1;
         cml_report_metric("train_loss", e + 1, m->loss_curve[e]);
+        int stop = 0;
         if (!have_valid) {
             cml_log(progress_level(), "epoch %d/%d: train_loss %.5f", e + 1, p->epochs,
                     m->loss_curve[e]);
-            continue;
+        } else {
+            eval_result r;
+            CML_TRY(evaluate(m, VX, vrows, vcodes, nv, &r));
+            cml_report_metric("valid_loss", e + 1, r.loss);
+            cml_report_metric("valid_accuracy", e + 1, r.accuracy);
+            cml_log(progress_level(),
+                    "epoch %d/%d: train_loss %.5f valid_loss %.5f valid_accuracy %.4f", e + 1,
+                    p->epochs, m->loss_curve[e], r.loss, r.accuracy);
+            if (p->early_stopping && r.loss < best) {
+                best = r.loss;
+                since_best = 0;
+                memcpy(best_p, ps->data, (size_t)ps->n * sizeof(float));
+                memcpy(best_b, m->net.buffers.data, (size_t)m->net.buffers.n * sizeof(float));
+            } else if (p->early_stopping && ++since_best >= p->n_iter_no_change) {
+                stop = 1;
+            }
         }
-        eval_result r;
-        CML_TRY(evaluate(m, VX, vrows, vcodes, nv, &r));
-        cml_report_metric("valid_loss", e + 1, r.loss);
-        cml_report_metric("valid_accuracy", e + 1, r.accuracy);
-        cml_log(progress_level(),
-                "epoch %d/%d: train_loss %.5f valid_loss %.5f valid_accuracy %.4f", e + 1,
-                p->epochs, m->loss_curve[e], r.loss, r.accuracy);
-        if (!p->early_stopping) continue;
-        if (r.loss < best) {
-            best = r.loss;
-            since_best = 0;
-            memcpy(best_p, ps->data, (size_t)ps->n * sizeof(float));
-            memcpy(best_b, m->net.buffers.data, (size_t)m->net.buffers.n * sizeof(float));
-        } else if (++since_best >= p->n_iter_no_change) {
-            break;
+        if (p->checkpoint[0]) {
+            ckpt_state cs = {&rng,  cml_graph_rng(g), rows,  X->rows, &opt,
+                             &best, &since_best,      &step, best_p,  best_b};
+            CML_TRY(ckpt_save(p->checkpoint, m, &cs, e + 1));
         }
+        if (stop) break;
     }
     if (best_p && isfinite(best)) {
         memcpy(ps->data, best_p, (size_t)ps->n * sizeof(float));

@@ -219,6 +219,48 @@ static void test_nan_loss_reported(void **state)
     free(big);
 }
 
+/* A run stopped after 2 epochs and resumed from its checkpoint ends exactly
+ * where an uninterrupted 4-epoch run does (optimizer state, both RNGs, the
+ * row order); a checkpoint of another architecture is refused. */
+static void test_checkpoint_resume(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/cml_test_ckpt_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *full[] = {"hidden_layer_sizes", "16", "dropout", "0.2", "epochs", "4",
+                          "random_state",       "5"};
+    const char *first[] = {"hidden_layer_sizes", "16", "dropout",    "0.2", "epochs", "2",
+                           "random_state",       "5",  "checkpoint", path};
+    const char *rest[] = {"hidden_layer_sizes", "16", "dropout", "0.2", "epochs", "4",
+                          "random_state",       "5",  "resume",  path};
+    cml_model *a = fit("mlp_classifier", full, 8);
+    cml_model *b1 = fit("mlp_classifier", first, 10);
+    cml_model *b = fit("mlp_classifier", rest, 10);
+    cml_matrix A = cml_matrix_view(X, n, d);
+    double *pa = malloc((size_t)(n * 10) * sizeof *pa), *pb = malloc((size_t)(n * 10) * sizeof *pb);
+    assert_int_equal(cml_model_predict_proba(a, &A, pa), CML_OK);
+    assert_int_equal(cml_model_predict_proba(b, &A, pb), CML_OK);
+    assert_memory_equal(pa, pb, (size_t)(n * 10) * sizeof *pa);
+    assert_memory_equal(cml_net_loss_curve(cml_model_state(a)),
+                        cml_net_loss_curve(cml_model_state(b)), 4 * sizeof(double));
+    /* another architecture: a clear error */
+    cml_model *c;
+    assert_int_equal(cml_model_create("mlp_classifier", &c), CML_OK);
+    cml_model_set_param(c, "hidden_layer_sizes", "32");
+    cml_model_set_param(c, "resume", path);
+    assert_int_equal(cml_model_fit(c, &A, y, NULL), CML_ERR_ARG);
+    assert_non_null(strstr(cml_last_error(), "another architecture"));
+    unlink(path);
+    cml_model_free(a);
+    cml_model_free(b1);
+    cml_model_free(b);
+    cml_model_free(c);
+    free(pa);
+    free(pb);
+}
+
 int main(void)
 {
     test_load_dataset("digits", &X, &n, &d, &y);
@@ -226,7 +268,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mlp_learns_and_roundtrips), cmocka_unit_test(test_mlp_options),
         cmocka_unit_test(test_cnn_custom_spec),           cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_nan_loss_reported),
+        cmocka_unit_test(test_nan_loss_reported),         cmocka_unit_test(test_checkpoint_resume),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     free(X);
