@@ -76,6 +76,12 @@ int64_t cml_net_n_parameters(const cml_net *m);
 /* Epochs actually run, and the per-epoch mean training loss (n_epochs). */
 int cml_net_n_epochs(const cml_net *m);
 const double *cml_net_loss_curve(const cml_net *m);
+/* Weights (parameters and batch-norm running stats) as safetensors, named
+ * fc0.weight, conv0.bias, bn0.running_mean... with PyTorch's shapes. Import
+ * replaces the weights of a fitted network of the same architecture
+ * (CML_ERR_FORMAT naming the tensor otherwise; the model is unchanged). */
+cml_status cml_net_export_safetensors(const cml_net *m, const char *path);
+cml_status cml_net_import_safetensors(cml_net *m, const char *path);
 void cml_net_free(cml_net *m);
 
 #ifdef __cplusplus

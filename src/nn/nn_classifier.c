@@ -1051,6 +1051,33 @@ static char *nn_describe(const cml_net *m)
     return cml_sb_finish(&sb);
 }
 
+cml_status cml_net_export_safetensors(const cml_net *m, const char *path)
+{
+    const nn_store *st[2] = {&m->net.params, &m->net.buffers};
+    return nn_safetensors_write(path, st, 2);
+}
+
+cml_status cml_net_import_safetensors(cml_net *m, const char *path)
+{
+    /* read into copies: a failed import leaves the model as it was */
+    nn_store p = m->net.params, b = m->net.buffers;
+    p.grad = NULL;
+    p.data = cml_alloc_array(p.n ? p.n : 1, sizeof(float));
+    b.data = cml_alloc_array(b.n ? b.n : 1, sizeof(float));
+    cml_status st = CML_ERR_NOMEM;
+    if (p.data && b.data) {
+        nn_store *sp[2] = {&p, &b};
+        st = nn_safetensors_read(path, sp, 2);
+    }
+    if (st == CML_OK) {
+        memcpy(m->net.params.data, p.data, (size_t)p.n * sizeof(float));
+        memcpy(m->net.buffers.data, b.data, (size_t)b.n * sizeof(float));
+    }
+    free(p.data);
+    free(b.data);
+    return st;
+}
+
 /* ---------------------------------------------------------------- vtable */
 
 #define NN_VTABLE(NAME, CNN)                                                                       \

@@ -40,6 +40,11 @@ float *nn_store_ptr(const nn_store *s, int idx);
 /* Leaf tensor over entry idx (grad accumulates into the store when training). */
 cml_tensor *nn_store_tensor(const nn_store *s, int idx, cml_graph *g, int with_grad);
 
+/* safetensors files of the entries of several stores (one name space);
+ * read checks names, dtype F32, shapes and offsets (CML_ERR_FORMAT). */
+cml_status nn_safetensors_write(const char *path, const nn_store *const *stores, int n_stores);
+cml_status nn_safetensors_read(const char *path, nn_store *const *stores, int n_stores);
+
 /* ---------------------------------------------------------------- networks */
 
 typedef enum nn_lkind {

@@ -261,14 +261,56 @@ static void test_checkpoint_resume(void **state)
     free(pb);
 }
 
+/* Weights out as safetensors and back into another model of the same
+ * architecture give the same predictions; other architectures and a
+ * truncated file are refused. */
+static void test_safetensors(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/cml_test_st_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *ka[] = {"hidden_layer_sizes", "16", "batch_norm", "true", "epochs", "3",
+                        "random_state",       "1"};
+    const char *kb[] = {"hidden_layer_sizes", "16", "batch_norm", "true", "epochs", "1",
+                        "random_state",       "2"};
+    const char *kc[] = {"hidden_layer_sizes", "8", "epochs", "1"};
+    cml_model *a = fit("mlp_classifier", ka, 8), *b = fit("mlp_classifier", kb, 8);
+    cml_model *c = fit("mlp_classifier", kc, 4);
+    assert_int_equal(cml_net_export_safetensors(cml_model_state(a), path), CML_OK);
+    assert_int_equal(cml_net_import_safetensors((cml_net *)cml_model_state(b), path), CML_OK);
+    cml_matrix A = cml_matrix_view(X, n, d);
+    double *pa = malloc((size_t)(n * 10) * sizeof *pa), *pb = malloc((size_t)(n * 10) * sizeof *pb);
+    assert_int_equal(cml_model_predict_proba(a, &A, pa), CML_OK);
+    assert_int_equal(cml_model_predict_proba(b, &A, pb), CML_OK);
+    assert_memory_equal(pa, pb, (size_t)(n * 10) * sizeof *pa);
+    assert_int_equal(cml_net_import_safetensors((cml_net *)cml_model_state(c), path),
+                     CML_ERR_FORMAT);
+    assert_non_null(strstr(cml_last_error(), "another architecture"));
+    assert_int_equal(truncate(path, 100), 0);
+    assert_int_equal(cml_net_import_safetensors((cml_net *)cml_model_state(b), path),
+                     CML_ERR_FORMAT);
+    unlink(path);
+    cml_model_free(a);
+    cml_model_free(b);
+    cml_model_free(c);
+    free(pa);
+    free(pb);
+}
+
 int main(void)
 {
     test_load_dataset("digits", &X, &n, &d, &y);
     cml_set_num_threads(2);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mlp_learns_and_roundtrips), cmocka_unit_test(test_mlp_options),
-        cmocka_unit_test(test_cnn_custom_spec),           cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_nan_loss_reported),         cmocka_unit_test(test_checkpoint_resume),
+        cmocka_unit_test(test_mlp_learns_and_roundtrips),
+        cmocka_unit_test(test_mlp_options),
+        cmocka_unit_test(test_cnn_custom_spec),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_nan_loss_reported),
+        cmocka_unit_test(test_checkpoint_resume),
+        cmocka_unit_test(test_safetensors),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     free(X);
