@@ -35,6 +35,8 @@ struct cml_graph {
     cml_tensor **nodes;
     int64_t n_nodes, cap_nodes;
     int training;
+    void *scratch;
+    size_t scratch_size;
     cml_rng rng;
     cml_status status;
 };
@@ -57,23 +59,24 @@ void cml_graph_reset(cml_graph *g)
 {
     if (!g) return;
     if (g->be->sync) g->be->sync();
-    /* keep the largest block, free the rest: steady-state steps allocate nothing */
-    arena_block *keep = NULL;
-    for (arena_block *b = g->blocks; b;) {
-        arena_block *next = b->next;
-        if (!keep || b->size > keep->size) {
-            free(keep);
-            keep = b;
-        } else {
+    /* one block as big as this step used, so the next step allocates nothing */
+    size_t total = 0;
+    for (arena_block *b = g->blocks; b; b = b->next)
+        total += b->size;
+    if (g->blocks && g->blocks->next) {
+        for (arena_block *b = g->blocks; b;) {
+            arena_block *next = b->next;
             free(b);
+            b = next;
         }
-        b = next;
+        g->blocks = cml_malloc(sizeof(arena_block) + total);
+        if (g->blocks) {
+            g->blocks->next = NULL;
+            g->blocks->size = total;
+        }
+        cml_clear_error(); /* a failed merge is not an error: the next alloc retries */
     }
-    if (keep) {
-        keep->next = NULL;
-        keep->used = 0;
-    }
-    g->blocks = keep;
+    if (g->blocks) g->blocks->used = 0;
     g->n_nodes = 0;
     g->status = CML_OK;
 }
@@ -88,6 +91,7 @@ void cml_graph_free(cml_graph *g)
         b = next;
     }
     free(g->nodes);
+    free(g->scratch);
     free(g);
 }
 
@@ -119,6 +123,21 @@ void *cml_graph_alloc(cml_graph *g, size_t bytes, int zero)
     b->used += bytes;
     if (zero) memset(p, 0, bytes);
     return p;
+}
+
+void *cml_graph_scratch(cml_graph *g, size_t bytes)
+{
+    if (bytes > g->scratch_size) {
+        free(g->scratch);
+        g->scratch_size = 0;
+        g->scratch = cml_malloc(bytes);
+        if (!g->scratch) {
+            set_status(g, CML_ERR_NOMEM);
+            return NULL;
+        }
+        g->scratch_size = bytes;
+    }
+    return g->scratch;
 }
 
 void cml_graph_set_training(cml_graph *g, int training)

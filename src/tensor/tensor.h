@@ -122,6 +122,10 @@ void cml_graph_reset(cml_graph *g);
 void cml_graph_free(cml_graph *g);
 /* Arena allocation that lives until the next reset (zeroed when zero). */
 void *cml_graph_alloc(cml_graph *g, size_t bytes, int zero);
+/* Scratch memory for one kernel call: at least `bytes`, contents undefined,
+ * valid until the next call (reused, so big temporaries such as im2col
+ * buffers do not pile up in the arena). NULL + CML_ERR_NOMEM on failure. */
+void *cml_graph_scratch(cml_graph *g, size_t bytes);
 /* Training mode: dropout and batch norm behave as in training. */
 void cml_graph_set_training(cml_graph *g, int training);
 int cml_graph_training(const cml_graph *g);
