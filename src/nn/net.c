@@ -447,7 +447,7 @@ void nn_net_free(nn_net *net)
 #define BN_MOMENTUM 0.1
 
 static cml_tensor *bn(const nn_net *net, cml_graph *g, cml_tensor *x, int gi, int bi, int mi,
-                      int vi, int tr)
+                      int vi)
 {
     return cml_t_batchnorm(x, nn_store_tensor(&net->params, gi, g, 1),
                            nn_store_tensor(&net->params, bi, g, 1), nn_store_ptr(&net->buffers, mi),
@@ -455,7 +455,7 @@ static cml_tensor *bn(const nn_net *net, cml_graph *g, cml_tensor *x, int gi, in
 }
 
 static cml_tensor *conv(const nn_net *net, cml_graph *g, cml_tensor *x, int wi, int bi, int s,
-                        int p, int d, int gr, int tr)
+                        int p, int d, int gr)
 {
     return cml_t_conv2d(x, nn_store_tensor(&net->params, wi, g, 1),
                         bi >= 0 ? nn_store_tensor(&net->params, bi, g, 1) : NULL, s, p, d, gr);
@@ -473,9 +473,9 @@ cml_tensor *nn_net_forward(const nn_net *net, cml_graph *g, cml_tensor *x, int t
             break;
         case NN_CONV:
             x = conv(net, g, x, l->w, l->b, (int)l->stride, (int)l->pad, (int)l->dil,
-                     (int)l->groups, tr);
+                     (int)l->groups);
             break;
-        case NN_BN: x = bn(net, g, x, l->bn_g, l->bn_b, l->bn_m, l->bn_v, tr); break;
+        case NN_BN: x = bn(net, g, x, l->bn_g, l->bn_b, l->bn_m, l->bn_v); break;
         case NN_ACT:
             x = l->act == NN_RELU   ? cml_t_relu(x)
                 : l->act == NN_TANH ? cml_t_tanh(x)
@@ -497,14 +497,14 @@ cml_tensor *nn_net_forward(const nn_net *net, cml_graph *g, cml_tensor *x, int t
         }
         case NN_RES: {
             int s = (int)l->stride;
-            cml_tensor *h = conv(net, g, x, l->w, -1, s, 1, 1, 1, tr);
-            h = cml_t_relu(bn(net, g, h, l->bn_g, l->bn_b, l->bn_m, l->bn_v, tr));
-            h = conv(net, g, h, l->w2, -1, 1, 1, 1, 1, tr);
-            h = bn(net, g, h, l->bn2_g, l->bn2_b, l->bn2_m, l->bn2_v, tr);
+            cml_tensor *h = conv(net, g, x, l->w, -1, s, 1, 1, 1);
+            h = cml_t_relu(bn(net, g, h, l->bn_g, l->bn_b, l->bn_m, l->bn_v));
+            h = conv(net, g, h, l->w2, -1, 1, 1, 1, 1);
+            h = bn(net, g, h, l->bn2_g, l->bn2_b, l->bn2_m, l->bn2_v);
             cml_tensor *sc = x;
             if (l->wp >= 0)
-                sc = bn(net, g, conv(net, g, x, l->wp, -1, s, 0, 1, 1, tr), l->bnp_g, l->bnp_b,
-                        l->bnp_m, l->bnp_v, tr);
+                sc = bn(net, g, conv(net, g, x, l->wp, -1, s, 0, 1, 1), l->bnp_g, l->bnp_b,
+                        l->bnp_m, l->bnp_v);
             x = cml_t_relu(cml_t_add(h, sc));
             break;
         }

@@ -604,6 +604,7 @@ cml_tensor *cml_t_embedding(cml_tensor *table, const int64_t *ids, int64_t n)
             return NULL;
         }
     table = cml_t_contiguous(table);
+    if (!table) return NULL;
     int64_t shape[2] = {n, table->shape[1]};
     cml_tensor *t = op_new(table->g, CML_OP_EMBEDDING, table->dtype, 2, shape, table, NULL, NULL);
     if (!t) return NULL;
