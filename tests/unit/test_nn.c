@@ -299,6 +299,41 @@ static void test_safetensors(void **state)
     free(pb);
 }
 
+typedef struct metric_count {
+    int train, valid, acc;
+    int64_t last_step;
+} metric_count;
+
+static void on_metric(void *user, const char *name, int64_t step, double value)
+{
+    metric_count *c = user;
+    assert_true(isfinite(value));
+    c->train += !strcmp(name, "train_loss");
+    c->valid += !strcmp(name, "valid_loss");
+    c->acc += !strcmp(name, "valid_accuracy");
+    c->last_step = step;
+}
+
+/* Each epoch reports train_loss, valid_loss and valid_accuracy through the
+ * metric hook, from the fitting thread. */
+static void test_metric_hook(void **state)
+{
+    (void)state;
+    metric_count c = {0, 0, 0, 0};
+    cml_metric_hook_set(on_metric, &c);
+    cml_net_params p = cml_mlp_classifier_params_default();
+    p.epochs = 3;
+    cml_matrix A = cml_matrix_view(X, n, d);
+    cml_net *m;
+    assert_int_equal(cml_net_fit(&p, 0, &A, y, &A, y, &m), CML_OK);
+    cml_metric_hook_set(NULL, NULL);
+    assert_int_equal(c.train, 3);
+    assert_int_equal(c.valid, 3);
+    assert_int_equal(c.acc, 3);
+    assert_int_equal(c.last_step, 3);
+    cml_net_free(m);
+}
+
 int main(void)
 {
     test_load_dataset("digits", &X, &n, &d, &y);
@@ -311,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_nan_loss_reported),
         cmocka_unit_test(test_checkpoint_resume),
         cmocka_unit_test(test_safetensors),
+        cmocka_unit_test(test_metric_hook),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     free(X);
