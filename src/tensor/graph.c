@@ -225,7 +225,7 @@ static cml_tensor *node_header(cml_graph *g, cml_op op, cml_dtype dt, int ndim,
     t->dtype = dt;
     t->ndim = ndim;
     t->g = g;
-    memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    if (ndim) memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
     contiguous_strides(ndim, t->shape, t->stride);
     if (!push_node(g, t)) return NULL;
     return t;
