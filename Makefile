@@ -2,7 +2,8 @@
 # build-asan/ with SANITIZE=1); `scripts/deps` installs whatever Debian
 # packages are missing first, so a fresh machine needs nothing by hand.
 #
-#   make run            build, then the tour: every estimator on its real data
+#   make run            build, then every live lesson of courses/ on its real data
+#   make tour           build, then the tour: every estimator on its real data
 #   make test           build, then the whole CTest suite
 #   make test SANITIZE=1  the same under AddressSanitizer + UBSan
 #   make bench          cml vs the reference implementations -> BENCHMARKS.md
@@ -26,7 +27,7 @@ CMAKE_FLAGS += -DCML_WERROR=ON
 endif
 CMAKE_FLAGS += -DCML_BLAS=$(CML_BLAS) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
-.PHONY: all deps build test run bench install format clean
+.PHONY: all deps build test run tour bench install format clean
 
 all: build
 
@@ -43,6 +44,11 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 run: build
+	$(BUILD)/cml course run --all --data-dir data --out out
+	@echo "Plots: out/<topic>/*.png. Read the lessons: $(BUILD)/cml course list, $(BUILD)/cml course show ID."
+	@echo "Web app: $(BUILD)/cml web, then open http://127.0.0.1:8080"
+
+tour: build
 	$(BUILD)/cml tour --data-dir data
 
 bench: build

@@ -9,10 +9,12 @@
 #include "cml/core.h"
 #include "cml/data.h"
 #include "cml/decomp.h"
+#include "cml/drift.h"
 #include "cml/embed.h"
 #include "cml/ensemble.h"
 #include "cml/gbm.h"
 #include "cml/gguf.h"
+#include "cml/hdbscan.h"
 #include "cml/index.h"
 #include "cml/linear.h"
 #include "cml/logreg.h"
@@ -25,6 +27,7 @@
 #include "cml/serve.h"
 #include "cml/svm.h"
 #include "cml/text.h"
+#include "cml/track.h"
 #include "cml/tree.h"
 
 #endif

@@ -136,6 +136,23 @@ cml_status cml_forest_proximity(const cml_forest *f, const cml_matrix *X, double
 cml_status cml_forest_impute(cml_forest_kind kind, const cml_forest_params *p, const cml_matrix *X,
                              const double *y, int n_iter, double *out);
 
+/* TreeSHAP values of the forest (the mean of its trees' values, see
+ * cml_tree_shap_values): out (rows, n_outputs, n_features + 1) with
+ * n_outputs = n_classes (predict_proba) or 1 (predict). */
+int64_t cml_forest_shap_n_outputs(const cml_forest *f);
+cml_status cml_forest_shap_values(const cml_forest *f, const cml_matrix *X, double *out);
+
+/* SHAP values of any fitted tree-based model (decision_tree_*, random_forest_*,
+ * extra_trees_*, gbm_*), for the CLI and bindings: n_outputs 0 means the
+ * model is not supported. A pipeline's preprocessing steps run first; the
+ * contributions are those of the final estimator's input columns
+ * (cml_shap_n_features of them). out (rows, n_outputs, n_features + 1);
+ * the explained output is the typed API's (probabilities for trees and
+ * forests, the raw margin for GBMs). CML_ERR_UNSUPPORTED for other models. */
+int64_t cml_shap_n_outputs(const cml_model *m);
+int64_t cml_shap_n_features(const cml_model *m);
+cml_status cml_shap_values(const cml_model *m, const cml_matrix *X, double *out);
+
 void cml_forest_free(cml_forest *f);
 
 #ifdef __cplusplus

@@ -11,6 +11,13 @@
  * over quantile-binned features; missing values (NaN) learn a default
  * direction per split. Results do not depend on the thread count.
  *
+ * Constraints, as XGBoost 1.7's hist updater applies them (the trees equal
+ * XGBoost's node for node in the golden tests): monotone_constraints bound
+ * each child's weight by the midpoint of its parent's children weights and
+ * reject splits whose weights go the wrong way; interaction_constraints let
+ * a node split only on features already on its path or in a set that
+ * contains them all (a feature in no set interacts with none).
+ *
  * Typed API contract (the generic cml_model layer wraps the same calls):
  *  - fit copies what it keeps; free the model with cml_gbm_free (NULL ok).
  *  - X may contain NaN (missing); +-inf is rejected. y must be finite.
@@ -21,6 +28,7 @@
 #ifndef CML_GBM_H
 #define CML_GBM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cml/core.h"
@@ -83,6 +91,13 @@ typedef struct cml_gbm_params {
     int boosting;              /* cml_gbm_boosting (gbdt) */
     double top_rate;           /* GOSS: kept fraction of largest gradients (0.2) */
     double other_rate;         /* GOSS: sampled fraction of the rest (0.1) */
+    /* XGBoost's monotone_constraints: "(1,0,-1)", one of -1/0/1 per feature
+     * (missing trailing entries = 0), or sparse "{3:1,40:-1}" (feature
+     * index: constraint; others 0); "" = none. */
+    char monotone_constraints[CML_PARAM_STRLEN];
+    /* XGBoost's interaction_constraints: "[[0,1],[2,3,4]]", sets of feature
+     * indices that may share a root-to-leaf path; "" = none. */
+    char interaction_constraints[CML_PARAM_STRLEN];
 } cml_gbm_params;
 
 typedef struct cml_gbm cml_gbm;
@@ -157,6 +172,44 @@ typedef struct cml_gbm_node {
 /* Node count of tree t (t < n_trees), 0 if out of range. */
 int cml_gbm_tree_size(const cml_gbm *m, int t);
 cml_status cml_gbm_tree_node(const cml_gbm *m, int t, int node, cml_gbm_node *out);
+
+/* Exact TreeSHAP contributions to the raw margin, XGBoost's
+ * predict(pred_contribs=True): out (rows, n_outputs, n_features + 1); the
+ * last column of each output is base_margin + the trees' expected values.
+ * Each output's row sums to cml_gbm_predict_margin (up to rounding). */
+cml_status cml_gbm_shap_values(const cml_gbm *m, const cml_matrix *X, double *out);
+
+/* Imports a model saved by XGBoost's save_model("model.json") (gbtree,
+ * numerical splits, any num_parallel_tree (XGBRF* forests too); objectives
+ * reg:squarederror, reg:absoluteerror, reg:pseudohubererror,
+ * reg:quantileerror, count:poisson, binary:logistic, multi:softprob/softmax).
+ * Predictions equal XGBoost's Booster.predict over all trees up to its
+ * float32 summation (cml sums in double); thresholds are converted so that
+ * routing matches XGBoost's float32 comparison exactly. Classifiers get the
+ * classes 0 .. K-1 (XGBoost's labels). Errors: CML_ERR_IO, CML_ERR_FORMAT
+ * (not XGBoost JSON, bad tree), CML_ERR_UNSUPPORTED (other boosters,
+ * categorical splits, num_parallel_tree > 1, other objectives). */
+/* cml_gbm_n_rounds of an import = trees per output (rounds x num_parallel_tree). */
+cml_status cml_gbm_import_xgboost(const char *path, cml_gbm **out);
+cml_status cml_gbm_import_xgboost_json(const char *text, size_t len, cml_gbm **out);
+/* The same import as a fitted generic model (gbm_classifier for
+ * binary:logistic / multi:*, else gbm_regressor), ready for
+ * cml_model_predict, cml_model_save (a .gguf that `cml predict` reads) and
+ * cml_shap_values. Features are positional (XGBoost's column order). */
+cml_status cml_gbm_import_xgboost_model(const char *path, cml_model **out);
+
+/* Tree `tree` (0 <= tree < n_trees) as text in XGBoost's get_dump(
+ * with_stats=True) layout, or as Graphviz DOT (XGBoost's to_graphviz look);
+ * feature_names (n_features_in) or NULL for f0, f1... Malloc'd string, or
+ * NULL with the error set (CML_ERR_ARG for a bad tree index). */
+char *cml_gbm_export_text(const cml_gbm *m, int tree, const char *const *feature_names);
+char *cml_gbm_export_dot(const cml_gbm *m, int tree, const char *const *feature_names);
+/* Draws the tree with cairo (.png or .svg): split boxes "feature < thr /
+ * gain / cover", leaves "leaf = value / cover" coloured by sign and size,
+ * edges "yes" / "no" with the missing side marked; levels deeper than
+ * max_depth (>= 0; -1 = all) as "(...)". title may be NULL. */
+cml_status cml_gbm_export_image(const cml_gbm *m, int tree, const char *const *feature_names,
+                                int max_depth, const char *path, const char *title);
 
 void cml_gbm_free(cml_gbm *m);
 

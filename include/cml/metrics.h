@@ -125,6 +125,49 @@ cml_status cml_top_k_accuracy(const double *y_true, const double *score, int64_t
                               const double *classes, int64_t n_classes, int k,
                               const double *sample_weight, double *out);
 
+/* ------------------------------------------------------- calibration */
+
+/* How calibration_curve cuts [0, 1] into bins. */
+typedef enum cml_calibration_strategy {
+    CML_CALIBRATION_UNIFORM = 0, /* n_bins equal widths */
+    CML_CALIBRATION_QUANTILE     /* edges at the quantiles of y_prob (np.percentile, linear) */
+} cml_calibration_strategy;
+
+/* sklearn.calibration.calibration_curve (1.2.1) — the data of a
+ * reliability diagram. y_true holds at most two labels; the positive one is
+ * pos_label, or, when pos_label is NaN, 1 if the labels are a subset of
+ * {0, 1} or {-1, 1} (anything else is CML_ERR_ARG, as in scikit-learn).
+ * y_prob (n, in [0, 1]) is the predicted probability of the positive class.
+ * Sample i goes to bin b = number of inner edges < y_prob[i] (NumPy's
+ * searchsorted). For each non-empty bin, in increasing order, prob_true is
+ * the fraction of positives, prob_pred the mean y_prob and count the number
+ * of samples; empty bins are dropped (*n_out <= n_bins). prob_true,
+ * prob_pred and count (any may be NULL) must hold n_bins values. n_bins >= 1.
+ * Errors: CML_ERR_ARG (n < 1, non-finite input, y_prob outside [0, 1],
+ * more than two labels, n_bins < 1). */
+cml_status cml_calibration_curve(const double *y_true, const double *y_prob, int64_t n,
+                                 double pos_label, int n_bins, cml_calibration_strategy strategy,
+                                 double *prob_true, double *prob_pred, int64_t *count,
+                                 int64_t *n_out);
+
+/* Expected calibration error over the bins of cml_calibration_curve (same
+ * inputs): sum over non-empty bins of count/n * |prob_true - prob_pred|
+ * (Naeini et al. 2015; Guo et al. 2017, eq. 3). 0 = perfectly calibrated,
+ * at most 1. */
+cml_status cml_expected_calibration_error(const double *y_true, const double *y_prob, int64_t n,
+                                          double pos_label, int n_bins,
+                                          cml_calibration_strategy strategy, double *out);
+
+/* Top-label reduction of a multi-class problem to a binary one (Guo et al.
+ * 2017): confidence[i] = the largest probability of row i (the first on
+ * ties, as argmax), correct[i] = 1 if that column's class is y_true[i] else
+ * 0. Calibrating (correct, confidence) with pos_label 1 gives the top-label
+ * reliability diagram and ECE. proba is n x n_classes row-major, columns in
+ * the order of the strictly increasing classes (n_classes >= 2). */
+cml_status cml_calibration_top_label(const double *y_true, const double *proba, int64_t n,
+                                     const double *classes, int64_t n_classes, double *confidence,
+                                     double *correct);
+
 /* ------------------------------------------------------- regression */
 
 /* r2_score (force_finite=True): 1 - SS_res / SS_tot; 1 for perfect

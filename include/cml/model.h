@@ -103,6 +103,9 @@ typedef struct cml_estimator {
     size_t params_size; /* sizeof the params struct */
     /* Allow NaN in X at fit/predict (trees, imputers); else rejected up front. */
     int allows_nan;
+    /* fit rejects non-finite X itself (its first pass over X does it), so
+     * the generic layer skips its own scan: one pass over memory fewer. */
+    int validates_input;
 
     cml_status (*fit)(const void *params, const cml_matrix *X, const double *y,
                       const cml_fit_opts *opts, void **state, cml_fit_info *info);
@@ -133,6 +136,12 @@ typedef struct cml_estimator {
      * (coefficients, intercepts...). Caller frees with free(). */
     char *(*describe)(const void *state);
     void (*free)(void *state);
+    /* (optional) incremental fit, sklearn's partial_fit: updates a fitted
+     * state in place with the rows of X, y. What the first fit fixed (the
+     * classes, the number of features) stays; a label outside the classes
+     * is CML_ERR_ARG. On error the state is left as it was. */
+    cml_status (*partial_fit)(const void *params, void *state, const cml_matrix *X, const double *y,
+                              const cml_fit_opts *opts, cml_fit_info *info);
 } cml_estimator;
 
 /* Registry: NULL if unknown. Matches name or any alias, case-sensitive. */
@@ -156,6 +165,19 @@ const void *cml_model_params(const cml_model *m);
 cml_status cml_model_fit(cml_model *m, const cml_matrix *X, const double *y,
                          const cml_fit_opts *opts);
 int cml_model_is_fitted(const cml_model *m);
+
+/* Incremental fit (sklearn's partial_fit) for estimators with a partial_fit
+ * entry (the naive Bayes family): an unfitted model is
+ * fitted on X, y (classes: those of y); a fitted one — also one loaded from
+ * a file — is updated with the new rows. Preprocessing steps are applied as
+ * they were fitted, never refitted. For the discrete naive Bayes models the
+ * result equals one fit on all rows; for GaussianNB it equals sklearn's
+ * partial_fit sequence. Errors: CML_ERR_UNSUPPORTED (no partial_fit),
+ * CML_ERR_ARG (shape, labels; the model is unchanged). */
+cml_status cml_model_partial_fit(cml_model *m, const cml_matrix *X, const double *y,
+                                 const cml_fit_opts *opts);
+/* 1 if the model's estimator supports cml_model_partial_fit. */
+int cml_model_can_partial_fit(const cml_model *m);
 const cml_fit_info *cml_model_fit_info(const cml_model *m);
 double cml_model_fit_seconds(const cml_model *m);
 

@@ -50,6 +50,15 @@ typedef struct cml_serve_opts {
     int log_requests;         /* 1: a log line per request (default); 0: events only */
     cml_serve_log_fn log;     /* NULL = no log */
     void *log_user;
+    /* (optional) Maps a model's reference (the `path` given to
+     * cml_server_add_model) to the file to load, at every load and reload:
+     * a registry entry "iris@champion" (src/track), so that a reload after
+     * the alias moved serves the new version. Sets *path (malloc'd, the
+     * server frees it; NULL: load ref itself) or fails with a message.
+     * Called from the thread that calls cml_server_load/_reload. NULL:
+     * references are paths. */
+    cml_status (*resolve)(const char *ref, char **path, void *user);
+    void *resolve_user;
 } cml_serve_opts;
 
 typedef struct cml_server cml_server;

@@ -156,6 +156,19 @@ typedef struct cml_tree_node_info {
 /* CML_ERR_ARG if i is not in [0, node_count). */
 cml_status cml_tree_node(const cml_tree *t, int64_t i, cml_tree_node_info *out);
 
+/* ---------------------------------------------------------------- SHAP */
+
+/* Exact TreeSHAP values (Lundberg et al. 2018, Algorithm 2; path-dependent
+ * expectations over the training cover) of the tree's output: predict_proba
+ * for a classifier (one block per class), predict for a regressor.
+ * out (rows, n_outputs, n_features + 1), row-major; n_outputs =
+ * cml_tree_shap_n_outputs (n_classes, or 1). out[i, k, j] is feature j's
+ * contribution to output k of row i; out[i, k, n_features] the expected
+ * value (bias). Bias + contributions = the prediction, up to rounding.
+ * NaN is routed as predict routes it. Errors: CML_ERR_ARG (shape). */
+int64_t cml_tree_shap_n_outputs(const cml_tree *t);
+cml_status cml_tree_shap_values(const cml_tree *t, const cml_matrix *X, double *out);
+
 /* ---------------------------------------------------------------- export */
 
 typedef struct cml_tree_export_opts {
@@ -178,6 +191,18 @@ char *cml_tree_export_text(const cml_tree *t, const cml_tree_export_opts *o);
  * (impurity, samples and value in each box, True/False on the root edges).
  * o may be NULL. Returns a malloc'd string, or NULL with the error set. */
 char *cml_tree_export_dot(const cml_tree *t, const cml_tree_export_opts *o);
+
+/* Draws the tree with cairo to path (.png or .svg by extension), as
+ * scikit-learn's plot_tree: one box per node with the export_graphviz text
+ * (split, impurity, samples, value, and the winning class: class_names, or
+ * the class values when NULL), coloured by majority class and purity
+ * (classifiers) or by value (regressors); edges labelled True / False (the
+ * split condition holds: left); nodes deeper than o->max_depth drawn as
+ * "(...)". title may be NULL. o may be NULL (all levels). Errors:
+ * CML_ERR_ARG (extension; a picture over 32767 px: lower max_depth),
+ * CML_ERR_IO. */
+cml_status cml_tree_export_image(const cml_tree *t, const cml_tree_export_opts *o, const char *path,
+                                 const char *title);
 
 void cml_tree_free(cml_tree *t);
 

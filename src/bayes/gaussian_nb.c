@@ -394,6 +394,15 @@ static cml_status vt_fit(const void *params, const cml_matrix *X, const double *
     return CML_OK;
 }
 
+static cml_status vt_partial_fit(const void *params, void *state, const cml_matrix *X,
+                                 const double *y, const cml_fit_opts *opts, cml_fit_info *info)
+{
+    (void)params;
+    (void)info;
+    cml_gaussian_nb *m = state;
+    return cml_gaussian_nb_partial_fit(&m, NULL, X, y, opts ? opts->sample_weight : NULL, NULL, 0);
+}
+
 static cml_status vt_predict(const void *s, const cml_matrix *X, double *out)
 {
     return cml_gaussian_nb_predict(s, X, out);
@@ -503,4 +512,5 @@ const cml_estimator cml_est_gaussian_nb = {
     .load = vt_load,
     .describe = vt_describe,
     .free = vt_free,
+    .partial_fit = vt_partial_fit,
 };

@@ -96,6 +96,16 @@ void nb_discrete_vt_free(void *s);
         *state = m;                                                                                \
         return CML_OK;                                                                             \
     }                                                                                              \
+    static cml_status SYM##_vt_partial_fit(const void *params, void *state, const cml_matrix *X,   \
+                                           const double *y, const cml_fit_opts *opts,              \
+                                           cml_fit_info *info)                                     \
+    {                                                                                              \
+        (void)params;                                                                              \
+        (void)info;                                                                                \
+        cml_discrete_nb *m = state;                                                                \
+        return nb_discrete_partial_fit(KIND, &m, NULL, X, y, opts ? opts->sample_weight : NULL,    \
+                                       NULL, 0);                                                   \
+    }                                                                                              \
     static cml_status SYM##_vt_load(const cml_gguf *g, const void *params, int schema_version,     \
                                     void **state)                                                  \
     {                                                                                              \
@@ -120,6 +130,7 @@ void nb_discrete_vt_free(void *s);
         .load = SYM##_vt_load,                                                                     \
         .describe = nb_discrete_vt_describe,                                                       \
         .free = nb_discrete_vt_free,                                                               \
+        .partial_fit = SYM##_vt_partial_fit,                                                       \
     }
 
 #endif

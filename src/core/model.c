@@ -214,7 +214,7 @@ cml_status cml_model_fit(cml_model *m, const cml_matrix *X, const double *y,
         if (st != CML_OK) goto fail;
         Xcur = cml_matrix_view(buf, X->rows, cols);
     }
-    CML_TRY(cml_matrix_check(&Xcur, "X", m->est->allows_nan));
+    if (!m->est->validates_input) CML_TRY(cml_matrix_check(&Xcur, "X", m->est->allows_nan));
 
     void *state = NULL;
     cml_fit_info info = {0, 1, NAN};
@@ -225,6 +225,45 @@ cml_status cml_model_fit(cml_model *m, const cml_matrix *X, const double *y,
     m->fit_seconds = cml_now() - t0;
 fail:
     free(owned);
+    return st;
+}
+
+int cml_model_can_partial_fit(const cml_model *m)
+{
+    return m && m->est->partial_fit != NULL;
+}
+
+cml_status cml_model_partial_fit(cml_model *m, const cml_matrix *X, const double *y,
+                                 const cml_fit_opts *opts)
+{
+    if (!m->est->partial_fit)
+        return cml_fail(CML_ERR_UNSUPPORTED,
+                        "%s has no partial_fit (incremental fit). HINT: refit on all the data; "
+                        "the naive Bayes models support it",
+                        m->est->name);
+    if (!m->state) return cml_model_fit(m, X, y, opts);
+    const char *msg = cml_params_check(m->est->params, m->est->n_params, m->params);
+    if (msg) return cml_fail(CML_ERR_ARG, "%s: %s", m->est->name, msg);
+    if (m->est->task != CML_TASK_TRANSFORM && m->est->task != CML_TASK_CLUSTER && !y)
+        return cml_fail(CML_ERR_ARG, "%s needs a target y", m->est->name);
+    if (y)
+        for (int64_t i = 0; i < X->rows; i++)
+            if (!isfinite(y[i]))
+                return cml_fail(CML_ERR_ARG, "target y row %lld is %s; the target must be finite",
+                                (long long)i + 1, isnan(y[i]) ? "NaN (missing)" : "infinite");
+    double t0 = cml_now();
+    cml_matrix Xs;
+    double *owned;
+    if (m->n_steps) CML_CHECK(cml_matrix_check(X, "X", m->steps[0]->est->allows_nan));
+    CML_CHECK(run_steps(m, X, &Xs, &owned));
+    cml_status st = check_input(m, &Xs);
+    cml_fit_info info = m->info;
+    if (st == CML_OK) st = m->est->partial_fit(m->params, m->state, &Xs, y, opts, &info);
+    free(owned);
+    if (st == CML_OK) {
+        m->info = info;
+        m->fit_seconds += cml_now() - t0;
+    }
     return st;
 }
 

@@ -32,6 +32,7 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cml/gbm.h"
@@ -183,9 +184,28 @@
          1,          1,                                                                             \
          NULL,       "GOSS: fraction of largest-gradient rows kept",                                \
          P(top_rate)},                                                                              \
+        {"other_rate",                                                                              \
+         CML_PARAM_DOUBLE,                                                                          \
+         "0.1",                                                                                     \
+         0,                                                                                         \
+         1,                                                                                         \
+         1,                                                                                         \
+         NULL,                                                                                      \
+         "GOSS: fraction of the other rows sampled",                                                \
+         P(other_rate)},                                                                            \
+        {"monotone_constraints",                                                                    \
+         CML_PARAM_STRING,                                                                          \
+         "",                                                                                        \
+         0,                                                                                         \
+         0,                                                                                         \
+         0,                                                                                         \
+         NULL,                                                                                      \
+         "per feature -1/0/1, e.g. (1,0,-1): prediction non-increasing / free / non-decreasing",    \
+         P(monotone_constraints)},                                                                  \
     {                                                                                               \
-        "other_rate", CML_PARAM_DOUBLE, "0.1", 0, 1, 1, NULL,                                       \
-            "GOSS: fraction of the other rows sampled", P(other_rate)                               \
+        "interaction_constraints", CML_PARAM_STRING, "", 0, 0, 0, NULL,                             \
+            "feature index sets allowed on one path, e.g. [[0,1],[2,3,4]]",                         \
+            P(interaction_constraints)                                                              \
     }
 
 static const cml_param_def reg_defs[] = {
@@ -248,6 +268,11 @@ const char *cml_gbm_params_check(const cml_gbm_params *p)
     if (p->objective == CML_GBM_POISSON && !(p->base_score > 0.0)) {
         snprintf(msg, sizeof msg, "base_score = %.17g must be > 0 for count:poisson",
                  p->base_score);
+        return msg;
+    }
+    gbm_constraints gc; /* syntax only here; sizes are checked at fit */
+    if (gbm_constraints_parse(p, -1, &gc) != CML_OK) {
+        snprintf(msg, sizeof msg, "%s", cml_last_error());
         return msg;
     }
     int em = p->eval_metric, clf = is_clf_objective(p->objective);
@@ -414,12 +439,14 @@ typedef struct fit_scratch {
     int32_t *rows, *all_rows, *perm;
     uint8_t *use;
     gbm_vw *vw;
+    gbm_constraints cons;
 } fit_scratch;
 
 static void scratch_free(fit_scratch *s)
 {
     gbm_binned_free(&s->bins);
     gbm_grower_free(s->grower);
+    gbm_constraints_free(&s->cons);
     gbm_tree_free(&s->tree);
     free(s->margin);
     free(s->vmargin);
@@ -451,6 +478,17 @@ static void refit_leaves(const gbm_objective *o, const cml_gbm_params *p, gbm_tr
         }
         nd->value = gbm_quantile(gbm_obj_leaf_alpha(o), vw, cnt, w != NULL) * p->learning_rate;
     }
+}
+
+/* Per-round metric to the calling thread's listener (cml_report_metric):
+ * "train_rmse", "valid_logloss"... at step = round index. gbm_fit runs the
+ * boosting loop on the calling thread, so a hook installed there sees it. */
+static void report_round(const char *set, cml_gbm_metric metric, int round, double value)
+{
+    if (!cml_metric_hook_active()) return;
+    char name[64];
+    snprintf(name, sizeof name, "%s%s", set, gbm_metric_name(metric));
+    cml_report_metric(name, round, value);
 }
 
 static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix *X,
@@ -557,6 +595,8 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
 
     CML_TRY(gbm_binned_build(X, w, p->max_bin, &s.bins));
     CML_TRY(gbm_grower_new(&s.bins, p, &s.grower));
+    CML_TRY(gbm_constraints_parse(p, F, &s.cons));
+    gbm_grower_set_constraints(s.grower, &s.cons);
     s.margin = cml_alloc_array(n * K, sizeof(double));
     s.gh = cml_alloc_array(2 * n * K, sizeof(double));
     s.rows = cml_alloc_array(n, sizeof(int32_t));
@@ -638,9 +678,11 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
         m->n_rounds = r + 1;
         m->n_hist = r + 1;
         m->hist_train[r] = gbm_metric_eval(m->metric, &m->obj, s.margin, y, w, n);
+        report_round("train_", m->metric, r, m->hist_train[r]);
         if (V) {
             double v = gbm_metric_eval(m->metric, &m->obj, s.vmargin, yv, NULL, nv);
             m->hist_valid[r] = v;
+            report_round("valid_", m->metric, r, v);
             if (v < best) { /* XGBoost's EarlyStopping: strictly better */
                 best = v;
                 best_round = r;

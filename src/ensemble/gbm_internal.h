@@ -101,8 +101,25 @@ typedef struct gbm_tree {
 
 typedef struct gbm_grower gbm_grower;
 
+/* Parsed monotone / interaction constraints (gbm_constraints.c). */
+typedef struct gbm_constraints {
+    int8_t *mono;   /* (n_features) -1/0/+1, or NULL when none is non-zero */
+    int n_sets;     /* interaction sets; 0 = no interaction constraint */
+    int64_t words;  /* 64-bit words per feature bitset */
+    uint64_t *sets; /* (n_sets, words) bitsets, or NULL */
+} gbm_constraints;
+
+/* Parses p's monotone_constraints and interaction_constraints for
+ * n_features columns (n_features < 0: syntax check only, nothing kept).
+ * CML_ERR_ARG naming the parameter on bad text, a length over n_features or
+ * an index out of range. Free with gbm_constraints_free. */
+cml_status gbm_constraints_parse(const cml_gbm_params *p, int64_t n_features, gbm_constraints *out);
+void gbm_constraints_free(gbm_constraints *c);
+
 cml_status gbm_grower_new(const gbm_binned *b, const cml_gbm_params *p, gbm_grower **out);
 void gbm_grower_free(gbm_grower *g);
+/* Makes the grower honour c (borrowed; must outlive the grower). */
+void gbm_grower_set_constraints(gbm_grower *g, const gbm_constraints *c);
 /*
  * Grows one tree on the rows rows[0..n) of the binned matrix with gradient
  * pairs gh (indexed by row id), over the features with tree_use[f] != 0

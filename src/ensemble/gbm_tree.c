@@ -25,6 +25,7 @@
  * Thread-safety: a grower is single-user scratch; results are independent of
  * the thread count (fixed-order sums, stable partitions).
  */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -68,6 +69,12 @@ struct gbm_grower {
     gbm_split *fbest;   /* (cols) */
     cand *queue;
     int n_queue, cap_queue;
+    /* Constraints (NULL: none). Per node, indexed by tree node id: */
+    const gbm_constraints *cons;
+    int64_t ncap;
+    float *lo, *up, *wt;    /* (ncap) monotone weight bounds, the node's clamped weight */
+    uint64_t *path, *allow; /* (ncap, words) features split on above / allowed to split */
+    uint8_t *use2;          /* (cols) node features after the interaction filter */
 };
 
 /* ---------------------------------------------------------------- XGBoost's param.h */
@@ -100,6 +107,59 @@ double gbm_calc_gain(const cml_gbm_params *p, double G, double H)
      * decides which split wins. */
     float w = (float)gbm_calc_weight(p, G, H), g = (float)G, h = (float)H;
     return -(2.0f * g * w + (h + (float)p->reg_lambda) * (w * w));
+}
+
+/* ---------------------------------------------------------------- monotone constraints */
+
+/* XGBoost 1.7's TreeEvaluator (split_evaluator.h) with a monotone
+ * constraint anywhere: weights are float, clamped to the node's bounds;
+ * every gain (constrained feature or not) is CalcGainGivenWeight's
+ * -(2 G w + (H + lambda) w^2) with its float / double mix; a split on a
+ * constrained feature whose left / right weights go the wrong way is -inf.
+ * After a split the children inherit the bounds and, on a constrained
+ * feature, meet at mid = (w_left + w_right) / 2 (AddSplit). */
+static inline float cons_weight(const cml_gbm_params *p, double G, double H, float lo, float up)
+{
+    const float w = (float)gbm_calc_weight(p, G, H);
+    return w < lo ? lo : (w > up ? up : w);
+}
+
+static inline float gain_given_w(const cml_gbm_params *p, double G, double H, float w)
+{
+    if (H <= 0.0) return 0.0f;
+    const float g = (float)G, h = (float)H;
+    /* 2.0 * g * w is a double product there; (h + lambda) * w^2 is float */
+    return (float)(-(2.0 * (double)g * (double)w + (double)((h + (float)p->reg_lambda) * (w * w))));
+}
+
+/* The node's bounds and the split feature's constraint for a scan. */
+typedef struct mono_ctx {
+    float lo, up;
+    int c;
+} mono_ctx;
+
+static void chunk_losses_mono(const cml_gbm_params *p, const mono_ctx *mc, const double *ag,
+                              const double *ah, int len, int acc_left, double G, double H,
+                              double root_gain, double *loss)
+{
+    const double mcw = p->min_child_weight;
+    for (int i = 0; i < len; i++) {
+        double cg = G - ag[i], ch = H - ah[i];
+        double lg = acc_left ? ag[i] : cg, lh = acc_left ? ah[i] : ch;
+        double rg = acc_left ? cg : ag[i], rh = acc_left ? ch : ah[i];
+        if (!(ah[i] >= mcw && ch >= mcw)) {
+            loss[i] = -INFINITY;
+            continue;
+        }
+        const float wl = cons_weight(p, lg, lh, mc->lo, mc->up);
+        const float wr = cons_weight(p, rg, rh, mc->lo, mc->up);
+        const float gain = gain_given_w(p, lg, lh, wl) + gain_given_w(p, rg, rh, wr);
+        if ((mc->c > 0 && wl > wr) || (mc->c < 0 && wl < wr)) {
+            loss[i] = -INFINITY;
+            continue;
+        }
+        loss[i] = (double)(gain - (float)root_gain);
+    }
 }
 
 /* SplitEntry::NeedReplace: a lower feature index wins ties. */
@@ -188,8 +248,8 @@ chunk_losses(const cml_gbm_params *p, const double *ag, const double *ah, int le
  * Forward scan (XGBoost's EnumerateSplit<+1>): left = bins <= i, missing
  * right; backward (<-1>), only when the node has missing values for f:
  * right = bins >= i, missing left. */
-static void eval_feature(const cml_gbm_params *p, const double *hf, int32_t nb, int32_t f, double G,
-                         double H, double root_gain, gbm_split *best)
+static void eval_feature(const cml_gbm_params *p, const mono_ctx *mc, const double *hf, int32_t nb,
+                         int32_t f, double G, double H, double root_gain, gbm_split *best)
 {
     double ag[SCAN_CHUNK], ah[SCAN_CHUNK], loss[SCAN_CHUNK];
     memset(best, 0, sizeof *best);
@@ -203,7 +263,10 @@ static void eval_feature(const cml_gbm_params *p, const double *hf, int32_t nb, 
             ag[i] = eg;
             ah[i] = eh;
         }
-        chunk_losses(p, ag, ah, len, 1, G, H, root_gain, loss);
+        if (mc)
+            chunk_losses_mono(p, mc, ag, ah, len, 1, G, H, root_gain, loss);
+        else
+            chunk_losses(p, ag, ah, len, 1, G, H, root_gain, loss);
         for (int i = 0; i < len; i++)
             if (loss[i] > best->loss_chg)
                 update(best, loss[i], f, base + i + 1, 0, ag[i], ah[i], G - ag[i], H - ah[i]);
@@ -218,7 +281,10 @@ static void eval_feature(const cml_gbm_params *p, const double *hf, int32_t nb, 
             ag[i] = eg;
             ah[i] = eh;
         }
-        chunk_losses(p, ag, ah, len, 0, G, H, root_gain, loss);
+        if (mc)
+            chunk_losses_mono(p, mc, ag, ah, len, 0, G, H, root_gain, loss);
+        else
+            chunk_losses(p, ag, ah, len, 0, G, H, root_gain, loss);
         for (int i = 0; i < len; i++)
             if (loss[i] > best->loss_chg)
                 update(best, loss[i], f, top - 1 - i, 1, G - ag[i], H - ah[i], ag[i], ah[i]);
@@ -269,6 +335,12 @@ void gbm_grower_free(gbm_grower *g)
     free(g->feat_list);
     free(g->fbest);
     free(g->queue);
+    free(g->lo);
+    free(g->up);
+    free(g->wt);
+    free(g->path);
+    free(g->allow);
+    free(g->use2);
     free(g);
 }
 
@@ -292,6 +364,88 @@ cml_status gbm_grower_new(const gbm_binned *b, const cml_gbm_params *p, gbm_grow
         return CML_ERR_NOMEM;
     }
     *out = g;
+    return CML_OK;
+}
+
+void gbm_grower_set_constraints(gbm_grower *g, const gbm_constraints *c)
+{
+    g->cons = c && (c->mono || c->n_sets > 0) ? c : NULL;
+}
+
+/* Per-node constraint state for node ids < n. */
+static cml_status cons_reserve(gbm_grower *g, int64_t n)
+{
+    if (n <= g->ncap) return CML_OK;
+    const int64_t cap = CML_MAX(2 * g->ncap, CML_MAX(n, 64)), W = CML_MAX(g->cons->words, 1);
+    float *lo = cml_realloc(g->lo, (size_t)cap * sizeof *lo);
+    if (lo) g->lo = lo;
+    float *up = cml_realloc(g->up, (size_t)cap * sizeof *up);
+    if (up) g->up = up;
+    float *wt = cml_realloc(g->wt, (size_t)cap * sizeof *wt);
+    if (wt) g->wt = wt;
+    uint64_t *pa = cml_realloc(g->path, (size_t)(cap * W) * sizeof *pa);
+    if (pa) g->path = pa;
+    uint64_t *al = cml_realloc(g->allow, (size_t)(cap * W) * sizeof *al);
+    if (al) g->allow = al;
+    if (!g->use2) g->use2 = cml_alloc_array(g->b->cols + 1, 1);
+    if (!lo || !up || !wt || !pa || !al || !g->use2) return CML_ERR_NOMEM;
+    g->ncap = cap;
+    return CML_OK;
+}
+
+/* Root state: no bounds, nothing on the path, every feature allowed. */
+static cml_status cons_root(gbm_grower *g, const gbm_tnode *root)
+{
+    CML_CHECK(cons_reserve(g, 1));
+    const int64_t W = g->cons->words;
+    g->lo[0] = -FLT_MAX;
+    g->up[0] = FLT_MAX;
+    g->wt[0] = cons_weight(g->p, root->G, root->H, g->lo[0], g->up[0]);
+    memset(g->path, 0, (size_t)W * sizeof *g->path);
+    memset(g->allow, 0xff, (size_t)W * sizeof *g->allow);
+    return CML_OK;
+}
+
+/* The children lid, lid + 1 of node id after a split on feature f. */
+static cml_status cons_split(gbm_grower *g, int32_t id, int32_t lid, int32_t f, const gbm_split *s)
+{
+    CML_CHECK(cons_reserve(g, lid + 2));
+    const gbm_constraints *c = g->cons;
+    const int64_t W = c->words;
+    const float wl = cons_weight(g->p, s->GL, s->HL, g->lo[id], g->up[id]);
+    const float wr = cons_weight(g->p, s->GR, s->HR, g->lo[id], g->up[id]);
+    g->wt[lid] = wl;
+    g->wt[lid + 1] = wr;
+    g->lo[lid] = g->lo[lid + 1] = g->lo[id];
+    g->up[lid] = g->up[lid + 1] = g->up[id];
+    const int cf = c->mono ? c->mono[f] : 0;
+    const float mid = (wl + wr) / 2;
+    if (cf < 0) {
+        g->lo[lid] = mid;
+        g->up[lid + 1] = mid;
+    } else if (cf > 0) {
+        g->up[lid] = mid;
+        g->lo[lid + 1] = mid;
+    }
+    if (c->n_sets == 0) return CML_OK;
+    /* FeatureInteractionConstraintHost::Split: a child may split on the
+     * features already on its path and on every set that contains them
+     * all. */
+    uint64_t *pl = g->path + (int64_t)lid * W, *al = g->allow + (int64_t)lid * W;
+    memcpy(pl, g->path + (int64_t)id * W, (size_t)W * sizeof *pl);
+    pl[f / 64] |= (uint64_t)1 << (f % 64);
+    memcpy(al, pl, (size_t)W * sizeof *al);
+    for (int k = 0; k < c->n_sets; k++) {
+        const uint64_t *set = c->sets + (int64_t)k * W;
+        int subset = 1;
+        for (int64_t w = 0; w < W && subset; w++)
+            subset = (pl[w] & ~set[w]) == 0;
+        if (subset)
+            for (int64_t w = 0; w < W; w++)
+                al[w] |= set[w];
+    }
+    memcpy(g->path + (int64_t)(lid + 1) * W, pl, (size_t)W * sizeof *pl);
+    memcpy(g->allow + (int64_t)(lid + 1) * W, al, (size_t)W * sizeof *al);
     return CML_OK;
 }
 
@@ -379,13 +533,21 @@ static const uint8_t *node_features(gbm_grower *g, const uint8_t *tree_use, cml_
     return g->node_use;
 }
 
-static gbm_split eval_node(gbm_grower *g, const double *hist, const gbm_tnode *nd,
+static gbm_split eval_node(gbm_grower *g, const double *hist, const gbm_tnode *nd, int32_t id,
                            const uint8_t *use)
 {
     const gbm_binned *b = g->b;
     const cml_gbm_params *p = g->p;
     const int64_t F = b->cols;
-    const double root_gain = gbm_calc_gain(p, nd->G, nd->H);
+    const gbm_constraints *c = g->cons;
+    double root_gain = gbm_calc_gain(p, nd->G, nd->H);
+    if (c && c->mono) root_gain = gain_given_w(p, nd->G, nd->H, g->wt[id]);
+    if (c && c->n_sets > 0) { /* the sampled features this node may split on */
+        const uint64_t *al = g->allow + (int64_t)id * c->words;
+        for (int64_t f = 0; f < F; f++)
+            g->use2[f] = (!use || use[f]) && ((al[f / 64] >> (f % 64)) & 1);
+        use = g->use2;
+    }
 #pragma omp parallel for CML_OMP_THREADS schedule(dynamic, 16) if (b->n_slots > EVAL_PAR_MIN)
     for (int64_t f = 0; f < F; f++) {
         if ((use && !use[f]) || b->nbins[f] == 0) {
@@ -393,8 +555,10 @@ static gbm_split eval_node(gbm_grower *g, const double *hist, const gbm_tnode *n
             g->fbest[f].feature = (int32_t)f;
             continue;
         }
-        eval_feature(p, hist + 2 * (int64_t)b->hoff[f], b->nbins[f], (int32_t)f, nd->G, nd->H,
-                     root_gain, &g->fbest[f]);
+        mono_ctx mc;
+        if (c && c->mono) mc = (mono_ctx){g->lo[id], g->up[id], c->mono[f]};
+        eval_feature(p, c && c->mono ? &mc : NULL, hist + 2 * (int64_t)b->hoff[f], b->nbins[f],
+                     (int32_t)f, nd->G, nd->H, root_gain, &g->fbest[f]);
     }
     gbm_split best;
     memset(&best, 0, sizeof best);
@@ -498,11 +662,12 @@ cml_status gbm_grow_tree(gbm_grower *g, const double *gh, const int32_t *rows_in
         H += gh[2 * (int64_t)rows_in[i] + 1];
     }
     CML_TRY(tree_add(tree, 0, G, H, 0, n));
+    if (g->cons) CML_TRY(cons_root(g, &tree->nodes[0]));
     int num_leaves = 1;
     if (can_split_depth(p, 0) && n > 0) {
         CML_TRY(hist_get(g, &hist));
         gbm_hist_build(b, gh, g->rows, n, tree_use, hist);
-        gbm_split s = eval_node(g, hist, &tree->nodes[0], node_features(g, tree_use, rng));
+        gbm_split s = eval_node(g, hist, &tree->nodes[0], 0, node_features(g, tree_use, rng));
         CML_TRY(queue_push(g, 0, hist, &s));
         hist = NULL;
     }
@@ -525,6 +690,7 @@ cml_status gbm_grow_tree(gbm_grower *g, const double *gh, const int32_t *rows_in
         pn->left = lid;
         pn->gain = c.s.loss_chg;
         num_leaves++;
+        if (g->cons) CML_TRY(cons_split(g, id, lid, c.s.feature, &c.s));
 
         int expand =
             can_split_depth(p, nd.depth + 1) && !(p->max_leaves > 0 && num_leaves >= p->max_leaves);
@@ -541,14 +707,20 @@ cml_status gbm_grow_tree(gbm_grower *g, const double *gh, const int32_t *rows_in
         gbm_hist_build(b, gh, g->rows + S->begin, S->end - S->begin, tree_use, hs);
         gbm_hist_subtract(c.hist, hs, b->n_slots, c.hist);
         double *hl = small_left ? hs : c.hist, *hr = small_left ? c.hist : hs;
-        gbm_split sl = eval_node(g, hl, &tree->nodes[lid], node_features(g, tree_use, rng));
+        gbm_split sl = eval_node(g, hl, &tree->nodes[lid], lid, node_features(g, tree_use, rng));
         CML_TRY(queue_push(g, lid, hl, &sl));
-        gbm_split sr = eval_node(g, hr, &tree->nodes[lid + 1], node_features(g, tree_use, rng));
+        gbm_split sr =
+            eval_node(g, hr, &tree->nodes[lid + 1], lid + 1, node_features(g, tree_use, rng));
         CML_TRY(queue_push(g, lid + 1, hr, &sr));
     }
     for (int i = 0; i < tree->n; i++) {
         gbm_tnode *nd = &tree->nodes[i];
-        if (nd->feature < 0) nd->value = gbm_calc_weight(p, nd->G, nd->H) * p->learning_rate;
+        /* With monotone constraints a leaf keeps the weight clamped to its
+         * parent's bounds at the split (XGBoost's ApplyTreeSplit). */
+        if (nd->feature < 0)
+            nd->value =
+                (g->cons && g->cons->mono ? (double)g->wt[i] : gbm_calc_weight(p, nd->G, nd->H)) *
+                p->learning_rate;
     }
     return CML_OK;
 fail:

@@ -155,6 +155,7 @@ cml_status cml_cd_enet(const cml_cd_problem *pb, double *w, cml_cd_result *res)
         }
         if (w_max == 0.0 || dw_max / w_max < pb->tol || it == pb->max_iter - 1) {
             gap = duality_gap(pb, w, R, XtA);
+            cml_report_metric("duality_gap", it + 1, gap);
             if (gap < tol) {
                 converged = 1;
                 break;

@@ -207,6 +207,7 @@ const cml_estimator cml_est_elastic_net = {
     .params = enet_params,
     .n_params = N_PARAMS,
     .params_size = sizeof(cml_elastic_net_params),
+    .validates_input = 1, /* cml_lin_check_input or the normal-equations pass */
     .fit = vt_fit,
     .predict = cml_linfit_vt_predict,
     .n_features_in = cml_linfit_vt_n_features,

@@ -143,6 +143,7 @@ const cml_estimator cml_est_lasso = {
     .params = lasso_params,
     .n_params = N_PARAMS,
     .params_size = sizeof(cml_lasso_params),
+    .validates_input = 1, /* cml_lin_check_input or the normal-equations pass */
     .fit = vt_fit,
     .predict = cml_linfit_vt_predict,
     .n_features_in = cml_linfit_vt_n_features,

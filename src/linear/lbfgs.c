@@ -379,6 +379,7 @@ cml_status cml_lbfgs_minimize(int64_t n, double *x, cml_lbfgs_fn fn, void *user,
 
         iter++;
         res->n_iter++;
+        cml_report_metric("objective", res->n_iter, f); /* tracking / loss curves */
         gnorm = max_abs(n, g);
         /* scipy checks its limits before the convergence tests. */
         if (res->n_iter >= o.max_iter) {

@@ -9,8 +9,9 @@
  * sums run over rows in order (as numpy's axis-0 reduction does) inside each
  * column block, so the result does not depend on the thread count.
  * Cost: O(n p) time, one (n, p) copy: column-major for LAPACK and coordinate
- * descent, which want columns contiguous; row-major for Ridge's Cholesky
- * path, whose BLAS calls take either and which so skips the transpose.
+ * descent, which want columns contiguous; row-major where the BLAS calls
+ * take either (Ridge's kernel path), which so skips the transpose. Ridge's
+ * primal path needs no copy at all: cml_lin_normal_eq.
  *
  * Thread-safety: predict, save and describe only read the fitted state.
  */
@@ -38,6 +39,14 @@ cml_status cml_lin_check_input(const char *who, const cml_matrix *X, const doubl
                                const double *sample_weight)
 {
     cml_status st = cml_matrix_check(X, "X", 0);
+    if (st != CML_OK) return cml_fail_context(st, "%s", who);
+    return cml_lin_check_input_shape(who, X, y, sample_weight);
+}
+
+cml_status cml_lin_check_input_shape(const char *who, const cml_matrix *X, const double *y,
+                                     const double *sample_weight)
+{
+    cml_status st = cml_matrix_check(X, "X", 1);
     if (st != CML_OK) return cml_fail_context(st, "%s", who);
     if (X->rows > INT_MAX || X->cols > INT_MAX)
         return cml_fail(CML_ERR_UNSUPPORTED,
@@ -73,68 +82,104 @@ void cml_lin_design_free(cml_lin_design *d)
     memset(d, 0, sizeof *d);
 }
 
+/* Per-row weights: w (as used in the averages; sklearn's ElasticNet rescales
+ * them to sum to n when sw_sum_to_n) and sq = sqrt(w) (the row scaling), and
+ * their sum. With sw NULL everything is 1 and nothing is allocated. */
+typedef struct lin_weights {
+    double *w, *sq;
+    double sum;
+} lin_weights;
+
+static cml_status weights_init(const double *sw, int64_t n, int sw_sum_to_n, lin_weights *lw)
+{
+    memset(lw, 0, sizeof *lw);
+    lw->sum = (double)n;
+    if (!sw) return CML_OK;
+    lw->w = cml_alloc_array(n, sizeof(double));
+    lw->sq = cml_alloc_array(n, sizeof(double));
+    if (!lw->w || !lw->sq) {
+        free(lw->w);
+        free(lw->sq);
+        return CML_ERR_NOMEM;
+    }
+    double wsum = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        wsum += sw[i];
+    /* ElasticNet.fit: sample_weight * (n_samples / np.sum(sample_weight)) */
+    double scale = sw_sum_to_n ? (double)n / wsum : 1.0;
+    for (int64_t i = 0; i < n; i++) {
+        lw->w[i] = sw_sum_to_n ? sw[i] * scale : sw[i];
+        lw->sq[i] = sqrt(lw->w[i]);
+    }
+    if (sw_sum_to_n) {
+        wsum = 0.0;
+        for (int64_t i = 0; i < n; i++)
+            wsum += lw->w[i];
+    }
+    lw->sum = wsum;
+    return CML_OK;
+}
+
+static void weights_free(lin_weights *lw)
+{
+    free(lw->w);
+    free(lw->sq);
+}
+
+/* Weighted column means of X and the mean of y (sklearn's X_offset,
+ * y_offset), rows accumulated in order within each column block. */
+static void offsets(const cml_matrix *X, const double *y, const lin_weights *lw, double *xoff,
+                    double *yoff)
+{
+    const int64_t n = X->rows, p = X->cols, ld = X->ld;
+    const int64_t n_blocks = (p + COL_BLOCK - 1) / COL_BLOCK;
+    const double *w = lw->w;
+#pragma omp parallel for schedule(static) if (n * p >= PAR_MIN_CELLS) CML_OMP_THREADS
+    for (int64_t b = 0; b < n_blocks; b++) {
+        const int64_t j0 = b * COL_BLOCK, j1 = CML_MIN(p, j0 + COL_BLOCK);
+        for (int64_t i = 0; i < n; i++) {
+            const double *row = X->data + i * ld;
+            const double wi = w ? w[i] : 1.0;
+            if (w)
+                for (int64_t j = j0; j < j1; j++)
+                    xoff[j] += row[j] * wi;
+            else
+                for (int64_t j = j0; j < j1; j++)
+                    xoff[j] += row[j];
+        }
+        for (int64_t j = j0; j < j1; j++)
+            xoff[j] /= lw->sum;
+    }
+    double ys = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        ys += w ? y[i] * w[i] : y[i];
+    *yoff = ys / lw->sum;
+}
+
 cml_status cml_lin_design_build(const cml_matrix *X, const double *y, const double *sw,
                                 int fit_intercept, int sw_sum_to_n, int col_major,
                                 cml_lin_design *d)
 {
     const int64_t n = X->rows, p = X->cols, ld = X->ld;
-    double *w = NULL, *sq = NULL;
+    lin_weights lw;
     memset(d, 0, sizeof *d);
+    if (weights_init(sw, n, sw_sum_to_n, &lw) != CML_OK) return CML_ERR_NOMEM;
     d->n = n;
     d->p = p;
     d->col_major = col_major;
     d->X = cml_alloc_array(n * p, sizeof(double));
     d->y = cml_alloc_array(n, sizeof(double));
     d->x_offset = cml_calloc((size_t)p, sizeof(double));
-    if (!d->X || !d->y || !d->x_offset) goto fail;
-
-    double wsum = (double)n;
-    if (sw) {
-        w = cml_alloc_array(n, sizeof(double));
-        sq = cml_alloc_array(n, sizeof(double));
-        if (!w || !sq) goto fail;
-        wsum = 0.0;
-        for (int64_t i = 0; i < n; i++)
-            wsum += sw[i];
-        /* ElasticNet.fit: sample_weight * (n_samples / np.sum(sample_weight)) */
-        double scale = sw_sum_to_n ? (double)n / wsum : 1.0;
-        for (int64_t i = 0; i < n; i++) {
-            w[i] = sw_sum_to_n ? sw[i] * scale : sw[i];
-            sq[i] = sqrt(w[i]);
-        }
-        if (sw_sum_to_n) {
-            wsum = 0.0;
-            for (int64_t i = 0; i < n; i++)
-                wsum += w[i];
-        }
+    if (!d->X || !d->y || !d->x_offset) {
+        weights_free(&lw);
+        cml_lin_design_free(d);
+        return CML_ERR_NOMEM;
     }
+    if (fit_intercept) offsets(X, y, &lw, d->x_offset, &d->y_offset);
 
     const int64_t n_blocks = (p + COL_BLOCK - 1) / COL_BLOCK;
-    double *xoff = d->x_offset, *Xd = d->X;
-    if (fit_intercept) {
-        /* Column means, rows accumulated in order within each block. */
-#pragma omp parallel for schedule(static) if (n * p >= PAR_MIN_CELLS) CML_OMP_THREADS
-        for (int64_t b = 0; b < n_blocks; b++) {
-            const int64_t j0 = b * COL_BLOCK, j1 = CML_MIN(p, j0 + COL_BLOCK);
-            for (int64_t i = 0; i < n; i++) {
-                const double *row = X->data + i * ld;
-                const double wi = w ? w[i] : 1.0;
-                if (w)
-                    for (int64_t j = j0; j < j1; j++)
-                        xoff[j] += row[j] * wi;
-                else
-                    for (int64_t j = j0; j < j1; j++)
-                        xoff[j] += row[j];
-            }
-            for (int64_t j = j0; j < j1; j++)
-                xoff[j] /= wsum;
-        }
-        double ys = 0.0;
-        for (int64_t i = 0; i < n; i++)
-            ys += w ? y[i] * w[i] : y[i];
-        d->y_offset = ys / wsum;
-    }
-
+    const double *xoff = d->x_offset, *sq = lw.sq;
+    double *Xd = d->X;
     if (col_major) {
         /* Transpose while centering and scaling, one column block at a time. */
 #pragma omp parallel for schedule(static) if (n * p >= PAR_MIN_CELLS) CML_OMP_THREADS
@@ -158,15 +203,154 @@ cml_status cml_lin_design_build(const cml_matrix *X, const double *y, const doub
     }
     for (int64_t i = 0; i < n; i++)
         d->y[i] = (y[i] - d->y_offset) * (sq ? sq[i] : 1.0);
-
-    free(w);
-    free(sq);
+    weights_free(&lw);
     return CML_OK;
-fail:
-    free(w);
-    free(sq);
-    cml_lin_design_free(d);
-    return CML_ERR_NOMEM;
+}
+
+/* Rows per in-cache block of the Gram pass: a block is copied, centered on
+ * its own mean and fed to syrk while it is still in L2. */
+#define GRAM_ROWS 512
+/* The blocks are split into a fixed number of chunks (never the thread
+ * count), one per OpenMP task, and partial sums are added in chunk order,
+ * so the result is the same for any number of threads. */
+#define GRAM_CHUNKS 8
+
+/* 1 if any of r[0..n) is NaN or infinite (exponent bits all ones); written
+ * branch-free so the copy loop that calls it stays vectorized. */
+static inline uint64_t nonfinite_bits(const double *r, int64_t n)
+{
+    uint64_t bad = 0;
+    for (int64_t j = 0; j < n; j++) {
+        uint64_t u;
+        memcpy(&u, &r[j], sizeof u);
+        bad |= (uint64_t)((u & 0x7ff0000000000000ULL) == 0x7ff0000000000000ULL);
+    }
+    return bad;
+}
+
+/*
+ * One pass over X. Each block b of rows gets its own weight W_b, means mu_b
+ * (X) and ybar_b (y), and centered cross-products G_b = sum w (x - mu_b)
+ * (x - mu_b)^T, c_b = sum w (x - mu_b)(y - ybar_b), computed in cache. The
+ * blocks are then merged exactly (Chan, Golub & LeVeque's pairwise update):
+ *   G = sum_b G_b + sum_b W_b (mu_b - mu)(mu_b - mu)^T,   mu = sum W_b mu_b / W,
+ * which is as stable as centering on the global mean first (each block is
+ * centered on a mean close to its own data, so nothing cancels) but reads X
+ * once instead of twice. The non-finite check rides along in the copy.
+ */
+cml_status cml_lin_normal_eq(const cml_matrix *X, const double *y, const double *sw,
+                             int fit_intercept, double *G, double *Xty, double *x_offset,
+                             double *y_offset)
+{
+    const int64_t n = X->rows, p = X->cols, ld = X->ld;
+    const int64_t nb = (n + GRAM_ROWS - 1) / GRAM_ROWS;
+    const int64_t n_chunks = CML_MIN(GRAM_CHUNKS, nb);
+    const int64_t stride = p + 2; /* per block: mu_b (p), ybar_b, W_b */
+    double *part = cml_calloc((size_t)(n_chunks * (p * p + p)), sizeof(double));
+    double *bufs = cml_alloc_array(n_chunks * GRAM_ROWS * (p + 1), sizeof(double));
+    double *stats = cml_calloc((size_t)(nb * stride), sizeof(double));
+    double *D = NULL;
+    uint64_t bad = 0;
+    cml_status st = CML_ERR_NOMEM;
+    if (!part || !bufs || !stats) goto done;
+
+#pragma omp parallel for schedule(static) reduction(|                                              \
+                                                    : bad) if (n * p >= PAR_MIN_CELLS)             \
+    CML_OMP_THREADS
+    for (int64_t c = 0; c < n_chunks; c++) {
+        double *Gc = part + c * (p * p + p), *cc = Gc + p * p;
+        double *buf = bufs + c * GRAM_ROWS * (p + 1), *yb = buf + GRAM_ROWS * p;
+        for (int64_t k = nb * c / n_chunks; k < nb * (c + 1) / n_chunks; k++) {
+            const int64_t r0 = k * GRAM_ROWS, m = CML_MIN(GRAM_ROWS, n - r0);
+            double *mu = stats + k * stride, W = 0.0, ybar = 0.0;
+            for (int64_t i = 0; i < m; i++) {
+                const double *row = X->data + (r0 + i) * ld;
+                const double wi = sw ? sw[r0 + i] : 1.0;
+                memcpy(buf + i * p, row, sizeof(double) * (size_t)p);
+                bad |= nonfinite_bits(row, p);
+                if (fit_intercept) {
+                    for (int64_t j = 0; j < p; j++)
+                        mu[j] += row[j] * wi;
+                    ybar += y[r0 + i] * wi;
+                }
+                W += wi;
+            }
+            if (fit_intercept && W > 0) {
+                for (int64_t j = 0; j < p; j++)
+                    mu[j] /= W;
+                ybar /= W;
+            } else {
+                for (int64_t j = 0; j < p; j++)
+                    mu[j] = 0.0;
+                ybar = 0.0;
+            }
+            mu[p] = ybar;
+            mu[p + 1] = W;
+            for (int64_t i = 0; i < m; i++) {
+                const double s = sw ? sqrt(sw[r0 + i]) : 1.0;
+                for (int64_t j = 0; j < p; j++)
+                    buf[i * p + j] = (buf[i * p + j] - mu[j]) * s;
+                yb[i] = (y[r0 + i] - ybar) * s;
+            }
+            /* the row-major block is the column-major (p, m) block^T */
+            cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int)p, (int)m, 1.0, buf, (int)p,
+                        1.0, Gc, (int)p);
+            cblas_dgemv(CblasColMajor, CblasNoTrans, (int)p, (int)m, 1.0, buf, (int)p, yb, 1, 1.0,
+                        cc, 1);
+        }
+    }
+    if (bad) {
+        /* only to name the first bad cell */
+        st = cml_matrix_check(X, "X", 0);
+        if (st == CML_OK) st = cml_fail(CML_ERR_INTERNAL, "X: non-finite value not located");
+        goto done;
+    }
+    memcpy(G, part, sizeof(double) * (size_t)(p * p));
+    memcpy(Xty, part + p * p, sizeof(double) * (size_t)p);
+    for (int64_t c = 1; c < n_chunks; c++) {
+        const double *Gc = part + c * (p * p + p);
+        for (int64_t k = 0; k < p * p; k++)
+            G[k] += Gc[k];
+        for (int64_t j = 0; j < p; j++)
+            Xty[j] += Gc[p * p + j];
+    }
+    memset(x_offset, 0, sizeof(double) * (size_t)p);
+    *y_offset = 0.0;
+    if (fit_intercept) {
+        double W = 0.0, ybar = 0.0;
+        for (int64_t k = 0; k < nb; k++) {
+            const double *mu = stats + k * stride, Wb = mu[p + 1];
+            for (int64_t j = 0; j < p; j++)
+                x_offset[j] += Wb * mu[j];
+            ybar += Wb * mu[p];
+            W += Wb;
+        }
+        for (int64_t j = 0; j < p; j++)
+            x_offset[j] /= W;
+        ybar /= W;
+        *y_offset = ybar;
+        /* between-block terms: rows sqrt(W_b) (mu_b - mu), then one syrk */
+        D = cml_alloc_array(nb * (p + 1), sizeof(double));
+        if (!D) goto done;
+        double *dy = D + nb * p;
+        for (int64_t k = 0; k < nb; k++) {
+            const double *mu = stats + k * stride, s = sqrt(mu[p + 1]);
+            for (int64_t j = 0; j < p; j++)
+                D[k * p + j] = (mu[j] - x_offset[j]) * s;
+            dy[k] = (mu[p] - ybar) * s;
+        }
+        cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int)p, (int)nb, 1.0, D, (int)p, 1.0,
+                    G, (int)p);
+        cblas_dgemv(CblasColMajor, CblasNoTrans, (int)p, (int)nb, 1.0, D, (int)p, dy, 1, 1.0, Xty,
+                    1);
+    }
+    st = CML_OK;
+done:
+    free(part);
+    free(bufs);
+    free(stats);
+    free(D);
+    return st;
 }
 
 cml_status cml_linfit_init(cml_linfit *f, int64_t p)

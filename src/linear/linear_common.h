@@ -51,6 +51,10 @@ typedef struct cml_lin_design {
  * positive sum) for estimator `who`; CML_ERR_ARG naming the culprit. */
 cml_status cml_lin_check_input(const char *who, const cml_matrix *X, const double *y,
                                const double *sample_weight);
+/* The same checks but X's values: for solvers whose first pass over X
+ * rejects non-finite values itself (cml_lin_normal_eq). */
+cml_status cml_lin_check_input_shape(const char *who, const cml_matrix *X, const double *y,
+                                     const double *sample_weight);
 
 /* Builds the design. sw may be NULL (all ones). sw_sum_to_n rescales the
  * weights to sum to n first (ElasticNet.fit does; the others do not).
@@ -59,6 +63,15 @@ cml_status cml_lin_design_build(const cml_matrix *X, const double *y, const doub
                                 int fit_intercept, int sw_sum_to_n, int col_major,
                                 cml_lin_design *d);
 void cml_lin_design_free(cml_lin_design *d);
+
+/* The normal equations without the (n, p) design copy: G = Xc^T Xc (upper
+ * triangle, column-major (p, p)) and Xty = Xc^T yc, where Xc, yc are the
+ * centered, sqrt(w)-scaled X and y of cml_lin_design_build, plus the offsets.
+ * One pass over X (in-cache blocks merged exactly, see the .c); it also
+ * rejects non-finite X, so callers skip cml_matrix_check. */
+cml_status cml_lin_normal_eq(const cml_matrix *X, const double *y, const double *sw,
+                             int fit_intercept, double *G, double *Xty, double *x_offset,
+                             double *y_offset);
 
 /* Allocates coef (zeros) for p features; other fields zero / n.a. */
 cml_status cml_linfit_init(cml_linfit *f, int64_t p);

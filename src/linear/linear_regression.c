@@ -183,6 +183,7 @@ const cml_estimator cml_est_linear_regression = {
     .params = ols_params,
     .n_params = N_PARAMS,
     .params_size = sizeof(cml_linear_regression_params),
+    .validates_input = 1, /* cml_lin_check_input or the normal-equations pass */
     .fit = vt_fit,
     .predict = cml_linfit_vt_predict,
     .n_features_in = cml_linfit_vt_n_features,

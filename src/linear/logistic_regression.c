@@ -825,6 +825,7 @@ const cml_estimator cml_est_logistic_regression = {
     .params = logreg_defs,
     .n_params = N_DEFS,
     .params_size = sizeof(cml_logreg_params),
+    .validates_input = 1, /* check_inputs() scans X */
     .allows_nan = 0,
     .fit = v_fit,
     .predict = v_predict,

@@ -31,6 +31,7 @@ typedef struct lr_problem {
     double *H;       /* sigmoid: sw p (1 - p) (n); softmax: probabilities (n, K) */
     double *T;       /* Hessian-product scratch */
     double *partial; /* (n_chunks, 1 + K) fixed-order reduction slots */
+    double *gpart;   /* (n_chunks, dim) per-chunk gradients of the fused pass, or NULL */
     int64_t n_chunks;
 } lr_problem;
 

@@ -299,14 +299,12 @@ static double py(const frame *f, double y)
     return f->b - (y - f->ay.lo) / (f->ay.hi - f->ay.lo) * (f->b - f->t);
 }
 
-/* Panel at (x0, y0) of PANEL_W x PANEL_H: grid, frame, ticks, labels. */
-static void draw_frame(cairo_t *cr, frame *f, double x0, double y0, const char *title,
-                       const char *xlabel, const char *ylabel)
+/* Grid, frame, ticks and labels around the plot area already set in f;
+ * the y label is centred at x = ylabel_x. An axis with n_ticks = 0 gets no
+ * ticks (categorical axes label themselves). */
+static void decorate_frame(cairo_t *cr, const frame *f, double ylabel_x, const char *title,
+                           const char *xlabel, const char *ylabel)
 {
-    f->l = x0 + MARGIN_L;
-    f->r = x0 + PANEL_W - MARGIN_R;
-    f->t = y0 + MARGIN_T;
-    f->b = y0 + PANEL_H - MARGIN_B;
     char buf[64];
     cairo_set_line_width(cr, 1.0);
     /* grid lines */
@@ -344,15 +342,26 @@ static void draw_frame(cairo_t *cr, frame *f, double x0, double y0, const char *
         text(cr, f->l - 8, y, buf, 12, 0, 1.0, 0.5);
     }
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-    text(cr, 0.5 * (f->l + f->r), y0 + 0.5 * MARGIN_T, title, 18, 1, 0.5, 0.5);
+    text(cr, 0.5 * (f->l + f->r), f->t - 0.5 * MARGIN_T, title, 18, 1, 0.5, 0.5);
     text(cr, 0.5 * (f->l + f->r), f->b + 34, xlabel, 14, 0, 0.5, 0.0);
     if (ylabel && *ylabel) {
         cairo_save(cr);
-        cairo_translate(cr, x0 + 22, 0.5 * (f->t + f->b));
+        cairo_translate(cr, ylabel_x, 0.5 * (f->t + f->b));
         cairo_rotate(cr, -PI / 2);
         text(cr, 0, 0, ylabel, 14, 0, 0.5, 0.5);
         cairo_restore(cr);
     }
+}
+
+/* Panel at (x0, y0) of PANEL_W x PANEL_H with the standard margins. */
+static void draw_frame(cairo_t *cr, frame *f, double x0, double y0, const char *title,
+                       const char *xlabel, const char *ylabel)
+{
+    f->l = x0 + MARGIN_L;
+    f->r = x0 + PANEL_W - MARGIN_R;
+    f->t = y0 + MARGIN_T;
+    f->b = y0 + PANEL_H - MARGIN_B;
+    decorate_frame(cr, f, x0 + 22, title, xlabel, ylabel);
 }
 
 static void clip_to(cairo_t *cr, const frame *f)
@@ -685,5 +694,473 @@ cml_status cml_plot_lines(const char *path, const double *xs, const double *ys, 
     if (legend)
         draw_legend(cr, PANEL_W + 6, MARGIN_T, PANEL_H - 20, n_series, series_names, NULL, 1,
                     n_series);
+    return canvas_close(&c);
+}
+
+/* ---------------------------------------------------------------- bars */
+
+static double text_width(cairo_t *cr, const char *s, double size)
+{
+    if (!s || !*s) return 0.0;
+    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, size);
+    cairo_text_extents_t te;
+    cairo_text_extents(cr, s, &te);
+    return te.x_advance;
+}
+
+/* Name of category i: names[i] shortened to LABEL_MAX characters (so one
+ * long feature name cannot eat the plot), else the index. */
+#define LABEL_MAX 40
+static const char *category_name(const char *const *names, int64_t i, char *buf, size_t len)
+{
+    if (!names || !names[i]) {
+        snprintf(buf, len, "%lld", (long long)i);
+        return buf;
+    }
+    size_t l = strlen(names[i]);
+    if (l <= LABEL_MAX) return names[i];
+    snprintf(buf, len, "%.*s...", LABEL_MAX - 3, names[i]);
+    return buf;
+}
+
+static double max_name_width(cairo_t *cr, const char *const *names, int64_t n, double size)
+{
+    char buf[64];
+    double w = 0;
+    for (int64_t i = 0; i < n; i++)
+        w = fmax(w, text_width(cr, category_name(names, i, buf, sizeof buf), size));
+    return w;
+}
+
+static const rgb bar_pos = {0x00 / 255.0, 0x72 / 255.0, 0xB2 / 255.0};
+static const rgb bar_neg = {0xD5 / 255.0, 0x5E / 255.0, 0x00 / 255.0};
+
+cml_status cml_plot_bars(const char *path, const double *values, int64_t n,
+                         const char *const *names, int horizontal, const char *title,
+                         const char *xlabel, const char *ylabel)
+{
+    if (!values || n < 1 || n > CML_PLOT_MAX_BARS)
+        return cml_fail(CML_ERR_ARG, "plot: bars need 1 <= n <= %d values, got %lld",
+                        CML_PLOT_MAX_BARS, (long long)n);
+    plot_format fmt;
+    CML_CHECK(format_of(path, &fmt));
+    double vmn, vmx;
+    if (finite_range(values, n, &vmn, &vmx) != CML_OK)
+        return cml_fail(CML_ERR_ARG, "plot: bars have no finite value");
+    vmn = fmin(vmn, 0.0); /* bars start at zero */
+    vmx = fmax(vmx, 0.0);
+
+    /* Measure the category labels on a scratch surface to size the margins. */
+    cairo_surface_t *scratch = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
+    cairo_t *mc = cairo_create(scratch);
+    double lab_w = max_name_width(mc, names, n, 12);
+    cairo_destroy(mc);
+    cairo_surface_destroy(scratch);
+
+    /* Slot per bar: roomy for few bars, down to 2 units for many; labels
+     * only where a slot is tall/wide enough to read them. */
+    double slot = n <= 40 ? 24.0 : fmax(2.0, 960.0 / (double)n);
+    int show_names = horizontal ? slot >= 10.0 : 1;
+    int annotate = n <= 30;
+    double W, H, ml, mb;
+    int rotate = 0;
+    if (horizontal) {
+        ml = show_names ? fmin(fmax(MARGIN_L, lab_w + 56), 360.0) : MARGIN_L;
+        mb = MARGIN_B;
+        W = PANEL_W + (ml - MARGIN_L);
+        H = fmax(PANEL_H, MARGIN_T + mb + (double)n * slot);
+    } else {
+        /* Widen for many bars, but not beyond a screen's width. */
+        double plot_w = fmax(PANEL_W - MARGIN_L - MARGIN_R, fmin((double)n * 14.0, 1600.0));
+        double col = plot_w / (double)n;
+        show_names = col >= 9.0;
+        rotate = show_names && lab_w > col - 4;
+        ml = MARGIN_L;
+        mb = rotate ? fmin(lab_w * 0.72 + 56, 260.0) : MARGIN_B;
+        W = MARGIN_L + MARGIN_R + plot_w;
+        H = PANEL_H + (mb - MARGIN_B);
+    }
+    canvas c;
+    CML_CHECK(canvas_open(&c, path, W, H, title));
+    cairo_t *cr = c.cr;
+    frame f;
+    f.l = ml;
+    f.r = W - MARGIN_R;
+    f.t = MARGIN_T;
+    f.b = H - mb;
+    axis *va = horizontal ? &f.ax : &f.ay, *ca = horizontal ? &f.ay : &f.ax;
+    axis_make(va, vmn, vmx);
+    /* No padding beyond zero: one-signed bars stand on the frame. */
+    if (vmn >= 0) va->lo = 0.0;
+    if (vmx <= 0) va->hi = 0.0;
+    va->first = ceil(va->lo / va->step - 1e-9) * va->step;
+    va->n_ticks = CML_MIN((int)floor((va->hi - va->first) / va->step + 1e-9) + 1, 20);
+    /* Categories at 0..n-1; the first is at the top for horizontal bars
+     * (reading order), at the left for vertical ones. */
+    ca->lo = -0.6;
+    ca->hi = (double)n - 0.4;
+    ca->n_ticks = 0;
+    if (horizontal) {
+        ca->lo = -((double)n - 0.4);
+        ca->hi = 0.6;
+    }
+    /* The category axis label sits left of the names (horizontal) or below
+     * the rotated names (vertical). */
+    decorate_frame(cr, &f, 18, title, horizontal ? xlabel : NULL, ylabel);
+    if (!horizontal && xlabel && *xlabel) {
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        text(cr, 0.5 * (f.l + f.r), H - 26, xlabel, 14, 0, 0.5, 0.5);
+    }
+    char buf[64];
+    double half = 0.38;
+    clip_to(cr, &f);
+    for (int64_t i = 0; i < n; i++) {
+        double v = values[i];
+        if (!isfinite(v)) continue;
+        const rgb *col = v < 0 ? &bar_neg : &bar_pos;
+        cairo_set_source_rgb(cr, col->r, col->g, col->b);
+        double p0, p1, q0, q1; /* value and category extents in device units */
+        if (horizontal) {
+            p0 = px(&f, 0.0);
+            p1 = px(&f, v);
+            q0 = py(&f, -(double)i + half);
+            q1 = py(&f, -(double)i - half);
+            cairo_rectangle(cr, fmin(p0, p1), q0, fabs(p1 - p0), q1 - q0);
+        } else {
+            p0 = py(&f, 0.0);
+            p1 = py(&f, v);
+            q0 = px(&f, (double)i - half);
+            q1 = px(&f, (double)i + half);
+            cairo_rectangle(cr, q0, fmin(p0, p1), q1 - q0, fabs(p1 - p0));
+        }
+        cairo_fill(cr);
+    }
+    /* zero line */
+    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    cairo_set_line_width(cr, 1.2);
+    if (horizontal) {
+        cairo_move_to(cr, px(&f, 0.0), f.t);
+        cairo_line_to(cr, px(&f, 0.0), f.b);
+    } else {
+        cairo_move_to(cr, f.l, py(&f, 0.0));
+        cairo_line_to(cr, f.r, py(&f, 0.0));
+    }
+    cairo_stroke(cr);
+    if (annotate) {
+        cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+        for (int64_t i = 0; i < n; i++) {
+            double v = values[i];
+            if (!isfinite(v)) continue;
+            snprintf(buf, sizeof buf, "%.3g", v);
+            if (horizontal)
+                text(cr, px(&f, v) + (v < 0 ? -4 : 4), py(&f, -(double)i), buf, 11, 0,
+                     v < 0 ? 1.0 : 0.0, 0.5);
+            else
+                text(cr, px(&f, (double)i), py(&f, v) + (v < 0 ? 3 : -3), buf, 11, 0, 0.5,
+                     v < 0 ? 0.0 : 1.0);
+        }
+    }
+    cairo_restore(cr);
+    if (show_names) {
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        for (int64_t i = 0; i < n; i++) {
+            const char *s = category_name(names, i, buf, sizeof buf);
+            if (horizontal) {
+                text(cr, f.l - 8, py(&f, -(double)i), s, fmin(12, slot - 2), 0, 1.0, 0.5);
+            } else if (rotate) {
+                cairo_save(cr);
+                cairo_translate(cr, px(&f, (double)i), f.b + 8);
+                cairo_rotate(cr, -PI / 4);
+                text(cr, 0, 0, s, 12, 0, 1.0, 0.5);
+                cairo_restore(cr);
+            } else {
+                text(cr, px(&f, (double)i), f.b + 8, s, 12, 0, 0.5, 0.0);
+            }
+        }
+    }
+    return canvas_close(&c);
+}
+
+/* ---------------------------------------------------------------- heatmap */
+
+/* Piecewise-linear colour maps through evenly spaced anchors. viridis
+ * (matplotlib's default, perceptually uniform, the default of sklearn's
+ * ConfusionMatrixDisplay) for one-signed data; RdBu reversed (ColorBrewer),
+ * symmetric about zero, for data of both signs (coefficients,
+ * correlations). */
+#define HEX(h)                                                                                     \
+    {                                                                                              \
+        ((h) >> 16 & 255) / 255.0, ((h) >> 8 & 255) / 255.0, ((h)&255) / 255.0                     \
+    }
+static const rgb viridis[10] = {HEX(0x440154), HEX(0x482878), HEX(0x3e4989), HEX(0x31688e),
+                                HEX(0x26828e), HEX(0x1f9e89), HEX(0x35b779), HEX(0x6ece58),
+                                HEX(0xb5de2b), HEX(0xfde725)};
+static const rgb rdbu_r[11] = {HEX(0x053061), HEX(0x2166ac), HEX(0x4393c3), HEX(0x92c5de),
+                               HEX(0xd1e5f0), HEX(0xf7f7f7), HEX(0xfddbc7), HEX(0xf4a582),
+                               HEX(0xd6604d), HEX(0xb2182b), HEX(0x67001f)};
+#undef HEX
+
+static rgb cmap(int diverging, double t)
+{
+    const rgb *a = diverging ? rdbu_r : viridis;
+    int n = diverging ? 11 : 10;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    double u = t * (n - 1);
+    int k = (int)floor(u);
+    if (k >= n - 1) return a[n - 1];
+    double w = u - k;
+    rgb r = {a[k].r + w * (a[k + 1].r - a[k].r), a[k].g + w * (a[k + 1].g - a[k].g),
+             a[k].b + w * (a[k + 1].b - a[k].b)};
+    return r;
+}
+
+/* Cell text: integers as such (counts), else three significant digits. */
+static void cell_label(double v, int integral, char *buf, size_t len)
+{
+    if (!isfinite(v))
+        snprintf(buf, len, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+    else if (integral)
+        snprintf(buf, len, "%.0f", v);
+    else
+        snprintf(buf, len, "%.3g", v);
+}
+
+cml_status cml_plot_heatmap(const char *path, const double *m, int64_t rows, int64_t cols,
+                            const char *const *row_names, const char *const *col_names,
+                            int annotate, const char *title, const char *xlabel, const char *ylabel)
+{
+    if (!m || rows < 1 || cols < 1 || rows > CML_PLOT_MAX_CELLS || cols > CML_PLOT_MAX_CELLS)
+        return cml_fail(CML_ERR_ARG, "plot: heatmap needs 1 <= rows, cols <= %d, got %lld x %lld",
+                        CML_PLOT_MAX_CELLS, (long long)rows, (long long)cols);
+    plot_format fmt;
+    CML_CHECK(format_of(path, &fmt));
+    double vmn, vmx;
+    if (finite_range(m, rows * cols, &vmn, &vmx) != CML_OK)
+        return cml_fail(CML_ERR_ARG, "plot: heatmap has no finite value");
+    int integral = 1;
+    for (int64_t i = 0; i < rows * cols; i++)
+        if (isfinite(m[i]) && (m[i] != floor(m[i]) || fabs(m[i]) >= 1e15)) integral = 0;
+    int diverging = vmn < 0 && vmx > 0;
+    double lo = vmn, hi = vmx;
+    if (diverging) {
+        hi = fmax(-vmn, vmx);
+        lo = -hi;
+    } else if (!(hi > lo)) {
+        lo -= 0.5;
+        hi += 0.5;
+    }
+
+    cairo_surface_t *scratch = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
+    cairo_t *mc = cairo_create(scratch);
+    double rw = max_name_width(mc, row_names, rows, 12);
+    double cw = max_name_width(mc, col_names, cols, 12);
+    cairo_destroy(mc);
+    cairo_surface_destroy(scratch);
+
+    double big = (double)CML_MAX(rows, cols);
+    double cell = fmin(fmax(520.0 / big, 4.0), 130.0);
+    double plot_w = cell * (double)cols, plot_h = cell * (double)rows;
+    int show_rows = cell >= 9.0, show_cols = cell >= 9.0;
+    int rotate = show_cols && cw > cell - 4;
+    double ml = 48.0 + (show_rows ? rw + 12 : 0);
+    double mb = 52.0 + (show_cols ? (rotate ? cw * 0.72 + 12 : 22) : 0);
+    double cbar_w = 110.0;
+    double W = fmax(ml + plot_w + cbar_w, 420.0), H = MARGIN_T + plot_h + mb;
+    canvas c;
+    CML_CHECK(canvas_open(&c, path, W, H, title));
+    cairo_t *cr = c.cr;
+    frame f;
+    f.l = ml;
+    f.t = MARGIN_T;
+    f.r = ml + plot_w;
+    f.b = MARGIN_T + plot_h;
+    f.ax = (axis){0, (double)cols, 1, 0, 0, 0};
+    f.ay = (axis){0, (double)rows, 1, 0, 0, 0};
+    char buf[64];
+    double fs = fmin(fmax(cell * 0.28, 8.0), 18.0);
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++) {
+            double v = m[i * cols + j];
+            double x = f.l + (double)j * cell, y = f.t + (double)i * cell;
+            rgb col = {0.85, 0.85, 0.85}; /* non-finite cells: light grey */
+            if (isfinite(v)) col = cmap(diverging, (v - lo) / (hi - lo));
+            cairo_set_source_rgb(cr, col.r, col.g, col.b);
+            /* a hair of overlap avoids seams between cells in viewers */
+            cairo_rectangle(cr, x, y, cell + 0.3, cell + 0.3);
+            cairo_fill(cr);
+            if (!annotate) continue;
+            cell_label(v, integral, buf, sizeof buf);
+            if (text_width(cr, buf, fs) > cell - 3 || cell < 14) continue;
+            /* Rec. 709 luma picks the text colour that stays readable. */
+            double luma = 0.2126 * col.r + 0.7152 * col.g + 0.0722 * col.b;
+            double ink = luma < 0.5 ? 1.0 : 0.0;
+            cairo_set_source_rgb(cr, ink, ink, ink);
+            text(cr, x + cell / 2, y + cell / 2, buf, fs, 0, 0.5, 0.5);
+        }
+    decorate_frame(cr, &f, 18, title, NULL, NULL);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    if (show_rows)
+        for (int64_t i = 0; i < rows; i++)
+            text(cr, f.l - 6, f.t + ((double)i + 0.5) * cell,
+                 category_name(row_names, i, buf, sizeof buf), 12, 0, 1.0, 0.5);
+    if (show_cols)
+        for (int64_t j = 0; j < cols; j++) {
+            const char *s = category_name(col_names, j, buf, sizeof buf);
+            double x = f.l + ((double)j + 0.5) * cell;
+            if (rotate) {
+                cairo_save(cr);
+                cairo_translate(cr, x, f.b + 6);
+                cairo_rotate(cr, -PI / 4);
+                text(cr, 0, 0, s, 12, 0, 1.0, 0.5);
+                cairo_restore(cr);
+            } else {
+                text(cr, x, f.b + 6, s, 12, 0, 0.5, 0.0);
+            }
+        }
+    text(cr, 0.5 * (f.l + f.r), H - 22, xlabel, 14, 0, 0.5, 0.5);
+    if (ylabel && *ylabel) {
+        cairo_save(cr);
+        cairo_translate(cr, 18, 0.5 * (f.t + f.b));
+        cairo_rotate(cr, -PI / 2);
+        text(cr, 0, 0, ylabel, 14, 0, 0.5, 0.5);
+        cairo_restore(cr);
+    }
+    /* Colour bar with nice ticks inside [lo, hi]. */
+    double bx = f.r + 24, bw = 18, bt = f.t, bb = f.b;
+    /* One linear gradient through the map's anchors: the same piecewise-
+     * linear colours as the cells, without seams between bands. */
+    cairo_pattern_t *grad = cairo_pattern_create_linear(0, bb, 0, bt);
+    int n_anchor = diverging ? 11 : 10;
+    for (int k = 0; k < n_anchor; k++) {
+        rgb col = cmap(diverging, (double)k / (n_anchor - 1));
+        cairo_pattern_add_color_stop_rgb(grad, (double)k / (n_anchor - 1), col.r, col.g, col.b);
+    }
+    cairo_set_source(cr, grad);
+    cairo_rectangle(cr, bx, bt, bw, bb - bt);
+    cairo_fill(cr);
+    cairo_pattern_destroy(grad);
+    cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
+    cairo_set_line_width(cr, 1.0);
+    cairo_rectangle(cr, bx, bt, bw, bb - bt);
+    cairo_stroke(cr);
+    axis ca;
+    ca.lo = lo;
+    ca.hi = hi;
+    ca.step = nice_num((hi - lo) / 5.0, 1);
+    ca.first = ceil(lo / ca.step - 1e-9) * ca.step;
+    ca.n_ticks = (int)floor((hi - ca.first) / ca.step + 1e-9) + 1;
+    double bigv = fmax(fabs(lo), fabs(hi));
+    ca.decimals = (bigv >= 1e6 || ca.step < 1e-4) ? -1 : (int)CML_MAX(0.0, -floor(log10(ca.step)));
+    for (int t = 0; t < ca.n_ticks && t < 20; t++) {
+        double v = ca.first + t * ca.step;
+        double y = bb - (v - lo) / (hi - lo) * (bb - bt);
+        cairo_move_to(cr, bx + bw, y);
+        cairo_line_to(cr, bx + bw + 4, y);
+        cairo_stroke(cr);
+        tick_label(&ca, v, buf, sizeof buf);
+        text(cr, bx + bw + 7, y, buf, 11, 0, 0.0, 0.5);
+    }
+    return canvas_close(&c);
+}
+
+/* ---------------------------------------------------------------- images */
+
+cml_status cml_plot_images(const char *path, const double *pixels, int64_t n, int64_t height,
+                           int64_t width, int n_cols, const char *const *captions,
+                           const char *title)
+{
+    if (!pixels || n < 1 || n > CML_PLOT_MAX_IMAGES)
+        return cml_fail(CML_ERR_ARG, "plot: images need 1 <= n <= %d, got %lld",
+                        CML_PLOT_MAX_IMAGES, (long long)n);
+    if (height < 1 || width < 1 || height > 4096 || width > 4096)
+        return cml_fail(CML_ERR_ARG,
+                        "plot: image height and width must be in [1, 4096], got %lld x %lld",
+                        (long long)height, (long long)width);
+    plot_format fmt;
+    CML_CHECK(format_of(path, &fmt));
+    int64_t px_n = height * width;
+    double lo, hi;
+    if (finite_range(pixels, n * px_n, &lo, &hi) != CML_OK)
+        return cml_fail(CML_ERR_ARG, "plot: images have no finite pixel");
+    if (!(hi > lo)) hi = lo + 1.0;
+    if (n_cols <= 0) n_cols = (int)CML_MIN(n, (int64_t)10);
+    if (n_cols > n) n_cols = (int)n;
+    int64_t n_rows = (n + n_cols - 1) / n_cols;
+    /* Integer magnification (crisp pixels) to about 112 units per image. */
+    double scale = fmax(1.0, floor(112.0 / (double)CML_MAX(height, width)));
+    int cap_lines = 0;
+    if (captions)
+        for (int64_t i = 0; i < n; i++) {
+            int l = captions[i] && *captions[i] ? 1 : 0;
+            for (const char *q = captions[i]; q && *q; q++)
+                l += *q == '\n';
+            cap_lines = CML_MAX(cap_lines, l);
+        }
+    cap_lines = CML_MIN(cap_lines, 3);
+    double iw = (double)width * scale, ih = (double)height * scale;
+    double cw = fmax(iw + 16, 120.0), chh = ih + 12 + 16.0 * cap_lines;
+    double top = title && *title ? 48.0 : 8.0;
+    double W = n_cols * cw + 16, H = top + (double)n_rows * chh + 8;
+    canvas c;
+    CML_CHECK(canvas_open(&c, path, W, H, title));
+    cairo_t *cr = c.cr;
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)width, (int)height);
+    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
+        cairo_surface_destroy(img);
+        (void)canvas_close(&c);
+        return cml_fail(CML_ERR_NOMEM, "plot: cannot allocate a %lld x %lld image",
+                        (long long)width, (long long)height);
+    }
+    if (title && *title) {
+        cairo_set_source_rgb(cr, 0.05, 0.05, 0.05);
+        text(cr, W / 2, 26, title, 18, 1, 0.5, 0.5);
+    }
+    int stride = cairo_image_surface_get_stride(img);
+    for (int64_t k = 0; k < n; k++) {
+        const double *p = pixels + k * px_n;
+        cairo_surface_flush(img);
+        unsigned char *data = cairo_image_surface_get_data(img);
+        for (int64_t r = 0; r < height; r++) {
+            uint32_t *row = (uint32_t *)(void *)(data + r * stride);
+            for (int64_t q = 0; q < width; q++) {
+                double v = p[r * width + q];
+                /* ink on paper: high values dark (matplotlib's "binary"). */
+                double t = isfinite(v) ? (v - lo) / (hi - lo) : 0.0;
+                uint32_t g = (uint32_t)lround(255.0 * (1.0 - t));
+                row[q] = 0xff000000u | g << 16 | g << 8 | g;
+            }
+        }
+        cairo_surface_mark_dirty(img);
+        double x0 = 8 + (double)(k % n_cols) * cw + (cw - iw) / 2;
+        double y0 = top + (double)(k / n_cols) * chh + 4;
+        cairo_save(cr);
+        cairo_translate(cr, x0, y0);
+        cairo_scale(cr, scale, scale);
+        cairo_set_source_surface(cr, img, 0, 0);
+        cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
+        cairo_rectangle(cr, 0, 0, (double)width, (double)height);
+        cairo_fill(cr);
+        cairo_restore(cr);
+        cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
+        cairo_set_line_width(cr, 1.0);
+        cairo_rectangle(cr, x0 - 0.5, y0 - 0.5, iw + 1, ih + 1);
+        cairo_stroke(cr);
+        if (captions && captions[k]) {
+            /* one caption line per '\n'-separated part, at most three */
+            char line[128];
+            const char *s = captions[k];
+            cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+            for (int l = 0; l < cap_lines && *s; l++) {
+                const char *e = strchr(s, '\n');
+                size_t len = e ? (size_t)(e - s) : strlen(s);
+                snprintf(line, sizeof line, "%.*s", (int)CML_MIN(len, sizeof line - 1), s);
+                text(cr, x0 + iw / 2, y0 + ih + 6 + 16.0 * l, line, 12, 0, 0.5, 0.0);
+                s += len;
+                if (*s == '\n') s++;
+            }
+        }
+    }
+    cairo_surface_destroy(img);
     return canvas_close(&c);
 }

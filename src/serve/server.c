@@ -717,7 +717,10 @@ int64_t cml_server_in_flight(const cml_server *s)
 static cml_status load_slot(cml_server *s, serve_slot *slot, int reload)
 {
     serve_model *m = NULL;
-    cml_status st = serve_model_load(slot->path, &m);
+    char *file = NULL;
+    cml_status st = s->o.resolve ? s->o.resolve(slot->path, &file, s->o.resolve_user) : CML_OK;
+    if (st == CML_OK) st = serve_model_load(file ? file : slot->path, &m);
+    free(file);
     if (st != CML_OK) {
         cml_fail_context(st, "model \"%s\"", slot->name);
         if (reload) atomic_fetch_add(&slot->reloads_failed, 1);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/strbuf.h"
+#include "tree/tree_draw.h"
 #include "tree/tree_model.h"
 
 static const char *const CLF_CRIT[] = {"gini", "entropy", "log_loss"};
@@ -226,24 +227,26 @@ static void np_str_words(cml_sb *sb, char words[][40], int64_t k)
     cml_sb_puts(sb, "]");
 }
 
-static void dot_label(cml_sb *sb, const cml_tree *t, const cml_tree_export_opts *o, int64_t node)
+/* The box text of a node, as export_graphviz / plot_tree write it; lines
+ * separated by nl ("\\n" inside DOT's quotes, "\n" for drawing). */
+static void node_label(cml_sb *sb, const cml_tree *t, const cml_tree_export_opts *o, int64_t node,
+                       const char *nl)
 {
     const cml_dtree *d = t->t;
     const cml_tnode *nd = &d->nodes[node];
     char num[64];
-    cml_sb_puts(sb, "\"");
     if (nd->left >= 0) {
         if (o->feature_names)
             cml_sb_puts(sb, o->feature_names[nd->feature]);
         else
             cml_sb_printf(sb, "x[%d]", nd->feature);
         py_repr(py_round(nd->threshold, o->precision), num, sizeof num);
-        cml_sb_printf(sb, " <= %s\\n", num);
+        cml_sb_printf(sb, " <= %s%s", num, nl);
     }
     const char *crit = t->classifier ? CLF_CRIT[t->criterion] : REG_CRIT[t->criterion];
     py_repr(py_round(d->impurity[node], o->precision), num, sizeof num);
-    cml_sb_printf(sb, "%s = %s\\n", crit, num);
-    cml_sb_printf(sb, "samples = %lld\\n", (long long)d->n_samples[node]);
+    cml_sb_printf(sb, "%s = %s%s", crit, num, nl);
+    cml_sb_printf(sb, "samples = %lld%s", (long long)d->n_samples[node], nl);
     cml_sb_puts(sb, "value = ");
     const double *v = d->value + node * d->stride;
     const int64_t k = d->stride;
@@ -268,10 +271,9 @@ static void dot_label(cml_sb *sb, const cml_tree *t, const cml_tree_export_opts 
         np_str_words(sb, words, k);
         free(words);
         if (o->class_names) {
-            cml_sb_printf(sb, "\\nclass = %s", o->class_names[argmax(v, k)]);
+            cml_sb_printf(sb, "%sclass = %s", nl, o->class_names[argmax(v, k)]);
         }
     }
-    cml_sb_puts(sb, "\"");
 }
 
 static void dot_rec(cml_sb *sb, const cml_tree *t, const cml_tree_export_opts *o, int64_t node,
@@ -279,9 +281,9 @@ static void dot_rec(cml_sb *sb, const cml_tree *t, const cml_tree_export_opts *o
 {
     const cml_tnode *nd = &t->t->nodes[node];
     if (o->max_depth < 0 || depth <= o->max_depth) {
-        cml_sb_printf(sb, "%lld [label=", (long long)node);
-        dot_label(sb, t, o, node);
-        cml_sb_puts(sb, "] ;\n");
+        cml_sb_printf(sb, "%lld [label=\"", (long long)node);
+        node_label(sb, t, o, node, "\\n");
+        cml_sb_puts(sb, "\"] ;\n");
         if (parent >= 0) {
             cml_sb_printf(sb, "%lld -> %lld", (long long)parent, (long long)node);
             if (parent == 0)
@@ -316,4 +318,104 @@ char *cml_tree_export_dot(const cml_tree *t, const cml_tree_export_opts *opts)
     char *s = cml_sb_finish(&sb);
     if (!s) cml_fail(CML_ERR_NOMEM, "export_dot: out of memory");
     return s;
+}
+
+/* ---------------------------------------------------------------- drawing */
+
+typedef struct draw_ctx {
+    const cml_tree *t;
+    const cml_tree_export_opts *o;
+    tdraw_node *dn;
+    int64_t n;
+    double lo, hi; /* regression value range, for colours */
+    cml_status st;
+} draw_ctx;
+
+/* Appends node (and, within max_depth, its subtree) in pre-order; returns
+ * its drawing index. */
+static int32_t draw_rec(draw_ctx *c, int64_t node, int64_t depth)
+{
+    const cml_dtree *d = c->t->t;
+    const cml_tnode *nd = &d->nodes[node];
+    const int32_t me = (int32_t)c->n++;
+    tdraw_node *dn = &c->dn[me];
+    dn->left = dn->right = -1;
+    if (c->o->max_depth >= 0 && depth > c->o->max_depth) {
+        dn->label = strdup("(...)");
+        dn->rgb[0] = dn->rgb[1] = dn->rgb[2] = 0.94;
+        if (!dn->label) c->st = CML_ERR_NOMEM;
+        return me;
+    }
+    cml_sb sb;
+    cml_sb_init(&sb);
+    node_label(&sb, c->t, c->o, node, "\n");
+    dn->label = cml_sb_finish(&sb);
+    if (!dn->label) c->st = CML_ERR_NOMEM;
+    const double *v = d->value + node * d->stride;
+    if (c->t->classifier)
+        tdraw_class_color(v, d->stride, dn->rgb);
+    else
+        tdraw_value_color(v[0], c->lo, c->hi, dn->rgb);
+    if (nd->left >= 0) {
+        dn->edge_lbl[0] = "True";
+        dn->edge_lbl[1] = "False";
+        const int32_t l = draw_rec(c, nd->left, depth + 1);
+        const int32_t r = draw_rec(c, nd->right, depth + 1);
+        c->dn[me].left = l;
+        c->dn[me].right = r;
+    }
+    return me;
+}
+
+cml_status cml_tree_export_image(const cml_tree *t, const cml_tree_export_opts *opts,
+                                 const char *path, const char *title)
+{
+    cml_tree_export_opts o = opts ? *opts : cml_tree_export_opts_default();
+    if (!opts) o.max_depth = -1;
+    if (o.precision < 0 || o.precision > 30)
+        return cml_fail(CML_ERR_ARG, "export_image: precision must be in [0, 30], got %d",
+                        o.precision);
+    const cml_dtree *d = t->t;
+    /* Class names default to the class values, so boxes always say which
+     * class wins (plot_tree needs class_names for that). */
+    char(*cls)[32] = NULL;
+    const char **cls_ptr = NULL;
+    draw_ctx c = {t, &o, NULL, 0, 0, 0, CML_OK};
+    if (t->classifier && !o.class_names) {
+        cls = malloc((size_t)t->n_classes * sizeof *cls);
+        cls_ptr = malloc((size_t)t->n_classes * sizeof *cls_ptr);
+        if (!cls || !cls_ptr) {
+            c.st = CML_ERR_NOMEM;
+            goto done;
+        }
+        for (int64_t k = 0; k < t->n_classes; k++) {
+            py_repr(t->classes[k], cls[k], sizeof cls[k]);
+            /* integral class values read better without ".0" */
+            size_t L = strlen(cls[k]);
+            if (L > 2 && !strcmp(cls[k] + L - 2, ".0")) cls[k][L - 2] = 0;
+            cls_ptr[k] = cls[k];
+        }
+        o.class_names = cls_ptr;
+    }
+    c.dn = cml_calloc((size_t)d->n_nodes, sizeof *c.dn);
+    if (!c.dn) {
+        c.st = CML_ERR_NOMEM;
+        goto done;
+    }
+    c.lo = INFINITY;
+    c.hi = -INFINITY;
+    for (int64_t i = 0; i < d->n_nodes && !t->classifier; i++) {
+        c.lo = fmin(c.lo, d->value[i * d->stride]);
+        c.hi = fmax(c.hi, d->value[i * d->stride]);
+    }
+    draw_rec(&c, 0, 0);
+    if (c.st == CML_OK) c.st = tdraw_render(c.dn, c.n, title, path);
+done:
+    if (c.dn)
+        for (int64_t i = 0; i < c.n; i++)
+            free(c.dn[i].label);
+    free(c.dn);
+    free(cls);
+    free(cls_ptr);
+    return c.st;
 }

@@ -91,6 +91,9 @@ CASES += [
     ("enet_diam_gram", "elastic_net", "diam", {"alpha": 0.1, "l1_ratio": 0.5, **GRAM}, False),
     ("enet_diam_gram_tight", "elastic_net", "diam",
      {"alpha": 0.1, "l1_ratio": 0.5, **GRAM, **TIGHT}, False),
+    # 1500 rows = three of cml's 512-row Gram blocks: checks the block merge
+    ("ridge_diam", "ridge", "diam", {"alpha": 1.0}, False),
+    ("ridge_diam_sw", "ridge", "diam", {"alpha": 0.5}, True),
 ]
 N_DIAM = 1500
 

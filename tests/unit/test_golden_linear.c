@@ -90,6 +90,9 @@ static const gcase cases[] = {
     {"enet_diam_gram", "elastic_net", "diam", "alpha=0.1,l1_ratio=0.5,precompute=auto", 0},
     {"enet_diam_gram_tight", "elastic_net", "diam", "alpha=0.1,l1_ratio=0.5,precompute=true," TIGHT,
      0},
+    /* 1500 rows: three 512-row blocks of Ridge's one-pass normal equations */
+    {"ridge_diam", "ridge", "diam", "alpha=1", 0},
+    {"ridge_diam_sw", "ridge", "diam", "alpha=0.5", 1},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 

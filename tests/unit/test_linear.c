@@ -136,7 +136,19 @@ static void test_bad_inputs(void **state)
 
     cml_ridge_params rp = cml_ridge_params_default();
     cml_ridge *rm;
-    expect_arg_error(cml_ridge_fit(&rp, &Xbad, y_, &rm), "NaN");
+    expect_arg_error(cml_ridge_fit(&rp, &Xbad, y_, &rm), "row 6, column 4 is NaN");
+    /* the one-pass normal equations find it without an intercept too, and
+     * the generic layer (which leaves the scan to ridge) reports the same */
+    rp.fit_intercept = 0;
+    expect_arg_error(cml_ridge_fit(&rp, &Xbad, y_, &rm), "row 6, column 4 is NaN");
+    rp.fit_intercept = 1;
+    {
+        cml_model *rg;
+        assert_int_equal(cml_model_create("ridge", &rg), CML_OK);
+        assert_int_equal(cml_model_fit(rg, &Xbad, y_, NULL), CML_ERR_ARG);
+        assert_non_null(strstr(cml_last_error(), "row 6, column 4 is NaN"));
+        cml_model_free(rg);
+    }
     yn[7] = INFINITY;
     cml_linear_regression_params op = cml_linear_regression_params_default();
     cml_linear_regression *om;

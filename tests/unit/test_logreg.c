@@ -12,6 +12,7 @@
 #include "cml/cml.h"
 #include "cml/logreg.h"
 #include "helpers/golden.h"
+#include "linear/logreg_impl.h"
 
 /* Standardized copy of a data set (mean 0, population std 1 per column;
  * constant columns left centred). */
@@ -469,6 +470,53 @@ static void test_solver_agreement(void **state)
     free(y);
 }
 
+/* The fused one-pass evaluation (taken on X larger than the cache) must give
+ * the loss and gradient of the two-pass one: forced here on digits, softmax
+ * and binary, with and without an intercept, at a random point. */
+static void test_fused_loss_grad(void **state)
+{
+    (void)state;
+    double *X, *y;
+    int64_t n, p;
+    test_load_dataset("digits", &X, &n, &p, &y);
+    double *sw = malloc(sizeof(double) * (size_t)n), *yb = malloc(sizeof(double) * (size_t)n);
+    for (int64_t i = 0; i < n; i++) {
+        sw[i] = 0.5 + (double)(i % 3);
+        yb[i] = y[i] < 5 ? 0 : 1;
+    }
+    cml_rng rng;
+    cml_rng_seed(&rng, 7);
+    for (int K = 1; K <= 10; K += 9)
+        for (int fi = 0; fi <= 1; fi++) {
+            lr_problem a, b;
+            const double *yy = K == 1 ? yb : y;
+            assert_int_equal(lr_problem_init(&a, X, p, n, p, yy, sw, K, fi, 0.3), CML_OK);
+            assert_int_equal(lr_problem_init(&b, X, p, n, p, yy, sw, K, fi, 0.3), CML_OK);
+            assert_null(a.gpart); /* 690 KB of X: the two-pass path by default */
+            b.gpart = malloc(sizeof(double) * (size_t)(b.n_chunks * b.dim));
+            double *w = malloc(sizeof(double) * (size_t)a.dim);
+            double *ga = malloc(sizeof(double) * (size_t)a.dim);
+            double *gb = malloc(sizeof(double) * (size_t)a.dim);
+            for (int64_t j = 0; j < a.dim; j++)
+                w[j] = 0.02 * cml_rng_normal(&rng);
+            double fa, fb;
+            lr_loss_grad(&a, w, &fa, ga, 1);
+            lr_loss_grad(&b, w, &fb, gb, 1);
+            assert_close(&fb, &fa, 1, 1e-12, 0, "fused loss");
+            assert_close(gb, ga, a.dim, 1e-10, 1e-10, "fused gradient");
+            assert_close(b.H, a.H, n * K, 1e-12, 1e-15, "fused hessian diagonal");
+            free(w);
+            free(ga);
+            free(gb);
+            lr_problem_free(&a);
+            lr_problem_free(&b);
+        }
+    free(sw);
+    free(yb);
+    free(X);
+    free(y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -480,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_not_converged),
         cmocka_unit_test(test_labels_and_shapes),
         cmocka_unit_test(test_solver_agreement),
+        cmocka_unit_test(test_fused_loss_grad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

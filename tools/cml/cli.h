@@ -137,13 +137,57 @@ int cli_write_predictions(const char *path, const cml_column *target, const doub
 int cli_evaluate(const cml_model *m, const cli_data *d, const char *const *names, int n_names,
                  cml_sb *json, FILE *text, double *predict_seconds);
 
+/* Same, also calling emit(user, name, value) for each metric computed
+ * (emit may be NULL): `fit --track` records them. */
+typedef void (*cli_metric_fn)(void *user, const char *name, double value);
+int cli_evaluate_ex(const cml_model *m, const cli_data *d, const char *const *names, int n_names,
+                    cml_sb *json, FILE *text, double *predict_seconds, cli_metric_fn emit,
+                    void *user);
+
 /* JSON helpers for --json: prints the finished object on stdout. */
 void cli_json_print(cml_sb *sb);
+
+/* ---------------------------------------------------------------- tracking */
+
+/* Opens the store named by --store, else $CML_STORE, else ./cml.db. With
+ * create = 0 a missing store is an error (readers never create one). */
+int cli_open_store(const cli_args *a, int create, cml_track **t, const char **path);
+
+/* A run that `fit --track` is recording (cmd_runs.c). */
+typedef struct cli_tracking {
+    cml_track *store;
+    cml_track_run *run;
+    const char *store_path;
+    cml_status error; /* first failure inside cli_tracking_metric */
+} cli_tracking;
+
+int cli_tracking_start(const cli_args *a, cli_tracking *tr);
+/* Logs algo, target, every estimator and preprocessing parameter, and the
+ * data file's sha256. */
+int cli_tracking_params(cli_tracking *tr, const cli_args *a, const cml_model *m, const char *data,
+                        const cml_column *target);
+/* Installs (on = 1) or removes the training-metric hook for this thread. */
+void cli_tracking_hook(cli_tracking *tr, int on);
+/* A cli_metric_fn: logs name as the final metric valid_<name>. */
+void cli_tracking_metric(void *tr, const char *name, double value);
+/* Writes the run; CLI exit code. */
+int cli_tracking_end(cli_tracking *tr, cml_run_status status, int64_t *id);
+void cli_tracking_free(cli_tracking *tr);
 
 /* ---------------------------------------------------------------- commands */
 
 extern const cli_cmd cli_cmd_fit, cli_cmd_predict, cli_cmd_transform, cli_cmd_fit_transform,
     cli_cmd_eval, cli_cmd_algos, cli_cmd_info, cli_cmd_tour;
 extern const cli_cmd cli_cmd_serve;
+/* one per line, so adding a command never conflicts with another */
+extern const cli_cmd cli_cmd_course;
+extern const cli_cmd cli_cmd_runs;
+extern const cli_cmd cli_cmd_registry;
+extern const cli_cmd cli_cmd_monitor;
+extern const cli_cmd cli_cmd_web;
+extern const cli_cmd cli_cmd_plot;
+extern const cli_cmd cli_cmd_neighbors;
+extern const cli_cmd cli_cmd_explain;
+extern const cli_cmd cli_cmd_tree;
 
 #endif

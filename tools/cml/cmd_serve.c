@@ -11,12 +11,16 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cml/serve.h"
 
 static const cli_opt opts[] = {
-    {"model", "NAME=PATH", 1, "serve the model file PATH as NAME (URL /v1/models/NAME/predict)"},
+    {"model", "NAME=PATH", 1,
+     "serve the model file PATH as NAME (URL /v1/models/NAME/predict); NAME=REG@ALIAS, "
+     "NAME=REG@VERSION or REG@ALIAS serve a registry version (cml registry)"},
+    {"store", "PATH", 0, "tracking store for registry models (default $CML_STORE, else ./cml.db)"},
     {"host", "ADDR", 0, "address to bind (default 127.0.0.1; 0.0.0.0 for every interface)"},
     {"port", "N", 0, "TCP port (default 8080; 0 picks a free one, logged at start)"},
     {"threads", "N", 0, "HTTP worker threads (default: number of CPUs)"},
@@ -103,6 +107,35 @@ static int read_opts(const cli_cmd *cmd, const cli_args *a, cml_serve_opts *o, d
     return CLI_OK;
 }
 
+/* The server's resolve hook: a reference with an '@' that is not an
+ * existing file is a registry entry, looked up in the store at every load
+ * and reload (so SIGHUP follows a moved alias), and its file checked
+ * against the sha256 the registry recorded. */
+static cml_status resolve_ref(const char *ref, char **path, void *user)
+{
+    const char *store = user;
+    *path = NULL;
+    if (!strchr(ref, '@') || access(ref, F_OK) == 0) return CML_OK;
+    if (access(store, F_OK) != 0)
+        return cml_fail(CML_ERR_IO,
+                        "%s: no tracking store at %s for registry model %s. HINT: --store PATH",
+                        ref, store, ref);
+    cml_track *t;
+    cml_model_version *v = NULL;
+    cml_status st = cml_track_open(store, &t);
+    if (st == CML_OK) st = cml_track_resolve(t, ref, &v);
+    cml_track_close(t);
+    char sha[65];
+    if (st == CML_OK) st = cml_sha256_file(v->path, sha);
+    if (st == CML_OK && strcmp(sha, v->sha256) != 0)
+        st = cml_fail(CML_ERR_FORMAT,
+                      "%s: %s does not have the sha256 the registry recorded; it was modified", ref,
+                      v->path);
+    if (st == CML_OK && !(*path = strdup(v->path))) st = CML_ERR_NOMEM;
+    cml_model_version_free(v);
+    return st;
+}
+
 static int add_models(const cli_cmd *cmd, const cli_args *a, cml_server *s)
 {
     const char *const *models;
@@ -110,12 +143,15 @@ static int add_models(const cli_cmd *cmd, const cli_args *a, cml_server *s)
     if (!n) return cli_usage(cmd, "give at least one --model NAME=PATH");
     for (int i = 0; i < n; i++) {
         const char *eq = strchr(models[i], '=');
-        if (!eq || eq == models[i] || !eq[1])
-            return cli_usage(cmd, "--model wants NAME=PATH, got \"%s\"", models[i]);
+        const char *at = strchr(models[i], '@');
+        /* REG@ALIAS alone: served under the registry name */
+        const char *end = eq ? eq : at, *ref = eq ? eq + 1 : models[i];
+        if (!end || end == models[i] || !end[1])
+            return cli_usage(cmd, "--model wants NAME=PATH or REG@ALIAS, got \"%s\"", models[i]);
         char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(eq - models[i] < 127 ? eq - models[i] : 127),
+        snprintf(name, sizeof name, "%.*s", (int)(end - models[i] < 127 ? end - models[i] : 127),
                  models[i]);
-        cml_status st = cml_server_add_model(s, name, eq + 1);
+        cml_status st = cml_server_add_model(s, name, ref);
         if (st != CML_OK) return cli_fail_usage(st);
     }
     return CLI_OK;
@@ -130,6 +166,10 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
     double drain = 30;
     if ((rc = read_opts(cmd, &a, &o, &drain))) return rc;
     o.log = log_line;
+    const char *store = cli_get(&a, "store");
+    if (!store) store = getenv("CML_STORE");
+    o.resolve = resolve_ref;
+    o.resolve_user = (void *)(store && store[0] ? store : "cml.db");
 
     cml_server *s = NULL;
     cml_status st = cml_server_create(&o, &s);
@@ -182,7 +222,9 @@ const cli_cmd cli_cmd_serve = {
     "Routes: POST /v1/models/NAME/predict with {\"rows\": [[...]]}, {\"records\": [{\"col\": v}]} "
     "or a text/csv body (add \"proba\": true or ?proba=true for probabilities); GET /v1/models, "
     "/health, /ready, /metrics. One JSON log line per request on stderr. SIGHUP reloads the "
-    "model files (a failed reload keeps the old model); SIGTERM/SIGINT drain and exit 0. "
+    "model files (a failed reload keeps the old model) and looks registry aliases up again, so "
+    "after `cml registry alias iris@champion 3` a SIGHUP serves version 3; SIGTERM/SIGINT "
+    "drain and exit 0. "
     "/health, /ready and /metrics need no API key. See docs/serve.md.",
     opts,
     0,

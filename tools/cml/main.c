@@ -6,10 +6,29 @@
 
 #include "cli.h"
 
+/* one per line, so adding a command never conflicts with another */
+/* clang-format off */
 static const cli_cmd *const commands[] = {
-    &cli_cmd_fit,   &cli_cmd_predict, &cli_cmd_transform, &cli_cmd_fit_transform, &cli_cmd_eval,
-    &cli_cmd_algos, &cli_cmd_info,    &cli_cmd_tour,      &cli_cmd_serve,
+    &cli_cmd_fit,
+    &cli_cmd_predict,
+    &cli_cmd_transform,
+    &cli_cmd_fit_transform,
+    &cli_cmd_eval,
+    &cli_cmd_algos,
+    &cli_cmd_info,
+    &cli_cmd_tour,
+    &cli_cmd_serve,
+    &cli_cmd_course,
+    &cli_cmd_runs,
+    &cli_cmd_registry,
+    &cli_cmd_monitor,
+    &cli_cmd_web,
+    &cli_cmd_plot,
+    &cli_cmd_neighbors,
+    &cli_cmd_explain,
+    &cli_cmd_tree,
 };
+/* clang-format on */
 
 static void usage(FILE *f)
 {
