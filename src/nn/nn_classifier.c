@@ -1135,54 +1135,28 @@ static void vt_free(void *s)
     cml_net_free(s);
 }
 
-const cml_estimator cml_est_mlp_classifier = {
-    "mlp_classifier",
-    "mlp",
-    "multi-layer perceptron classifier (SGD/Adam/AdamW, cross-entropy)",
-    CML_TASK_CLASSIFICATION,
-    1,
-    mlp_defs,
-    N_MLP,
-    sizeof(cml_net_params),
-    0,
-    mlp_vt_fit,
-    vt_predict,
-    vt_predict_proba,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    vt_classes,
-    vt_n_features_in,
-    NULL,
-    NULL,
-    vt_save,
-    mlp_vt_load,
-    vt_describe,
-    vt_free};
+#define NN_ESTIMATOR(NAME, ALIAS, SUMMARY, DEFS, N)                                                \
+    const cml_estimator cml_est_##NAME##_classifier = {                                            \
+        .name = #NAME "_classifier",                                                               \
+        .aliases = ALIAS,                                                                          \
+        .summary = SUMMARY,                                                                        \
+        .task = CML_TASK_CLASSIFICATION,                                                           \
+        .schema_version = 1,                                                                       \
+        .params = DEFS,                                                                            \
+        .n_params = N,                                                                             \
+        .params_size = sizeof(cml_net_params),                                                     \
+        .fit = NAME##_vt_fit,                                                                      \
+        .predict = vt_predict,                                                                     \
+        .predict_proba = vt_predict_proba,                                                         \
+        .classes = vt_classes,                                                                     \
+        .n_features_in = vt_n_features_in,                                                         \
+        .save = vt_save,                                                                           \
+        .load = NAME##_vt_load,                                                                    \
+        .describe = vt_describe,                                                                   \
+        .free = vt_free,                                                                           \
+    }
 
-const cml_estimator cml_est_cnn_classifier = {
-    "cnn_classifier",
-    "cnn",
-    "convolutional network classifier: LeNet-5, ResNet-8 or a layer spec",
-    CML_TASK_CLASSIFICATION,
-    1,
-    cnn_defs,
-    N_CNN,
-    sizeof(cml_net_params),
-    0,
-    cnn_vt_fit,
-    vt_predict,
-    vt_predict_proba,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    vt_classes,
-    vt_n_features_in,
-    NULL,
-    NULL,
-    vt_save,
-    cnn_vt_load,
-    vt_describe,
-    vt_free};
+NN_ESTIMATOR(mlp, "mlp", "multi-layer perceptron classifier (SGD/Adam/AdamW, cross-entropy)",
+             mlp_defs, N_MLP);
+NN_ESTIMATOR(cnn, "cnn", "convolutional network classifier: LeNet-5, ResNet-8 or a layer spec",
+             cnn_defs, N_CNN);
