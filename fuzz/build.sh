@@ -13,9 +13,12 @@ export OUT=build-fuzz
 export CC=${CC:-clang}
 JOBS=${JOBS:-2}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+# the library links cairo (plots), libmicrohttpd + cJSON (serve), SQLite
+# (tracking, document store): their flags come from pkg-config as in CMake
+PKGS="cairo libmicrohttpd libcjson sqlite3"
 export CFLAGS="-std=c11 -g -O1 $SAN -Iinclude -Isrc -fopenmp -D_POSIX_C_SOURCE=200809L \
--DCML_BLAS_NAME=\"blis\" -DCML_CSV_MIN_CHUNK=8 -Wall -Wno-unused-parameter"
-LIBS="-lblis -llapacke -llapack -lz -lm"
+-DCML_BLAS_NAME=\"blis\" -DCML_CSV_MIN_CHUNK=8 -Wall -Wno-unused-parameter $(pkg-config --cflags $PKGS)"
+LIBS="-lblis -llapacke -llapack -lz -lm $(pkg-config --libs $PKGS)"
 mkdir -p "$OUT/obj"
 newest_h=$(find include src -name '*.h' -printf '%T@\n' | sort -n | tail -1)
 export newest_h

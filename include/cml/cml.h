@@ -21,6 +21,7 @@
 #include "cml/metrics.h"
 #include "cml/model.h"
 #include "cml/neighbors.h"
+#include "cml/nn.h"
 #include "cml/plot.h"
 #include "cml/preprocess.h"
 #include "cml/rag.h"

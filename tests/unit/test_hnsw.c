@@ -276,6 +276,49 @@ static void test_determinism(void **state)
     free(D.X);
 }
 
+/* A parallel build must leave every node reachable: a search for a node's
+ * own vector with ef >= n explores everything reachable, so the node comes
+ * back (up to exact duplicates at distance 0). Regression test: a node found
+ * at a level before its own insertion had connected it there used to lose
+ * the links other threads had added to it, orphaning them. */
+static void test_parallel_build_reachable(void **state)
+{
+    (void)state;
+    data D = load_digits();
+    const int64_t n = 200;
+    int64_t lab[K];
+    float dist[K];
+    int64_t found;
+    for (int rep = 0; rep < 12; rep++) {
+        cml_hnsw_params p = cml_hnsw_params_default();
+        p.dim = D.d;
+        p.M = 16;
+        p.ef_construction = 200;
+        p.max_elements = n;
+        p.random_state = (uint64_t)rep;
+        cml_hnsw *h = NULL;
+        cml_set_num_threads(2);
+        assert_int_equal(cml_hnsw_create(&p, &h), CML_OK);
+        assert_int_equal(cml_hnsw_add(h, D.X, n, NULL), CML_OK);
+        cml_set_num_threads(0);
+        cml_hnsw_query o = cml_hnsw_query_default();
+        o.ef = n;
+        int64_t lost = 0;
+        for (int64_t i = 0; i < n; i++) {
+            assert_int_equal(cml_hnsw_search(h, D.X + i * D.d, K, &o, lab, dist, &found), CML_OK);
+            int hit = dist[K - 1] == 0.0f;
+            for (int j = 0; j < K && !hit; j++)
+                hit = lab[j] == i;
+            lost += !hit;
+        }
+        if (lost)
+            fail_msg("build %d (2 threads): %lld of %lld nodes unreachable", rep, (long long)lost,
+                     (long long)n);
+        cml_hnsw_free(h);
+    }
+    free(D.X);
+}
+
 /* ---------------------------------------------------------------- filter */
 
 static int allow_mod10(int64_t label, void *user)
@@ -649,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_filter),         cmocka_unit_test(test_delete_reuse),
         cmocka_unit_test(test_quantized),      cmocka_unit_test(test_save_open),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_parallel_build_reachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,6 +40,10 @@ static const tour_case tour_cases[] = {
     {"polynomial_features", "diabetes", "", 1, NULL},
     /* cut, color, clarity: the text columns of diamonds (price left out) */
     {"one_hot_encoder", "diamonds", "columns=1,2,3", 0, NULL},
+    /* networks: short runs on the 8x8 digits (full Fashion-MNIST runs: bench/bench_nn.py) */
+    {"mlp_classifier", "digits", "hidden_layer_sizes=64;epochs=15;learning_rate=0.005", 0, NULL},
+    {"cnn_classifier", "digits", "arch=custom;spec=conv:8:3:1:1,bn,relu,maxpool:2;epochs=5", 0,
+     NULL},
 };
 
 static const char *const classification_data = "iris,wine,breast_cancer,digits";

@@ -49,6 +49,90 @@ static void list_columns(const cml_table *t, char *buf, size_t len)
         used += (size_t)snprintf(buf + used, len - used, "%s%s", j ? ", " : "", t->columns[j].name);
 }
 
+/* ---------------------------------------------------------------- IDX */
+
+/* An IDX image file (MNIST / Fashion-MNIST: "...-images-idx3-ubyte[.gz]") is
+ * read as a table of pixel columns px0..px<d-1>, plus a "label" column from
+ * the sibling labels file ("...-labels-idx1-ubyte[.gz]") when it exists, so
+ * every command takes the Debian dataset-fashion-mnist files as they are. */
+static int is_idx_images(const char *path)
+{
+    return strstr(path, "idx3-ubyte") != NULL;
+}
+
+static int read_idx_table(const char *path, cml_table **out)
+{
+    double *img = NULL, *lab = NULL;
+    int64_t n, d, ln = 0, lc = 0;
+    *out = NULL;
+    cml_status st = cml_idx_read(path, &img, &n, &d);
+    if (st != CML_OK) return cli_fail(st);
+    /* labels: same name with images-idx3 -> labels-idx1 */
+    const char *at = strstr(path, "images-idx3");
+    char lpath[4096];
+    int have_labels = 0;
+    if (at && strlen(path) < sizeof lpath) {
+        size_t pre = (size_t)(at - path);
+        snprintf(lpath, sizeof lpath, "%.*slabels-idx1%s", (int)pre, path,
+                 at + strlen("images-idx3"));
+        FILE *f = fopen(lpath, "rb");
+        if (f) {
+            fclose(f);
+            st = cml_idx_read(lpath, &lab, &ln, &lc);
+            if (st != CML_OK) {
+                free(img);
+                return cli_fail(st);
+            }
+            if (ln != n || lc != 1) {
+                cli_error("%s: %lld labels for %lld images in %s", lpath, (long long)ln,
+                          (long long)n, path);
+                free(img);
+                free(lab);
+                return CLI_RUNTIME;
+            }
+            have_labels = 1;
+        }
+    }
+    const int64_t cols = d + have_labels;
+    cml_table *t = calloc(1, sizeof *t);
+    double *data = malloc(sizeof(double) * (size_t)(n * cols));
+    cml_column *c = calloc((size_t)cols, sizeof *c);
+    int rc = CLI_OK;
+    if (!t || !data || !c) {
+        free(t);
+        free(data);
+        free(c);
+        rc = cli_fail(CML_ERR_NOMEM);
+        goto done;
+    }
+    t->rows = n;
+    t->cols = cols;
+    t->data = data;
+    t->columns = c;
+    for (int64_t j = 0; j < cols; j++) {
+        char name[32];
+        if (j < d)
+            snprintf(name, sizeof name, "px%lld", (long long)j);
+        else
+            snprintf(name, sizeof name, "label");
+        c[j].name = strdup(name);
+        if (!c[j].name) {
+            cml_table_free(t);
+            rc = cli_fail(CML_ERR_NOMEM);
+            goto done;
+        }
+    }
+    for (int64_t i = 0; i < n; i++) {
+        memcpy(data + i * cols, img + i * d, sizeof(double) * (size_t)d);
+        if (have_labels) data[i * cols + d] = lab[i];
+    }
+    *out = t;
+done:
+    free(img);
+    free(lab);
+    return rc;
+}
+
 static int split(const char *path, cli_data *d, int64_t target)
 {
     cml_status st;
@@ -76,8 +160,12 @@ int cli_load_train(const cli_args *a, const char *path, const char *target, int 
     memset(out, 0, sizeof *out);
     int rc = csv_options(a, &o);
     if (rc) return rc;
-    cml_status st = cml_csv_read(path, &o, &out->table);
-    if (st != CML_OK) return cli_fail(st);
+    if (is_idx_images(path)) {
+        if ((rc = read_idx_table(path, &out->table))) return rc;
+    } else {
+        cml_status st = cml_csv_read(path, &o, &out->table);
+        if (st != CML_OK) return cli_fail(st);
+    }
     int64_t t = -1;
     if (target) {
         t = cml_table_find(out->table, target);
@@ -91,6 +179,13 @@ int cli_load_train(const cli_args *a, const char *path, const char *target, int 
     } else {
         t = cml_table_find(out->table, "target");
         if (t < 0 && require_target) t = out->table->cols - 1;
+        if (require_target && is_idx_images(path) && cml_table_find(out->table, "label") < 0) {
+            cli_error("%s: no labels file next to it (expected the same name with "
+                      "labels-idx1 for images-idx3)",
+                      path);
+            cli_data_free(out);
+            return CLI_RUNTIME;
+        }
     }
     rc = split(path, out, t);
     if (rc) cli_data_free(out);
@@ -120,6 +215,23 @@ int cli_load_with_schema(const cli_args *a, const char *path, const cml_column *
     int rc;
     memset(out, 0, sizeof *out);
     if ((rc = csv_options(a, &o))) return rc;
+    if (is_idx_images(path)) {
+        /* the model's features must be this file's pixel columns, in order */
+        if ((rc = read_idx_table(path, &out->table))) return rc;
+        int64_t d = out->table->cols - (cml_table_find(out->table, "label") >= 0);
+        for (int64_t j = 0; j < n_features && j < d && !rc; j++)
+            if (strcmp(features[j].name, out->table->columns[j].name)) rc = 1;
+        if (rc || d != n_features) {
+            cli_error("%s: %lld pixel columns, but the model was fitted on %lld features%s", path,
+                      (long long)d, (long long)n_features,
+                      rc ? " with other names (not an IDX-trained model)" : "");
+            cli_data_free(out);
+            return CLI_RUNTIME;
+        }
+        rc = split(path, out, target && out->table->cols == n_features + 1 ? n_features : -1);
+        if (rc) cli_data_free(out);
+        return rc;
+    }
     /* features + (optional) target in one pass, matched by name */
     cml_column *all = calloc((size_t)n_features + 1, sizeof *all);
     if (!all) return cli_fail(CML_ERR_NOMEM);

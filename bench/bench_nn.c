@@ -1,0 +1,88 @@
+/*
+ * bench_nn.c — Fashion-MNIST training and inference for the deep-learning
+ * estimators, for bench/bench_nn.py and the accuracy rows of BENCHMARKS.md.
+ *
+ *   bench_nn ALGO [key=value]...     (ALGO: mlp_classifier | cnn_classifier)
+ *   env BENCH_NN_TRAIN=N limits the training rows (default all 60000)
+ *
+ * Pixels are scaled to [0, 1] as torchvision's ToTensor does (the model then
+ * standardizes them with its own `normalize`). Prints one JSON line: fit
+ * seconds, seconds per epoch, test accuracy, inference images per second.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cml/cml.h"
+
+#define FM "/usr/share/datasets/fashion-mnist/"
+
+static int load(const char *img, const char *lab, int64_t limit, double **X, double **y, int64_t *n)
+{
+    int64_t r, c, r2, c2;
+    if (cml_idx_read(img, X, &r, &c) || cml_idx_read(lab, y, &r2, &c2) || r != r2) {
+        fprintf(stderr, "bench_nn: %s\n", cml_last_error());
+        return 0;
+    }
+    for (int64_t i = 0; i < r * c; i++)
+        (*X)[i] /= 255.0;
+    *n = limit > 0 && limit < r ? limit : r;
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench_nn ALGO [key=value]...\n");
+        return 2;
+    }
+    cml_blas_autotune();
+    double *X, *y, *Xt, *yt;
+    int64_t n, nt;
+    const char *lim = getenv("BENCH_NN_TRAIN");
+    if (!load(FM "train-images-idx3-ubyte.gz", FM "train-labels-idx1-ubyte.gz",
+              lim ? atoll(lim) : 0, &X, &y, &n) ||
+        !load(FM "t10k-images-idx3-ubyte.gz", FM "t10k-labels-idx1-ubyte.gz", 0, &Xt, &yt, &nt))
+        return 77;
+    cml_model *m;
+    if (cml_model_create(argv[1], &m)) goto fail;
+    for (int i = 2; i < argc; i++) {
+        char kv[512];
+        snprintf(kv, sizeof kv, "%s", argv[i]);
+        char *eq = strchr(kv, '=');
+        if (!eq) {
+            fprintf(stderr, "bench_nn: expected key=value, got %s\n", argv[i]);
+            return 2;
+        }
+        *eq = '\0';
+        if (cml_model_set_param(m, kv, eq + 1)) goto fail;
+    }
+    cml_matrix A = cml_matrix_view(X, n, 784), T = cml_matrix_view(Xt, nt, 784);
+    double t0 = cml_now();
+    if (cml_model_fit(m, &A, y, NULL)) goto fail;
+    double fit = cml_now() - t0;
+    double *pred = malloc((size_t)nt * sizeof *pred);
+    t0 = cml_now();
+    if (!pred || cml_model_predict(m, &T, pred)) goto fail;
+    double inf = cml_now() - t0;
+    int64_t ok = 0;
+    for (int64_t i = 0; i < nt; i++)
+        ok += pred[i] == yt[i];
+    int epochs = cml_model_fit_info(m)->n_iter;
+    printf("{\"algo\":\"%s\",\"train_rows\":%lld,\"epochs\":%d,\"fit_seconds\":%.3f,"
+           "\"seconds_per_epoch\":%.3f,\"test_accuracy\":%.4f,\"predict_seconds\":%.3f,"
+           "\"images_per_second\":%.0f,\"final_train_loss\":%.5f,\"threads\":%d,\"blas\":\"%s\"}\n",
+           argv[1], (long long)n, epochs, fit, fit / (epochs ? epochs : 1), (double)ok / (double)nt,
+           inf, (double)nt / inf, cml_model_fit_info(m)->objective, cml_get_num_threads(),
+           cml_blas_name());
+    free(pred);
+    cml_model_free(m);
+    free(X);
+    free(y);
+    free(Xt);
+    free(yt);
+    return 0;
+fail:
+    fprintf(stderr, "bench_nn: %s\n", cml_last_error());
+    return 1;
+}

@@ -1,0 +1,76 @@
+/*
+ * cpu_backend.c — the CPU compute backend: the kernels of cpu_kernels.inc
+ * instantiated for float (the engine) and for double (the gradcheck build),
+ * behind the cml_backend vtable. GEMMs go to the BLAS (cblas_sgemm /
+ * cblas_dgemm); the other loops are OpenMP-parallel where they pay and keep a
+ * fixed reduction order, so results do not depend on the thread count.
+ *
+ * Thread-safety: stateless; each graph belongs to one thread.
+ */
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "tensor/tensor.h"
+
+#define CML_CAT_(a, b) a##b
+#define CML_CAT(a, b)  CML_CAT_(a, b)
+
+/* ---- float instance */
+#define real     float
+#define KN(name) CML_CAT(name, _f32)
+#define GEMM     cblas_sgemm
+#define EXPR     expf
+#define TANHR    tanhf
+#define ERFR     erff
+#include "cpu_kernels.inc"
+#undef real
+#undef KN
+#undef GEMM
+#undef EXPR
+#undef TANHR
+#undef ERFR
+
+/* ---- double instance (gradcheck) */
+#define real     double
+#define KN(name) CML_CAT(name, _f64)
+#define GEMM     cblas_dgemm
+#define EXPR     exp
+#define TANHR    tanh
+#define ERFR     erf
+#include "cpu_kernels.inc"
+#undef real
+#undef KN
+#undef GEMM
+#undef EXPR
+#undef TANHR
+#undef ERFR
+
+static int cpu_supports_op(const cml_tensor *t)
+{
+    return t->op >= CML_OP_LEAF && t->op < CML_OP__COUNT &&
+           (t->dtype == CML_F32 || t->dtype == CML_F64);
+}
+
+static cml_status cpu_forward(cml_tensor *t)
+{
+    return t->dtype == CML_F64 ? forward_f64(t) : forward_f32(t);
+}
+
+static cml_status cpu_backward(cml_tensor *t)
+{
+    return t->dtype == CML_F64 ? backward_f64(t) : backward_f32(t);
+}
+
+static void cpu_zero(void *p, int64_t n, cml_dtype dt)
+{
+    if (n > 0) memset(p, 0, (size_t)n * cml_dtype_size(dt));
+}
+
+static const cml_backend cpu_backend = {"cpu",        cpu_supports_op, cpu_forward,
+                                        cpu_backward, cpu_zero,        NULL};
+
+const cml_backend *cml_backend_cpu(void)
+{
+    return &cpu_backend;
+}

@@ -1,0 +1,492 @@
+/*
+ * test_tensor_gradcheck.c — every op's backward against central finite
+ * differences, on the double instance of the CPU kernels (the same source as
+ * the float engine, compiled for double), plus view semantics and the
+ * errors of bad shapes.
+ *
+ * For an op f with inputs x_k, the scalar L = sum(f(x) * R) with a fixed
+ * random R makes every output element matter; dL/dx from autograd must equal
+ * (L(x + h e_i) - L(x - h e_i)) / 2h for every element i of every input.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "golden.h"
+#include "tensor/tensor.h"
+
+#define MAXIN 3
+
+typedef struct gc_input {
+    int ndim;
+    int64_t shape[4];
+    int grad;     /* 0: constant (e.g. a target) */
+    int positive; /* values in [0.5, 1.5] (divisors, variances) */
+} gc_input;
+
+typedef cml_tensor *(*gc_build)(cml_graph *g, cml_tensor **in);
+
+static int64_t numel(const gc_input *s)
+{
+    int64_t n = 1;
+    for (int i = 0; i < s->ndim; i++)
+        n *= s->shape[i];
+    return n;
+}
+
+/* L(x) and, when grads != NULL, dL/dx into grads. */
+static double eval(gc_build f, int n_in, const gc_input *spec, double **x, double **grads,
+                   int training)
+{
+    cml_graph *g = cml_graph_new(NULL);
+    assert_non_null(g);
+    cml_graph_set_training(g, training);
+    cml_graph_seed(g, 7); /* same dropout mask every evaluation */
+    cml_tensor *in[MAXIN] = {0};
+    for (int k = 0; k < n_in; k++) {
+        double *gr = grads && spec[k].grad ? grads[k] : NULL;
+        if (gr) memset(gr, 0, (size_t)numel(&spec[k]) * sizeof(double));
+        in[k] = cml_t_wrap(g, CML_F64, spec[k].ndim, spec[k].shape, x[k], gr);
+    }
+    cml_tensor *y = f(g, in);
+    assert_non_null(y);
+    /* L = sum(y * R), R a fixed pseudo-random pattern */
+    cml_tensor *r = cml_t_new(g, CML_F64, y->ndim, y->shape);
+    for (int64_t i = 0, n = cml_t_numel(y); i < n; i++)
+        ((double *)r->data)[i] = sin(1.0 + 0.7 * (double)i);
+    cml_tensor *loss = cml_t_sum(cml_t_mul(y, r), 0);
+    assert_int_equal(cml_graph_status(g), CML_OK);
+    double L = cml_t_get(loss, 0);
+    if (grads) assert_int_equal(cml_graph_backward(g, loss), CML_OK);
+    cml_graph_free(g);
+    return L;
+}
+
+static void gradcheck(const char *name, gc_build f, int n_in, const gc_input *spec, int training)
+{
+    double *x[MAXIN] = {0}, *gr[MAXIN] = {0};
+    cml_rng rng;
+    cml_rng_seed(&rng, 42);
+    for (int k = 0; k < n_in; k++) {
+        int64_t n = numel(&spec[k]);
+        x[k] = malloc((size_t)n * sizeof(double));
+        gr[k] = malloc((size_t)n * sizeof(double));
+        for (int64_t i = 0; i < n; i++)
+            x[k][i] = spec[k].positive ? 0.5 + cml_rng_uniform(&rng) : cml_rng_normal(&rng);
+    }
+    eval(f, n_in, spec, x, gr, training);
+    const double h = 1e-6;
+    for (int k = 0; k < n_in; k++) {
+        if (!spec[k].grad) continue;
+        for (int64_t i = 0, n = numel(&spec[k]); i < n; i++) {
+            double v = x[k][i];
+            x[k][i] = v + h;
+            double lp = eval(f, n_in, spec, x, NULL, training);
+            x[k][i] = v - h;
+            double lm = eval(f, n_in, spec, x, NULL, training);
+            x[k][i] = v;
+            double fd = (lp - lm) / (2 * h);
+            if (fabs(fd - gr[k][i]) > 1e-6 + 1e-5 * fabs(fd))
+                fail_msg("%s: input %d element %lld: autograd %.10g, finite diff %.10g", name, k,
+                         (long long)i, gr[k][i], fd);
+        }
+    }
+    for (int k = 0; k < n_in; k++) {
+        free(x[k]);
+        free(gr[k]);
+    }
+}
+
+#define IN(nd, ...)                                                                                \
+    {                                                                                              \
+        nd, {__VA_ARGS__}, 1, 0                                                                    \
+    }
+#define INC(nd, ...)                                                                               \
+    {                                                                                              \
+        nd, {__VA_ARGS__}, 0, 0                                                                    \
+    }
+#define INP(nd, ...)                                                                               \
+    {                                                                                              \
+        nd, {__VA_ARGS__}, 1, 1                                                                    \
+    }
+
+/* ---- builders */
+static cml_tensor *b_add_bc(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_add(in[0], in[1]);
+}
+static cml_tensor *b_sub_bc(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_sub(in[0], in[1]);
+}
+static cml_tensor *b_mul_bc(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_mul(in[0], in[1]);
+}
+static cml_tensor *b_div(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_div(in[0], in[1]);
+}
+static cml_tensor *b_scale(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_scale(in[0], -2.5);
+}
+static cml_tensor *b_relu(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_relu(in[0]);
+}
+static cml_tensor *b_gelu(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_gelu(in[0]);
+}
+static cml_tensor *b_sigmoid(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_sigmoid(in[0]);
+}
+static cml_tensor *b_tanh(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_tanh(in[0]);
+}
+static cml_tensor *b_softmax(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_softmax(in[0]);
+}
+static cml_tensor *b_logsm(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_log_softmax(in[0]);
+}
+static cml_tensor *b_sum_last(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_sum(in[0], 1);
+}
+static cml_tensor *b_mean_all(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_mean(in[0], 0);
+}
+static cml_tensor *b_mean_last(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_mean(in[0], 1);
+}
+static cml_tensor *b_mm_nn(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_matmul(in[0], in[1], 0, 0);
+}
+static cml_tensor *b_mm_tn(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_matmul(in[0], in[1], 1, 0);
+}
+static cml_tensor *b_mm_nt(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_matmul(in[0], in[1], 0, 1);
+}
+static cml_tensor *b_mm_tt(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_matmul(in[0], in[1], 1, 1);
+}
+static cml_tensor *b_linear(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_linear(in[0], in[1], in[2]);
+}
+static cml_tensor *b_dropout(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_dropout(in[0], 0.4);
+}
+static cml_tensor *b_embedding(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    static const int64_t ids[5] = {3, 0, 3, 1, 4};
+    return cml_t_embedding(in[0], ids, 5);
+}
+static cml_tensor *b_concat0(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_concat(in[0], in[1], 0);
+}
+static cml_tensor *b_concat1(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_concat(in[0], in[1], 1);
+}
+static cml_tensor *b_layernorm(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_layernorm(in[0], in[1], in[2], 1e-5);
+}
+static cml_tensor *b_conv(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_conv2d(in[0], in[1], in[2], 1, 1, 1, 1);
+}
+static cml_tensor *b_conv_sdg(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_conv2d(in[0], in[1], in[2], 2, 2, 2, 2);
+}
+static cml_tensor *b_maxpool(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_maxpool2d(in[0], 3, 2, 1);
+}
+static cml_tensor *b_avgpool(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_avgpool2d(in[0], 2, 2, 1);
+}
+static double bn_rm[3], bn_rv[3];
+static cml_tensor *b_bn(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    for (int i = 0; i < 3; i++) {
+        bn_rm[i] = 0.1 * i;
+        bn_rv[i] = 1.0 + 0.5 * i;
+    }
+    return cml_t_batchnorm(in[0], in[1], in[2], bn_rm, bn_rv, 1e-5, 0.1);
+}
+static cml_tensor *b_transpose(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_mul(cml_t_transpose(in[0], 0, 2), cml_t_transpose(in[0], 0, 2));
+}
+static cml_tensor *b_slice_reshape(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    int64_t sh[2] = {3, 2};
+    return cml_t_tanh(cml_t_reshape(cml_t_slice(in[0], 1, 1, 4), 2, sh));
+}
+static cml_tensor *b_broadcast(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    int64_t sh[3] = {4, 2, 3};
+    return cml_t_sigmoid(cml_t_broadcast(in[0], 3, sh));
+}
+static cml_loss_kind loss_kind;
+static double loss_p0, loss_p1;
+static cml_tensor *b_loss(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_loss(in[0], in[1], loss_kind, loss_p0, loss_p1);
+}
+static const double ce_w[4] = {0.5, 2.0, 1.0, 1.5};
+static int ce_weighted;
+static double ce_smooth;
+static cml_tensor *b_ce(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    static const int64_t y[5] = {1, 3, 0, 2, 1};
+    return cml_t_cross_entropy(in[0], y, ce_weighted ? ce_w : NULL, ce_smooth);
+}
+
+/* ---- tests */
+
+static void test_elementwise(void **state)
+{
+    (void)state;
+    gc_input same[2] = {IN(2, 3, 4), IN(2, 3, 4)};
+    gc_input bc[2] = {IN(3, 2, 3, 4), IN(2, 1, 4)};
+    gc_input divs[2] = {IN(2, 3, 4), INP(2, 3, 4)};
+    gradcheck("add", b_add_bc, 2, same, 0);
+    gradcheck("add broadcast", b_add_bc, 2, bc, 0);
+    gradcheck("sub broadcast", b_sub_bc, 2, bc, 0);
+    gradcheck("mul broadcast", b_mul_bc, 2, bc, 0);
+    gradcheck("div", b_div, 2, divs, 0);
+    gc_input one[1] = {IN(2, 3, 5)};
+    gradcheck("scale", b_scale, 1, one, 0);
+    gradcheck("relu", b_relu, 1, one, 0);
+    gradcheck("gelu", b_gelu, 1, one, 0);
+    gradcheck("sigmoid", b_sigmoid, 1, one, 0);
+    gradcheck("tanh", b_tanh, 1, one, 0);
+    gradcheck("softmax", b_softmax, 1, one, 0);
+    gradcheck("log_softmax", b_logsm, 1, one, 0);
+    gradcheck("sum last", b_sum_last, 1, one, 0);
+    gradcheck("mean all", b_mean_all, 1, one, 0);
+    gradcheck("mean last", b_mean_last, 1, one, 0);
+}
+
+static void test_views(void **state)
+{
+    (void)state;
+    gc_input t3[1] = {IN(3, 2, 3, 4)};
+    gradcheck("transpose", b_transpose, 1, t3, 0);
+    gc_input t2[1] = {IN(2, 2, 5)};
+    gradcheck("slice+reshape", b_slice_reshape, 1, t2, 0);
+    gc_input b1[1] = {IN(2, 1, 3)};
+    gradcheck("broadcast", b_broadcast, 1, b1, 0);
+}
+
+static void test_matmul_linear(void **state)
+{
+    (void)state;
+    gc_input nn[2] = {IN(2, 3, 4), IN(2, 4, 5)};
+    gc_input tn[2] = {IN(2, 4, 3), IN(2, 4, 5)};
+    gc_input nt[2] = {IN(2, 3, 4), IN(2, 5, 4)};
+    gc_input tt[2] = {IN(2, 4, 3), IN(2, 5, 4)};
+    gradcheck("matmul", b_mm_nn, 2, nn, 0);
+    gradcheck("matmul a^T", b_mm_tn, 2, tn, 0);
+    gradcheck("matmul b^T", b_mm_nt, 2, nt, 0);
+    gradcheck("matmul a^T b^T", b_mm_tt, 2, tt, 0);
+    gc_input lin[3] = {IN(2, 4, 3), IN(2, 5, 3), IN(1, 5)};
+    gradcheck("linear", b_linear, 3, lin, 0);
+}
+
+static void test_misc_ops(void **state)
+{
+    (void)state;
+    gc_input d[1] = {IN(2, 4, 6)};
+    gradcheck("dropout", b_dropout, 1, d, 1);
+    gc_input e[1] = {IN(2, 5, 3)};
+    gradcheck("embedding", b_embedding, 1, e, 0);
+    gc_input c0[2] = {IN(2, 2, 3), IN(2, 3, 3)};
+    gc_input c1[2] = {IN(3, 2, 2, 3), IN(3, 2, 1, 3)};
+    gradcheck("concat dim 0", b_concat0, 2, c0, 0);
+    gradcheck("concat dim 1", b_concat1, 2, c1, 0);
+    gc_input ln[3] = {IN(2, 3, 6), IN(1, 6), IN(1, 6)};
+    gradcheck("layernorm", b_layernorm, 3, ln, 0);
+}
+
+static void test_conv_pool_bn(void **state)
+{
+    (void)state;
+    gc_input c[3] = {IN(4, 2, 3, 5, 4), IN(4, 4, 3, 3, 3), IN(1, 4)};
+    gradcheck("conv2d", b_conv, 3, c, 0);
+    gc_input cg[3] = {IN(4, 2, 4, 7, 6), IN(4, 6, 2, 3, 2), IN(1, 6)};
+    gradcheck("conv2d stride/pad/dilation/groups", b_conv_sdg, 3, cg, 0);
+    gc_input p[1] = {IN(4, 2, 2, 5, 6)};
+    gradcheck("maxpool", b_maxpool, 1, p, 0);
+    gradcheck("avgpool", b_avgpool, 1, p, 0);
+    gc_input bn[3] = {IN(4, 4, 3, 2, 2), IN(1, 3), IN(1, 3)};
+    gradcheck("batchnorm train", b_bn, 3, bn, 1);
+    gradcheck("batchnorm eval", b_bn, 3, bn, 0);
+    gc_input bn2[3] = {IN(2, 5, 3), IN(1, 3), IN(1, 3)};
+    gradcheck("batchnorm 1d", b_bn, 3, bn2, 1);
+}
+
+static void test_losses(void **state)
+{
+    (void)state;
+    gc_input reg[2] = {IN(2, 4, 3), IN(2, 4, 3)};
+    gc_input bin[2] = {IN(2, 4, 3), {2, {4, 3}, 0, 1}};
+    struct {
+        cml_loss_kind k;
+        double p0, p1;
+        const char *name;
+        gc_input *in;
+    } cases[] = {{CML_LOSS_MSE, 0, 0, "mse", reg},
+                 {CML_LOSS_L1, 0, 0, "l1", reg},
+                 {CML_LOSS_HUBER, 0.7, 0, "huber", reg},
+                 {CML_LOSS_SMOOTH_L1, 0.7, 0, "smooth_l1", reg},
+                 {CML_LOSS_BCE_LOGITS, 0, 0, "bce_with_logits", bin},
+                 {CML_LOSS_FOCAL, 0.25, 2, "focal", bin},
+                 {CML_LOSS_FOCAL, -1, 1.5, "focal no alpha", bin}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        loss_kind = cases[i].k;
+        loss_p0 = cases[i].p0;
+        loss_p1 = cases[i].p1;
+        gradcheck(cases[i].name, b_loss, 2, cases[i].in, 0);
+    }
+    gc_input ce[1] = {IN(2, 5, 4)};
+    ce_weighted = 0;
+    ce_smooth = 0;
+    gradcheck("cross_entropy", b_ce, 1, ce, 0);
+    ce_weighted = 1;
+    ce_smooth = 0.1;
+    gradcheck("cross_entropy weighted smoothed", b_ce, 1, ce, 0);
+}
+
+/* Values of the loss functions themselves, against closed forms. */
+static void test_loss_values(void **state)
+{
+    (void)state;
+    cml_graph *g = cml_graph_new(NULL);
+    double x[2] = {2.0, -1.0}, t[2] = {1.0, 0.0};
+    int64_t sh[1] = {2};
+    cml_tensor *X = cml_t_wrap(g, CML_F64, 1, sh, x, NULL),
+               *T = cml_t_wrap(g, CML_F64, 1, sh, t, NULL);
+    double bce = (log1p(exp(-2.0)) + log1p(exp(-1.0))) / 2;
+    assert_true(fabs(cml_t_get(cml_t_loss(X, T, CML_LOSS_BCE_LOGITS, 0, 0), 0) - bce) < 1e-12);
+    assert_true(fabs(cml_t_get(cml_t_loss(X, T, CML_LOSS_MSE, 0, 0), 0) - 1.0) < 1e-12);
+    /* huber(delta=0.5): both |d| = 1 -> 0.5 * (1 - 0.25) */
+    assert_true(fabs(cml_t_get(cml_t_loss(X, T, CML_LOSS_HUBER, 0.5, 0), 0) - 0.375) < 1e-12);
+    /* cross entropy of uniform logits is log C */
+    double z[6] = {0};
+    int64_t s2[2] = {2, 3}, y[2] = {0, 2};
+    cml_tensor *Z = cml_t_wrap(g, CML_F64, 2, s2, z, NULL);
+    assert_true(fabs(cml_t_get(cml_t_cross_entropy(Z, y, NULL, 0.2), 0) - log(3.0)) < 1e-12);
+    assert_int_equal(cml_graph_status(g), CML_OK);
+    cml_graph_free(g);
+}
+
+/* The float and double instances are the same code: results agree to f32 precision. */
+static void test_f32_matches_f64(void **state)
+{
+    (void)state;
+    cml_graph *g = cml_graph_new(NULL);
+    int64_t xs[4] = {2, 3, 6, 6}, ws[4] = {4, 3, 3, 3};
+    cml_tensor *x64 = cml_t_new(g, CML_F64, 4, xs), *w64 = cml_t_new(g, CML_F64, 4, ws);
+    cml_tensor *x32 = cml_t_new(g, CML_F32, 4, xs), *w32 = cml_t_new(g, CML_F32, 4, ws);
+    for (int64_t i = 0; i < cml_t_numel(x64); i++)
+        ((double *)x64->data)[i] = ((float *)x32->data)[i] = (float)sin((double)i);
+    for (int64_t i = 0; i < cml_t_numel(w64); i++)
+        ((double *)w64->data)[i] = ((float *)w32->data)[i] = (float)cos((double)i);
+    cml_tensor *y64 =
+        cml_t_gelu(cml_t_maxpool2d(cml_t_conv2d(x64, w64, NULL, 1, 1, 1, 1), 2, 2, 0));
+    cml_tensor *y32 =
+        cml_t_gelu(cml_t_maxpool2d(cml_t_conv2d(x32, w32, NULL, 1, 1, 1, 1), 2, 2, 0));
+    assert_int_equal(cml_graph_status(g), CML_OK);
+    for (int64_t i = 0; i < cml_t_numel(y64); i++)
+        assert_true(fabs(cml_t_get(y64, i) - cml_t_get(y32, i)) < 1e-4);
+    cml_graph_free(g);
+}
+
+static void test_shape_errors(void **state)
+{
+    (void)state;
+    cml_graph *g = cml_graph_new(NULL);
+    int64_t a[2] = {3, 4}, b[2] = {5, 6};
+    cml_tensor *A = cml_t_new(g, CML_F32, 2, a), *B = cml_t_new(g, CML_F32, 2, b);
+    assert_null(cml_t_matmul(A, B, 0, 0));
+    assert_int_equal(cml_graph_status(g), CML_ERR_ARG);
+    assert_non_null(strstr(cml_last_error(), "matmul"));
+    /* once failed, later ops return NULL without running */
+    assert_null(cml_t_relu(A));
+    cml_graph_reset(g);
+    assert_null(cml_t_add(A = cml_t_new(g, CML_F32, 2, a), cml_t_new(g, CML_F32, 2, b)));
+    assert_non_null(strstr(cml_last_error(), "broadcast"));
+    cml_graph_reset(g);
+    int64_t x[4] = {1, 1, 3, 3}, w[4] = {2, 1, 5, 5};
+    assert_null(
+        cml_t_conv2d(cml_t_new(g, CML_F32, 4, x), cml_t_new(g, CML_F32, 4, w), NULL, 1, 0, 1, 1));
+    assert_non_null(strstr(cml_last_error(), "smaller than"));
+    cml_graph_free(g);
+}
+
+int main(void)
+{
+    cml_set_num_threads(2);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_elementwise),   cmocka_unit_test(test_views),
+        cmocka_unit_test(test_matmul_linear), cmocka_unit_test(test_misc_ops),
+        cmocka_unit_test(test_conv_pool_bn),  cmocka_unit_test(test_losses),
+        cmocka_unit_test(test_loss_values),   cmocka_unit_test(test_f32_matches_f64),
+        cmocka_unit_test(test_shape_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
