@@ -86,11 +86,12 @@ for f in linear-regression/coefficients evaluation-metrics/confusion naive-bayes
   text-classification/confusion_logreg text-classification/confusion_nb decision-tree/importances \
   random-forest/importances gradient-boosting/gain gradient-boosting/shap decision-tree/tree \
   experiment-tracking/sweep semantic-search/recall_at_k rag-pipeline/recall_by_chunks \
+  mlp/loss_curves mlp/confusion mlp/misclassified cnn/loss_curves cnn/confusion cnn/misclassified \
   experiment-tracking/objective sqlite/transactions; do
   grep -q "\"path\":\"$T/all/$f.png\"" "$T/all.json" && [ -s "$T/all/$f.png" ] && ok || bad "plot $f.png missing"
 done
 n_ran=$(grep -o '"ran":[0-9]*' "$T/all.json" | sed 's/.*://')
-[ "${n_ran:-0}" -ge 22 ] && ok || bad "only ${n_ran:-0} experiments ran"
+[ "${n_ran:-0}" -ge 24 ] && ok || bad "only ${n_ran:-0} experiments ran"
 
 # one run alone: JSON, plots listed with their paths, progress lines on stderr
 expect 0 "" -- "$CML" course run linear-regression --quick --json --progress --courses $COURSES --data-dir $DATA --out "$T/one"
@@ -197,6 +198,33 @@ if grep -q '{"id":"semantic-search","title"' "$T/all.json"; then
   cw=$(metric "$T/all.json" context_words_40)
   awk -v c="$cw" 'BEGIN { exit !(c != "" && c > 0 && c <= 200) }' && ok || bad "context words with 40-word chunks: $cw"
   set --
+fi
+
+# ---------------------------------------------------------------- neural networks
+# the accuracy of predict + cml_accuracy after training equals the held-out
+# accuracy the training loop reported for its last epoch (metric hook); the
+# CNN's gain over the MLP equals the images it fixed minus those it broke
+if [ -x /usr/bin/python3 ] && grep -q '{"id":"mlp","title"' "$T/all.json"; then
+  /usr/bin/python3 - "$T/all.json" >"$T/nn.out" 2>&1 <<'EOF'
+import json, re, sys
+runs = {r["id"]: r for r in json.load(open(sys.argv[1]))["runs"] if "metrics" in r}
+bad = []
+for lid in ("mlp", "cnn"):
+    r = runs[lid]
+    m = {x["name"]: x["value"] for x in r["metrics"]}
+    rows = r["table"]["rows"]
+    if len(rows) != m["epochs"]: bad.append(f"{lid}: {len(rows)} table rows vs {m['epochs']} epochs")
+    if abs(float(rows[-1][3]) - m["accuracy"]) > 5e-5: bad.append(f"{lid}: last epoch {rows[-1][3]} vs accuracy {m['accuracy']}")
+    if not 0.3 < m["accuracy"] <= 1: bad.append(f"{lid}: accuracy {m['accuracy']}")
+    names = [p["path"].rsplit("/", 1)[1] for p in r["plots"]]
+    if names != ["loss_curves.png", "confusion.png", "misclassified.png"]: bad.append(f"{lid}: plots {names}")
+r = runs["cnn"]; m = {x["name"]: x["value"] for x in r["metrics"]}
+note = [n for n in r["notes"] if "that the MLP got wrong" in n][0]
+n, fixed, broke = map(int, re.search(r"same (\d+) test images the CNN gets (\d+) right that the MLP got wrong, and (\d+) wrong", note).groups())
+if abs((m["accuracy"] - m["ref_accuracy"]) - (fixed - broke) / n) > 1e-12: bad.append(f"cnn vs mlp: {m['accuracy']} - {m['ref_accuracy']} vs ({fixed} - {broke})/{n}")
+print("\n".join(bad) if bad else "ok")
+EOF
+  [ "$(cat "$T/nn.out")" = ok ] && ok || bad "nn lessons: $(cat "$T/nn.out")"
 fi
 
 # ---------------------------------------------------------------- malformed lessons

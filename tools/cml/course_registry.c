@@ -29,7 +29,9 @@
     X(experiment_tracking)                                                                         \
     X(sqlite)                                                                                      \
     X(semantic_search)                                                                             \
-    X(rag_pipeline)
+    X(rag_pipeline)                                                                                \
+    X(mlp)                                                                                         \
+    X(cnn)
 
 #define DECLARE(sym) extern const course_experiment course_exp_##sym;
 EXPERIMENTS(DECLARE)
