@@ -285,8 +285,8 @@ static const net_setup mlp_full = {"mlp_classifier",
                                    "The MLP (784-256-128-10)", "MLP", 10};
 static const net_setup mlp_quick = {"mlp_classifier", "hidden_layer_sizes=64;learning_rate=0.002",
                                     "The MLP (784-64-10)", "MLP", 3};
-static const net_setup cnn_full = {"cnn_classifier", "arch=lenet5;learning_rate=0.001", "LeNet-5",
-                                   "CNN", 6};
+static const net_setup cnn_full = {"cnn_classifier", "arch=lenet5;learning_rate=0.003", "LeNet-5",
+                                   "CNN", 8};
 static const net_setup cnn_quick = {
     "cnn_classifier", "arch=lenet5;learning_rate=0.002;batch_size=32", "LeNet-5", "CNN", 2};
 
