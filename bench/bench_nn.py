@@ -118,12 +118,20 @@ def main():
         if r.returncode != 0:
             sys.exit(f"bench_nn: {' '.join(cmd)} failed: {r.stderr.strip()}")
         c = json.loads(r.stdout)
+        # fit_s = one training epoch, predict_s = classifying the test set, so the
+        # report's fit/predict columns read as seconds per epoch and inference time
+        note = (f"nn: fit = seconds per training epoch ({a.epochs} epochs, Adam 1e-3, batch "
+                f"{a.batch}), predict = seconds to classify the {len(Xt)} test images; both "
+                f"with {common.THREADS} threads")
         common.emit(bench="nn", task=name, data=data, impl="cml", metric="accuracy",
                     value=c["test_accuracy"], epochs=a.epochs, epoch_s=c["seconds_per_epoch"],
-                    images_per_s=c["images_per_second"], blas=c["blas"])
+                    images_per_s=c["images_per_second"], blas=c["blas"],
+                    fit_s=c["seconds_per_epoch"], predict_s=len(Xt) / c["images_per_second"],
+                    note=note)
         ep, acc, ips = run_torch(name, X, y, Xt, yt, a.epochs, a.batch)
         common.emit(bench="nn", task=name, data=data, impl=f"pytorch {torch.__version__}",
-                    metric="accuracy", value=acc, epochs=a.epochs, epoch_s=ep, images_per_s=ips)
+                    metric="accuracy", value=acc, epochs=a.epochs, epoch_s=ep, images_per_s=ips,
+                    fit_s=ep, predict_s=len(Xt) / ips)
 
 
 if __name__ == "__main__":
