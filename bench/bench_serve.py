@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """HTTP model serving: `cml serve` vs a FastAPI + scikit-learn server, under wrk.
 
-Both serve the same model (logistic regression, default parameters, fitted on
-iris) with the same JSON API (POST /v1/models/iris/predict {"rows": [[...]]}),
+Both serve the same model (logistic regression with default parameters, then a
+random forest of 100 trees, each fitted on iris) with the same JSON API (POST /v1/models/iris/predict {"rows": [[...]]}),
 both on 127.0.0.1 with BENCH_THREADS workers (cml: HTTP threads; FastAPI:
 uvicorn worker processes, since the GIL makes threads useless for this), and
 both are driven by the same wrk command: 2 wrk threads, 32 connections, 10 s,
@@ -36,11 +36,11 @@ APP = """
 import numpy as np
 from fastapi import FastAPI
 from pydantic import BaseModel
-from sklearn.linear_model import LogisticRegression
+%s
 import warnings
 warnings.filterwarnings("ignore")
 d = np.loadtxt(%r, delimiter=",", skiprows=1)
-model = LogisticRegression().fit(d[:, :-1], d[:, -1])
+model = %s.fit(d[:, :-1], d[:, -1])
 app = FastAPI()
 
 class Body(BaseModel):
@@ -102,7 +102,18 @@ def run_wrk(port, lua, seconds):
     return rps, p50, p99
 
 
-def bench(name, cmd, port, lua, seconds, cwd=None):
+# (label, cml algo and params, scikit-learn import, scikit-learn constructor)
+MODELS = [
+    ("logreg", ["--algo", "logistic_regression"],
+     "from sklearn.linear_model import LogisticRegression", "LogisticRegression()"),
+    ("random forest, 100 trees", ["--algo", "random_forest_classifier", "--param", "n_estimators=100",
+                                  "--param", "random_state=0"],
+     "from sklearn.ensemble import RandomForestClassifier",
+     "RandomForestClassifier(n_estimators=100, random_state=0)"),
+]
+
+
+def bench(name, cmd, port, lua, seconds, label, cwd=None):
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
     try:
         wait_ready(port, proc)
@@ -111,7 +122,7 @@ def bench(name, cmd, port, lua, seconds, cwd=None):
         proc.terminate()
         proc.wait(timeout=30)
     task = f"HTTP predict, 1 row, wrk 32 conn {seconds} s"
-    data = f"iris logreg, {THREADS} server workers"
+    data = f"iris {label}, {THREADS} server workers"
     print(f'{{"bench": "serve", "task": "{task}", "data": "{data}", "impl": "{name}", '
           f'"metric": "req/s", "value": {rps}, "predict_s": {p50 / 1e3}, "threads": {THREADS}, '
           f'"p50_ms": {p50}, "p99_ms": {p99}}}', flush=True)
@@ -135,28 +146,32 @@ def main():
         lua = os.path.join(tmp, "post.lua")
         with open(lua, "w") as f:
             f.write(LUA % ",".join(map(str, ROW)))
-        model = os.path.join(tmp, "lr.gguf")
-        subprocess.run([a.cml, "fit", "--algo", "logistic_regression", "--data", IRIS,
-                        "--model", model, "--quiet"], check=True, capture_output=True)
-        port = free_port()
-        bench("cml", [a.cml, "serve", "--model", f"iris={model}", "--port", str(port),
-                      "--threads", str(THREADS)], port, lua, a.seconds)
         try:
-            import fastapi  # noqa: F401
+            import fastapi
             import uvicorn  # noqa: F401
             import sklearn
+            have_ref = True
         except ImportError:
             print("bench_serve: python3-fastapi/python3-uvicorn missing; reference skipped",
                   file=sys.stderr)
-            return
-        with open(os.path.join(tmp, "app.py"), "w") as f:
-            f.write(APP % os.path.abspath(IRIS))
-        port = free_port()
-        env_cmd = ["/usr/bin/python3", "-m", "uvicorn", "app:app", "--host", "127.0.0.1",
-                   "--port", str(port), "--workers", str(THREADS), "--log-level", "warning",
-                   "--no-access-log"]
-        bench(f"FastAPI {fastapi.__version__} + uvicorn + scikit-learn {sklearn.__version__}",
-              env_cmd, port, lua, a.seconds, cwd=tmp)
+            have_ref = False
+        for label, cml_args, sk_import, sk_ctor in MODELS:
+            model = os.path.join(tmp, "model.gguf")
+            subprocess.run([a.cml, "fit", *cml_args, "--data", IRIS, "--model", model, "--quiet"],
+                           check=True, capture_output=True)
+            port = free_port()
+            bench("cml", [a.cml, "serve", "--model", f"iris={model}", "--port", str(port),
+                          "--threads", str(THREADS)], port, lua, a.seconds, label)
+            if not have_ref:
+                continue
+            with open(os.path.join(tmp, "app.py"), "w") as f:
+                f.write(APP % (sk_import, os.path.abspath(IRIS), sk_ctor))
+            port = free_port()
+            env_cmd = ["/usr/bin/python3", "-m", "uvicorn", "app:app", "--host", "127.0.0.1",
+                       "--port", str(port), "--workers", str(THREADS), "--log-level", "warning",
+                       "--no-access-log"]
+            bench(f"FastAPI {fastapi.__version__} + uvicorn + scikit-learn {sklearn.__version__}",
+                  env_cmd, port, lua, a.seconds, label, cwd=tmp)
 
 
 if __name__ == "__main__":

@@ -175,21 +175,23 @@ fi
 check "GET /api/runs lists the job" bash -c "curl -s http://127.0.0.1:$PORT/api/runs | grep -q '\"job\":$JOB,\"lesson\":\"$LIVE\"'"
 
 # ---------------------------------------------------------------- experiment pages (tracking store)
-check "GET /api/experiments without a store is 200" test "$(code GET /api/experiments)" = 200
-check "no store: available false" grep -q '"available":false' "$T/body"
-check "asking does not create the store" test ! -e "$T/track.db"
+# the server exports --store to the runs it spawns, so the lesson run above is
+# already recorded there (experiment "course", run 1)
+check "GET /api/experiments after a lesson run is 200" test "$(code GET /api/experiments)" = 200
+check "the lesson run is recorded: $(head -c 300 "$T/body")" grep -q '"available":true,"total":1' "$T/body"
+check "as experiment course" grep -q '"experiment":"course"' "$T/body"
 for a in 0.1 10; do
   "$CML" fit --algo ridge --data ../data/diabetes.csv --model "$T/ridge$a.gguf" --param alpha=$a --store "$T/track.db" --quiet >/dev/null ||
     bad "cml fit --track (alpha=$a)"
 done
 check "GET /api/experiments is 200" test "$(code GET /api/experiments)" = 200
-check "experiments: 2 runs" grep -q '"available":true,"total":2' "$T/body"
-check "experiments: newest first, with params" grep -q '"runs":\[{"id":2,.*"params":{.*"alpha":"10"' "$T/body"
+check "experiments: 3 runs" grep -q '"available":true,"total":3' "$T/body"
+check "experiments: newest first, with params" grep -q '"runs":\[{"id":3,.*"params":{.*"alpha":"10"' "$T/body"
 check "experiments: final metrics" grep -q '"metrics":{' "$T/body"
-check "experiments = cml runs (run 1's alpha)" bash -c "'$CML' runs show 1 --store '$T/track.db' | grep -q 'alpha *0.1'"
-check "GET /api/experiments/runs/1 is 200" test "$(code GET /api/experiments/runs/1)" = 200
-check "run 1 has its curves object" grep -q '"curves":{' "$T/body"
-check "run 1 has its data file" grep -q '"data_path":"[^"]*diabetes.csv"' "$T/body"
+check "experiments = cml runs (run 2's alpha)" bash -c "'$CML' runs show 2 --store '$T/track.db' | grep -q 'alpha *0.1'"
+check "GET /api/experiments/runs/2 is 200" test "$(code GET /api/experiments/runs/2)" = 200
+check "run 2 has its curves object" grep -q '"curves":{' "$T/body"
+check "run 2 has its data file" grep -q '"data_path":"[^"]*diabetes.csv"' "$T/body"
 check "unknown tracked run is 404" test "$(code GET /api/experiments/runs/99)" = 404
 check "404 names the run" grep -q 'no run 99' "$T/body"
 check "non-numeric tracked run is 404" test "$(code GET /api/experiments/runs/abc)" = 404
