@@ -33,6 +33,7 @@ import time
 import numpy as np
 
 FM = "/usr/share/datasets/fashion-mnist/"
+BENCH = "hnsw"
 EFS = [10, 20, 40, 80, 160, 320]
 
 
@@ -163,6 +164,8 @@ def main():
     ap.add_argument("--glove-cache", default=os.path.expanduser("~/.cache/cml/glove"))
     a = ap.parse_args()
     M, efc, k = 16, 200, 10
+    global BENCH
+    BENCH = "hnsw_glove" if a.dataset == "glove" else "hnsw"  # its own report section
     if a.dataset == "glove":
         X, Q, G, base, query, gt = prepare_glove(a.work, a.glove_cache, a.nq)
         data = f"GloVe-100 (normalized) {X.shape[0]}x{X.shape[1]}, {Q.shape[0]} queries"
@@ -178,7 +181,7 @@ def main():
         if not a.skip_hnswlib:
             build, res = run_hnswlib(X, Q, G, threads, a.repeat, M, efc, k)
             for r in res:
-                print(json.dumps(dict(bench="hnsw", task=f"ef={r['ef']}", data=data, impl=ver,
+                print(json.dumps(dict(bench=BENCH, task=f"ef={r['ef']}", data=data, impl=ver,
                                       metric="recall@10", value=r["recall"], qps=r["qps"],
                                       query_s=r["seconds"], build_s=build, threads=threads,
                                       M=M, ef_construction=efc)), flush=True)
@@ -195,11 +198,11 @@ def main():
                 sys.exit(f"bench_hnsw: {' '.join(cmd)} failed: {out.stderr.strip()}")
             o = json.loads(out.stdout)
             for r in o["results"]:
-                print(json.dumps(dict(bench="hnsw", task=f"ef={r['ef']}", data=data, impl=o["impl"],
+                print(json.dumps(dict(bench=BENCH, task=f"ef={r['ef']}", data=data, impl=o["impl"],
                                       metric="recall@10", value=r["recall"], qps=r["qps"],
                                       query_s=r["seconds"], build_s=o["build_seconds"],
                                       threads=threads, M=M, ef_construction=efc)), flush=True)
-            print(json.dumps(dict(bench="hnsw", task="open", data=data, impl=o["impl"],
+            print(json.dumps(dict(bench=BENCH, task="open", data=data, impl=o["impl"],
                                   save_s=o["save_seconds"], open_s=o["open_seconds"],
                                   rss_open_kb=o["rss_open_kb"], open_recall=o["open_recall"],
                                   first_recall=o["first_recall"], threads=threads)), flush=True)
