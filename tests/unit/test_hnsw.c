@@ -691,8 +691,7 @@ int main(void)
         cmocka_unit_test(test_recall_metrics), cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_filter),         cmocka_unit_test(test_delete_reuse),
         cmocka_unit_test(test_quantized),      cmocka_unit_test(test_save_open),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_parallel_build_reachable),
+        cmocka_unit_test(test_errors),         cmocka_unit_test(test_parallel_build_reachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
