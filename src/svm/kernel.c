@@ -8,7 +8,7 @@
  * eviction, and swap_index() keeping cached rows consistent when shrinking
  * permutes the variables. Where cml departs from libsvm is speed: a row is
  * filled by an OpenMP loop (libsvm is single-threaded) with a vectorized dot
- * product and a vectorizable exp (exp_vec), same-class kernel blocks are
+ * product and a vectorizable exp (cml_exp, core/vexp.h), same-class kernel blocks are
  * shared between the one-vs-one pairs (svm_kshare), and prediction computes
  * kernel blocks with one dgemm.
  *
@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "core/vexp.h"
 #include "svm/kernel.h"
 
 /* ---------------------------------------------------------------- kernels */
@@ -273,51 +274,14 @@ static inline double q_kernel(const svm_qmat *q, int i, int j)
  * pass of the kernel's outer function. */
 #define Q_CHUNK 256
 
-/* exp(x) to within ~2 ulp, written so that GCC vectorizes it (glibc's exp is
- * scalar without -ffast-math). Used only for rows stored as float, where
- * the result is then rounded to 24 bits: it agrees with glibc's exp after
- * that rounding except in ~1e-8 of the cases, by one float ulp.
- * Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2 (fdlibm's split of
- * ln2), degree-13 Taylor polynomial (remainder < 4e-18), 2^k built in the
- * exponent bits from the rounding constant. Arguments are clamped to
- * [-708, 708]: below, the float result is 0 either way. */
-static inline double exp_vec(double x)
-{
-    const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
-    const double shifter = 0x1.8p52;
-    x = x < -708.0 ? -708.0 : x;
-    x = x > 708.0 ? 708.0 : x;
-    double kf = x * 1.44269504088896338700e+00 + shifter;
-    uint64_t kbits;
-    memcpy(&kbits, &kf, sizeof kbits);
-    kf -= shifter;
-    double r = (x - kf * ln2_hi) - kf * ln2_lo;
-    double p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    /* the low bits of kbits hold k; (k + 1023) << 52 is 2^k */
-    uint64_t sbits = (kbits + 1023) << 52;
-    double scale;
-    memcpy(&scale, &sbits, sizeof scale);
-    return p * scale;
-}
-
 /* The rbf value from |x|^2, |z|^2 and x.z, as libsvm orders it. One inline
  * function for the Q rows and the shared blocks: identical values. */
 static inline double rbf_value(double neg_gamma, double xsq, double zsq, double dot)
 {
-    return exp_vec(neg_gamma * (xsq + zsq - 2 * dot));
+    /* cml_exp: vectorizable (glibc's exp is scalar without -ffast-math);
+     * the rows are stored as float, where it agrees with glibc's exp after
+     * rounding except in ~1e-8 of the cases, by one float ulp */
+    return cml_exp(neg_gamma * (xsq + zsq - 2 * dot));
 }
 
 /* data[j] = s_i s_j K(i, j) for j in [c0, c1), s = y (SVC) or 1, given the
