@@ -10,22 +10,12 @@
 #    an unseen class, --algo mismatch, missing target) is a one-line error.
 # Usage: test_append.sh PATH/TO/cml   (run from tests/)
 set -u
+. "$(dirname "$0")/lib.sh" # ok, bad, check, expect, run_expect
 CML=${1:?usage: test_append.sh CML}
 DATA=../data
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect() {
-  local code=$1 re=$2; shift 3
-  "$@" >"$T/out" 2>"$T/err"
-  local got=$?
-  if [ "$got" != "$code" ]; then bad "exit $got (want $code): $* :: $(head -c 300 "$T/err")"; return; fi
-  if [ -n "$re" ] && ! grep -Eq -- "$re" "$T/err"; then bad "stderr of '$*' lacks /$re/: $(head -c 300 "$T/err")"; return; fi
-  if [ "$code" != 0 ] && [ "$(wc -l <"$T/err")" -gt 2 ]; then bad "error of '$*' is not one line: $(cat "$T/err")"; return; fi
-  ok
-}
 
 head -n 900 $DATA/digits.csv >"$T/d1.csv"                               # rows [0, 899)
 { head -n 1 $DATA/digits.csv; tail -n +901 $DATA/digits.csv; } >"$T/d2.csv" # rows [899, 1797)

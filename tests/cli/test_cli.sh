@@ -4,25 +4,15 @@
 # the exit code and a one-line message that names the place).
 # Usage: test_cli.sh PATH/TO/cml   (run from tests/)
 set -u
+. "$(dirname "$0")/lib.sh" # ok, bad, check, expect, run_expect
 CML=${1:?usage: test_cli.sh CML}
 DATA=../data
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 # expect CODE REGEX -- command...   (REGEX matched against stderr)
-expect() {
-  local code=$1 re=$2; shift 3
-  "$@" >"$T/out" 2>"$T/err"
-  local got=$?
-  if [ "$got" != "$code" ]; then bad "exit $got (want $code): $* :: $(head -c 300 "$T/err")"; return; fi
-  if [ -n "$re" ] && ! grep -Eq -- "$re" "$T/err"; then bad "stderr of '$*' lacks /$re/: $(head -c 300 "$T/err")"; return; fi
-  if [ "$code" != 0 ] && [ "$(wc -l <"$T/err")" -gt 2 ]; then bad "error of '$*' is not one line: $(cat "$T/err")"; return; fi
-  ok
-}
 
 # ---------------------------------------------------------------- happy paths
 expect 0 "" -- "$CML" --help

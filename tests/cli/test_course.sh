@@ -7,6 +7,7 @@
 # one-line error naming file:line.
 # Usage: test_course.sh PATH/TO/cml   (run from tests/)
 set -u
+. "$(dirname "$0")/lib.sh" # ok, bad, check, expect, run_expect
 CML=${1:?usage: test_course.sh CML}
 unset CML_STORE # runs are recorded only where this test says so
 COURSES=../courses
@@ -15,8 +16,6 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 # expect CODE REGEX -- command...   (REGEX matched against stderr)
 expect() {

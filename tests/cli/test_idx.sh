@@ -5,22 +5,13 @@
 # model refuses a CSV of other columns; a missing labels file is one line.
 # Usage: test_idx.sh PATH/TO/cml   (run from tests/)
 set -u
+. "$(dirname "$0")/lib.sh" # ok, bad, check, expect, run_expect
 CML=${1:?usage: test_idx.sh CML}
 SRC=/usr/share/datasets/fashion-mnist
 [ -r $SRC/t10k-images-idx3-ubyte.gz ] || { echo "skip: $SRC missing"; exit 77; }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-run_expect() {
-  local want=$1 re=$2; shift 2
-  "$@" >"$T/out" 2>&1
-  local rc=$?
-  if [ "$rc" != "$want" ]; then bad "$*: exit $rc (want $want): $(head -c 300 "$T/out")"; return; fi
-  if [ -n "$re" ] && ! grep -Eq -- "$re" "$T/out"; then bad "$*: output lacks /$re/: $(head -c 300 "$T/out")"; return; fi
-  ok
-}
 N=200 # 0x000000c8
 { printf '\x00\x00\x08\x03\x00\x00\x00\xc8\x00\x00\x00\x1c\x00\x00\x00\x1c'
   zcat $SRC/t10k-images-idx3-ubyte.gz | tail -c +17 | head -c $((N * 784)); } > "$T/small-images-idx3-ubyte"

@@ -7,23 +7,13 @@
 # `cml eval --by` equal `cml eval` on each slice's rows; the one-line errors.
 # Usage: test_monitor.sh PATH/TO/cml   (run from tests/)
 set -u
+. "$(dirname "$0")/lib.sh" # ok, bad, check, expect, run_expect
 CML=${1:?usage: test_monitor.sh CML}
 DATA=../data
 GOLD=golden/drift.txt
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
-run_expect() {
-  local want=$1 re=$2; shift 2
-  "$@" >"$T/out" 2>&1
-  local rc=$?
-  if [ "$rc" != "$want" ]; then bad "$*: exit $rc (want $want): $(head -c 300 "$T/out")"; return; fi
-  if [ -n "$re" ] && ! grep -Eq -- "$re" "$T/out"; then bad "$*: output lacks /$re/: $(head -c 300 "$T/out")"; return; fi
-  ok
-}
 # golden ARRAY ROW COL: a value of tests/golden/drift.txt
 golden() { awk -v a="@$1" -v r="$2" -v c="$3" '$1 == a { on = 1; i = 0; next } /^@/ { on = 0 }
                                               on { if (i++ == r) { print $(c + 1); exit } }' $GOLD; }

@@ -3,13 +3,12 @@
 # the parameter listing, and the clear one-line errors of a bad spec.
 # Usage: test_nn.sh PATH/TO/cml   (run from tests/)
 set -u
+. "$(dirname "$0")/lib.sh" # ok, bad, check, expect, run_expect
 CML=${1:?usage: test_nn.sh CML}
 DATA=../data
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 # expect CODE REGEX -- command...   (REGEX matched against stderr)
 expect() {

@@ -7,6 +7,7 @@
 # CSV); and the bad-input battery (exit code, one-line message).
 # Usage: test_plot.sh PATH/TO/cml   (run from tests/)
 set -u
+. "$(dirname "$0")/lib.sh" # ok, bad, check, expect, run_expect
 CML=${1:?usage: test_plot.sh CML}
 DATA=../data
 T=$(mktemp -d)
@@ -16,18 +17,7 @@ trap 'rm -rf "$T"' EXIT
 printf 'leak:libfontconfig.so\n' >"$T/lsan.supp"
 export LSAN_OPTIONS="suppressions=$T/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 # expect CODE REGEX -- command...   (REGEX matched against stderr)
-expect() {
-  local code=$1 re=$2; shift 3
-  "$@" >"$T/out" 2>"$T/err"
-  local got=$?
-  if [ "$got" != "$code" ]; then bad "exit $got (want $code): $* :: $(head -c 300 "$T/err")"; return; fi
-  if [ -n "$re" ] && ! grep -Eq -- "$re" "$T/err"; then bad "stderr of '$*' lacks /$re/: $(head -c 300 "$T/err")"; return; fi
-  if [ "$code" != 0 ] && [ "$(wc -l <"$T/err")" -gt 2 ]; then bad "error of '$*' is not one line: $(cat "$T/err")"; return; fi
-  ok
-}
 is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] && ok || bad "$1 is not a PNG"; }
 # png_width FILE: width from the IHDR chunk
 png_width() { od -An -tu1 -j16 -N4 "$1" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }'; }

@@ -7,6 +7,7 @@
 # with that version's predictions, and follows a moved alias on SIGHUP.
 # Usage: test_registry.sh PATH/TO/cml   (run from tests/; 127.0.0.1 only)
 set -u
+. "$(dirname "$0")/lib.sh" # ok, bad, check, expect, run_expect
 CML=${1:?usage: test_registry.sh CML}
 CML=$(cd "$(dirname "$CML")" && pwd)/$(basename "$CML")
 DATA=$(cd ../data && pwd)
@@ -15,17 +16,6 @@ SPID=""
 trap '[ -n "$SPID" ] && kill -KILL $SPID 2>/dev/null; rm -rf "$T"' EXIT
 cd "$T" || exit 1
 pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
-run_expect() {
-  local want=$1 re=$2; shift 2
-  "$@" >"$T/out" 2>&1
-  local rc=$?
-  if [ "$rc" != "$want" ]; then bad "$*: exit $rc (want $want): $(head -c 300 "$T/out")"; return; fi
-  if [ -n "$re" ] && ! grep -Eq -- "$re" "$T/out"; then bad "$*: output lacks /$re/: $(head -c 300 "$T/out")"; return; fi
-  ok
-}
 has() { grep -Eq -- "$1" "$T/out"; } # the JSON printed is one line, keys in a fixed order
 
 run_expect 1 'no tracking store' "$CML" registry list

@@ -7,6 +7,7 @@
 # fits from several processes at once all recorded with distinct ids.
 # Usage: test_runs.sh PATH/TO/cml   (run from tests/)
 set -u
+. "$(dirname "$0")/lib.sh" # ok, bad, check, expect, run_expect
 CML=${1:?usage: test_runs.sh CML}
 CML=$(cd "$(dirname "$CML")" && pwd)/$(basename "$CML")
 DATA=$(cd ../data && pwd)
@@ -14,18 +15,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
 pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
 # run_expect RC REGEX CMD...: exit status and a regex over stdout+stderr
-run_expect() {
-  local want=$1 re=$2; shift 2
-  "$@" >"$T/out" 2>&1
-  local rc=$?
-  if [ "$rc" != "$want" ]; then bad "$*: exit $rc (want $want): $(head -c 300 "$T/out")"; return; fi
-  if [ -n "$re" ] && ! grep -Eq -- "$re" "$T/out"; then bad "$*: output lacks /$re/: $(head -c 300 "$T/out")"; return; fi
-  ok
-}
 # the JSON the commands print is one line with keys in a fixed order: grep
 # and sed read it (the suite needs no Python)
 has() { grep -Eq -- "$1" "$T/out"; }

@@ -8,6 +8,7 @@
 # 0), and a garbage-body battery after which the server still answers.
 # Usage: test_serve.sh PATH/TO/cml   (run from tests/; only 127.0.0.1 is used)
 set -u
+. "$(dirname "$0")/lib.sh" # ok, bad, check, expect, run_expect
 CML=${1:?usage: test_serve.sh CML}
 command -v curl >/dev/null || { echo "SKIP: curl is not installed (scripts/deps installs it)"; exit 77; }
 DATA=../data
@@ -19,9 +20,6 @@ cleanup() {
 }
 trap cleanup EXIT
 pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
 
 CURL=(curl -s --max-time 20)
 

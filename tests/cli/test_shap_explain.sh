@@ -5,13 +5,12 @@
 # errors (not a tree model, no output asked, missing file).
 # Usage: test_shap_explain.sh PATH/TO/cml   (run from tests/)
 set -u
+. "$(dirname "$0")/lib.sh" # ok, bad, check, expect, run_expect
 CML=${1:?usage: test_shap_explain.sh CML}
 DATA=../data
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 expect() {
   local code=$1 re=$2; shift 3
   "$@" >"$T/out" 2>"$T/err"

@@ -5,6 +5,7 @@
 # model, png without --out).
 # Usage: test_tree_export.sh PATH/TO/cml   (run from tests/)
 set -u
+. "$(dirname "$0")/lib.sh" # ok, bad, check, expect, run_expect
 CML=${1:?usage: test_tree_export.sh CML}
 DATA=../data
 T=$(mktemp -d)
@@ -14,8 +15,6 @@ trap 'rm -rf "$T"' EXIT
 printf 'leak:libfontconfig.so\n' > "$T/lsan.supp"
 export LSAN_OPTIONS="suppressions=$T/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 expect() {
   local code=$1 re=$2; shift 3
   "$@" >"$T/out" 2>"$T/err"

@@ -8,6 +8,7 @@
 # killed (the server keeps answering), and a clean SIGTERM.
 # Usage: test_web.sh PATH/TO/cml   (run from tests/; only 127.0.0.1 is used)
 set -u
+. "$(dirname "$0")/lib.sh" # ok, bad, check, expect, run_expect
 CML=${1:?usage: test_web.sh CML}
 command -v curl >/dev/null || { echo "SKIP: curl is not installed (scripts/deps installs it)"; exit 77; }
 COURSES=${CML_COURSES:-../courses}
@@ -20,9 +21,6 @@ cleanup() {
 }
 trap cleanup EXIT
 pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
 
 CURL=(curl -s --max-time 20)
 # code METHOD PATH [curl args...]: prints the HTTP status; the body goes to $T/body, headers to $T/headers
