@@ -6,6 +6,7 @@
  * starts with "--" is still taken as the value when the option needs one
  * (users write --param alpha=-1, not ambiguous). "--" ends options.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,4 +187,16 @@ void cli_json_print(cml_sb *sb)
         fputc('\n', stdout);
         free(s);
     }
+}
+
+int cli_parse_i64(const cli_cmd *cmd, const char *name, const char *s, int64_t lo, int64_t *v)
+{
+    char *end = NULL;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (errno || !end || *end || end == s || x < lo)
+        return cli_usage(cmd, "--%s must be a whole number >= %lld, got \"%s\"", name,
+                         (long long)lo, s);
+    *v = x;
+    return CLI_OK;
 }

@@ -65,6 +65,8 @@ int cli_fail(cml_status st);
  * CML_ERR_ARG is a usage error (2). */
 int cli_fail_usage(cml_status st);
 int cli_usage(const cli_cmd *cmd, const char *fmt, ...) CML_PRINTF(2, 3);
+/* --NAME's value s as a whole number >= lo into *v; else a usage error. */
+int cli_parse_i64(const cli_cmd *cmd, const char *name, const char *s, int64_t lo, int64_t *v);
 
 /* Common run-time settings: --threads, --quiet; installs the log callback
  * (warnings to stderr unless quiet). Returns CLI_OK or CLI_USAGE. */

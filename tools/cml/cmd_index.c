@@ -37,18 +37,6 @@ static const cli_opt opts[] = {
     {"quiet", NULL, 0, "no warnings on stderr"},
     {NULL, NULL, 0, NULL}};
 
-static int parse_i64(const cli_cmd *cmd, const char *name, const char *s, int64_t lo, int64_t *v)
-{
-    char *end = NULL;
-    errno = 0;
-    long long x = strtoll(s, &end, 10);
-    if (errno || !end || *end || end == s || x < lo)
-        return cli_usage(cmd, "--%s must be a whole number >= %lld, got \"%s\"", name,
-                         (long long)lo, s);
-    *v = x;
-    return CLI_OK;
-}
-
 static int parse_f64(const cli_cmd *cmd, const char *name, const char *s, double *v)
 {
     char *end = NULL;
@@ -120,13 +108,13 @@ static int vectors_build_or_add(const cli_args *a, const char *dir, int add)
             goto done;
         }
         const char *s;
-        if ((s = cli_get(a, "M")) && (rc = parse_i64(cmd, "M", s, 2, &hp.M))) goto done;
+        if ((s = cli_get(a, "M")) && (rc = cli_parse_i64(cmd, "M", s, 2, &hp.M))) goto done;
         if ((s = cli_get(a, "ef-construction")) &&
-            (rc = parse_i64(cmd, "ef-construction", s, 1, &hp.ef_construction)))
+            (rc = cli_parse_i64(cmd, "ef-construction", s, 1, &hp.ef_construction)))
             goto done;
         int64_t seed = 0;
         if ((s = cli_get(a, "seed"))) {
-            if ((rc = parse_i64(cmd, "seed", s, 0, &seed))) goto done;
+            if ((rc = cli_parse_i64(cmd, "seed", s, 0, &seed))) goto done;
             hp.random_state = (uint64_t)seed;
         }
         if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
@@ -197,10 +185,10 @@ static int text_opts(const cli_args *a, cml_retriever_opts *o)
     }
     if (o->chunk.size != 0) {
         if ((s = cli_get(a, "chunk-size")) &&
-            (rc = parse_i64(cmd, "chunk-size", s, 1, &o->chunk.size)))
+            (rc = cli_parse_i64(cmd, "chunk-size", s, 1, &o->chunk.size)))
             return rc;
         if ((s = cli_get(a, "chunk-overlap")) &&
-            (rc = parse_i64(cmd, "chunk-overlap", s, 0, &o->chunk.overlap)))
+            (rc = cli_parse_i64(cmd, "chunk-overlap", s, 0, &o->chunk.overlap)))
             return rc;
         if (o->chunk.overlap >= o->chunk.size) {
             if (cli_get(a, "chunk-overlap"))
@@ -208,18 +196,18 @@ static int text_opts(const cli_args *a, cml_retriever_opts *o)
             o->chunk.overlap = o->chunk.size / 5;
         }
     }
-    if ((s = cli_get(a, "dim")) && (rc = parse_i64(cmd, "dim", s, 0, &o->dim))) return rc;
+    if ((s = cli_get(a, "dim")) && (rc = cli_parse_i64(cmd, "dim", s, 0, &o->dim))) return rc;
     if ((s = cli_get(a, "k1")) && (rc = parse_f64(cmd, "k1", s, &o->bm25.k1))) return rc;
     if ((s = cli_get(a, "b")) && (rc = parse_f64(cmd, "b", s, &o->bm25.b))) return rc;
     if ((s = cli_get(a, "delta")) && (rc = parse_f64(cmd, "delta", s, &o->bm25.delta))) return rc;
     if (cli_flag(a, "stop-words")) o->bm25.tok.stop_words = 1;
-    if ((s = cli_get(a, "M")) && (rc = parse_i64(cmd, "M", s, 2, &o->M))) return rc;
+    if ((s = cli_get(a, "M")) && (rc = cli_parse_i64(cmd, "M", s, 2, &o->M))) return rc;
     if ((s = cli_get(a, "ef-construction")) &&
-        (rc = parse_i64(cmd, "ef-construction", s, 1, &o->ef_construction)))
+        (rc = cli_parse_i64(cmd, "ef-construction", s, 1, &o->ef_construction)))
         return rc;
     int64_t seed = 0;
     if ((s = cli_get(a, "seed"))) {
-        if ((rc = parse_i64(cmd, "seed", s, 0, &seed))) return rc;
+        if ((rc = cli_parse_i64(cmd, "seed", s, 0, &seed))) return rc;
         o->random_state = (uint64_t)seed;
     }
     const char *msg = cml_bm25_params_check(&o->bm25);

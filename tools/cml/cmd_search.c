@@ -27,18 +27,6 @@ static const cli_opt opts[] = {
     {"quiet", NULL, 0, "no warnings on stderr"},
     {NULL, NULL, 0, NULL}};
 
-static int parse_i64(const cli_cmd *cmd, const char *name, const char *s, int64_t lo, int64_t *v)
-{
-    char *end = NULL;
-    errno = 0;
-    long long x = strtoll(s, &end, 10);
-    if (errno || !end || *end || end == s || x < lo)
-        return cli_usage(cmd, "--%s must be a whole number >= %lld, got \"%s\"", name,
-                         (long long)lo, s);
-    *v = x;
-    return CLI_OK;
-}
-
 /* The first `max` characters of s with whitespace runs as one space. */
 static void snippet(cml_sb *sb, const char *s, int max)
 {
@@ -104,8 +92,8 @@ static int text_search(const cli_args *a, const char *dir, int64_t k)
         if (*end || end == s || !(so.rrf_k >= 0))
             return cli_usage(cmd, "--rrf-k must be a number >= 0, got \"%s\"", s);
     }
-    if ((s = cli_get(a, "depth")) && (rc = parse_i64(cmd, "depth", s, 1, &so.depth))) return rc;
-    if ((s = cli_get(a, "ef")) && (rc = parse_i64(cmd, "ef", s, 1, &so.ef))) return rc;
+    if ((s = cli_get(a, "depth")) && (rc = cli_parse_i64(cmd, "depth", s, 1, &so.depth))) return rc;
+    if ((s = cli_get(a, "ef")) && (rc = cli_parse_i64(cmd, "ef", s, 1, &so.ef))) return rc;
     const char *const *fv;
     int nf = cli_get_all(a, "filter", &fv);
     char **kv = calloc((size_t)(2 * nf + 1), sizeof *kv);
@@ -247,7 +235,7 @@ static int vector_search(const cli_args *a, const char *dir, int64_t k)
     }
     cml_hnsw_query hq = cml_hnsw_query_default();
     const char *s;
-    if ((s = cli_get(a, "ef")) && (rc = parse_i64(cmd, "ef", s, 1, &hq.ef))) goto done;
+    if ((s = cli_get(a, "ef")) && (rc = cli_parse_i64(cmd, "ef", s, 1, &hq.ef))) goto done;
     int64_t *lab = malloc((size_t)(nq * k) * sizeof *lab);
     float *dist = malloc((size_t)(nq * k) * sizeof *dist);
     t0 = cml_now();
@@ -302,7 +290,7 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
     const char *dir = a.positional[0];
     int64_t k = 10;
     const char *s = cli_get(&a, "k");
-    if (s && (rc = parse_i64(cmd, "k", s, 1, &k))) return rc;
+    if (s && (rc = cli_parse_i64(cmd, "k", s, 1, &k))) return rc;
     char p[4096];
     struct stat sb;
     snprintf(p, sizeof p, "%s/docs.sqlite", dir);
