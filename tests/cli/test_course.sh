@@ -306,5 +306,10 @@ mk "$(good_body)"; printf '\001' >>"$L"
 expect 1 "01-demo.md:33: control byte 0x01" -- "$CML" course check --courses "$T/c"
 expect 1 "cannot open" -- "$CML" course list --courses "$T/nowhere"
 
+# --store: the run is recorded there (as `cml web --store` passes it on)
+expect 0 "" -- "$CML" course run knn --quick --data-dir $DATA --out "$T/o" --store "$T/st.db"
+expect 0 "" -- "$CML" runs list --store "$T/st.db" --experiment course
+grep -q " course " "$T/out" && ok || bad "course run not recorded by --store: $(cat "$T/out")"
+
 echo "test_course: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -27,6 +27,9 @@ static const cli_opt opts[] = {
     {"quick", NULL, 0, "run: the small settings (a few seconds per lesson)"},
     {"progress", NULL, 0, "run: progress lines \"progress F MESSAGE\" on stderr"},
     {"all", NULL, 0, "run: every live lesson, then a summary table"},
+    {"store", "PATH", 0,
+     "run: record runs in this tracking store (default $CML_STORE, else ./cml.db "
+     "when it exists)"},
     {"threads", "N", 0, "threads for parallel loops"},
     {"quiet", NULL, 0, "no warnings on stderr"},
     {NULL, NULL, 0, NULL}};
@@ -286,6 +289,10 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
     int rc = cli_parse(cmd, argc, argv, &a);
     if (rc) return rc < 0 ? CLI_OK : rc;
     if ((rc = cli_setup(&a))) return rc;
+    /* --store reaches the recorder the same way `cml web --store` does: single
+     * threaded here, before any lesson runs */
+    if (cli_get(&a, "store") && setenv("CML_STORE", cli_get(&a, "store"), 1))
+        return cli_usage(cmd, "cannot use --store \"%s\"", cli_get(&a, "store"));
     if (a.n_positional < 1) return cli_usage(cmd, "expected list, show, run or check");
     const char *verb = a.positional[0];
     int all = cli_flag(&a, "all");
