@@ -97,6 +97,9 @@ def main(folder):
         notes = sorted({r["note"] for r in rs if r.get("note")})
         if any("qps" in r for r in rs):
             out += qps_table(rs)
+            png = os.path.join(folder, f"{b}.png")  # drawn by bench/plot_hnsw.py
+            if os.path.exists(png):
+                out += ["", f"![recall vs queries per second]({os.path.relpath(png, os.path.join(folder, '..', '..'))})"]
         elif any("mb_per_s" in r for r in rs):
             out += ["| data | implementation | threads | seconds | MB/s |", "|---|---|---|---|---|"]
             for r in rs:
