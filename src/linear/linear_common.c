@@ -228,6 +228,103 @@ static inline uint64_t nonfinite_bits(const double *r, int64_t n)
     return bad;
 }
 
+/* Rows r0 .. r0+m of X and y, centered on (mu, ybar) and scaled by
+ * sqrt(w), into the row-major (m, p) block buf and yb. The block was just
+ * read (it is in L2), so reading X again costs no memory traffic. */
+static void center_block(const cml_matrix *X, const double *y, const double *sw, int64_t r0,
+                         int64_t m, const double *mu, double ybar, double *buf, double *yb)
+{
+    const int64_t p = X->cols, ld = X->ld;
+    for (int64_t i = 0; i < m; i++) {
+        const double *row = X->data + (r0 + i) * ld;
+        const double s = sw ? sqrt(sw[r0 + i]) : 1.0;
+        for (int64_t j = 0; j < p; j++)
+            buf[i * p + j] = (row[j] - mu[j]) * s;
+        yb[i] = (y[r0 + i] - ybar) * s;
+    }
+}
+
+/*
+ * One pass over X. Each block b of rows gets its own weight W_b, means mu_b
+ * (X) and ybar_b (y), and centered cross-products G_b = sum w (x - mu_b)
+ * (x - mu_b)^T, c_b = sum w (x - mu_b)(y - ybar_b), computed in cache. The
+ * blocks are then merged exactly (Chan, Golub & LeVeque's pairwise update):
+ *   G = sum_b G_b + sum_b W_b (mu_b - mu)(mu_b - mu)^T,   mu = sum W_b mu_b / W,
+ * which is as stable as centering on the global mean first (each block is
+ * centered on a mean close to its own data, so nothing cancels) but reads X
+ * once instead of twice. The non-finite check rides along in the copy.
+ */
+/* Block k's statistics: mu[0..p) its weighted column means, mu[p] the mean
+ * of y, mu[p+1] its weight W (means are 0 without an intercept). Returns
+ * nonzero if the block holds a non-finite value. */
+static uint64_t block_stats(const cml_matrix *X, const double *y, const double *sw, int64_t r0,
+                            int64_t m, int fit_intercept, double *mu)
+{
+    const int64_t p = X->cols, ld = X->ld;
+    double W = 0.0, ybar = 0.0;
+    uint64_t bad = 0;
+    memset(mu, 0, sizeof(double) * (size_t)(p + 2));
+    for (int64_t i = 0; i < m; i++) {
+        const double *row = X->data + (r0 + i) * ld;
+        const double wi = sw ? sw[r0 + i] : 1.0;
+        bad |= nonfinite_bits(row, p);
+        if (fit_intercept) {
+            for (int64_t j = 0; j < p; j++)
+                mu[j] += row[j] * wi;
+            ybar += y[r0 + i] * wi;
+        }
+        W += wi;
+    }
+    if (fit_intercept && W > 0) {
+        for (int64_t j = 0; j < p; j++)
+            mu[j] /= W;
+        ybar /= W;
+    } else {
+        for (int64_t j = 0; j < p; j++)
+            mu[j] = 0.0;
+        ybar = 0.0;
+    }
+    mu[p] = ybar;
+    mu[p + 1] = W;
+    return bad;
+}
+
+/* The overall means from nb blocks' statistics (block_stats), and the
+ * between-block rows D[k] = sqrt(W_k) (mu_k - mu), dy[k] likewise for y
+ * (D column-major (p, nb)). These rows carry what centering each block on
+ * its own mean left out. */
+static void merge_blocks(const double *stats, int64_t nb, int64_t p, double *x_offset,
+                         double *y_offset, double *D, double *dy)
+{
+    const int64_t stride = p + 2;
+    double W = 0.0, ybar = 0.0;
+    memset(x_offset, 0, sizeof(double) * (size_t)p);
+    for (int64_t k = 0; k < nb; k++) {
+        const double *mu = stats + k * stride, Wb = mu[p + 1];
+        for (int64_t j = 0; j < p; j++)
+            x_offset[j] += Wb * mu[j];
+        ybar += Wb * mu[p];
+        W += Wb;
+    }
+    for (int64_t j = 0; j < p; j++)
+        x_offset[j] /= W;
+    ybar /= W;
+    *y_offset = ybar;
+    for (int64_t k = 0; k < nb; k++) {
+        const double *mu = stats + k * stride, s = sqrt(mu[p + 1]);
+        for (int64_t j = 0; j < p; j++)
+            D[k * p + j] = (mu[j] - x_offset[j]) * s;
+        dy[k] = (mu[p] - ybar) * s;
+    }
+}
+
+/* Names the first non-finite cell of X (the passes only know one exists). */
+static cml_status nonfinite_error(const cml_matrix *X)
+{
+    cml_status st = cml_matrix_check(X, "X", 0);
+    return st != CML_OK ? st : cml_fail(CML_ERR_INTERNAL, "X: non-finite value not located");
+}
+
 /*
  * One pass over X. Each block b of rows gets its own weight W_b, means mu_b
  * (X) and ybar_b (y), and centered cross-products G_b = sum w (x - mu_b)
@@ -242,7 +339,7 @@ cml_status cml_lin_normal_eq(const cml_matrix *X, const double *y, const double 
                              int fit_intercept, double *G, double *Xty, double *x_offset,
                              double *y_offset)
 {
-    const int64_t n = X->rows, p = X->cols, ld = X->ld;
+    const int64_t n = X->rows, p = X->cols;
     const int64_t nb = (n + GRAM_ROWS - 1) / GRAM_ROWS;
     const int64_t n_chunks = CML_MIN(GRAM_CHUNKS, nb);
     const int64_t stride = p + 2; /* per block: mu_b (p), ybar_b, W_b */
@@ -262,36 +359,9 @@ cml_status cml_lin_normal_eq(const cml_matrix *X, const double *y, const double 
         double *buf = bufs + c * GRAM_ROWS * (p + 1), *yb = buf + GRAM_ROWS * p;
         for (int64_t k = nb * c / n_chunks; k < nb * (c + 1) / n_chunks; k++) {
             const int64_t r0 = k * GRAM_ROWS, m = CML_MIN(GRAM_ROWS, n - r0);
-            double *mu = stats + k * stride, W = 0.0, ybar = 0.0;
-            for (int64_t i = 0; i < m; i++) {
-                const double *row = X->data + (r0 + i) * ld;
-                const double wi = sw ? sw[r0 + i] : 1.0;
-                memcpy(buf + i * p, row, sizeof(double) * (size_t)p);
-                bad |= nonfinite_bits(row, p);
-                if (fit_intercept) {
-                    for (int64_t j = 0; j < p; j++)
-                        mu[j] += row[j] * wi;
-                    ybar += y[r0 + i] * wi;
-                }
-                W += wi;
-            }
-            if (fit_intercept && W > 0) {
-                for (int64_t j = 0; j < p; j++)
-                    mu[j] /= W;
-                ybar /= W;
-            } else {
-                for (int64_t j = 0; j < p; j++)
-                    mu[j] = 0.0;
-                ybar = 0.0;
-            }
-            mu[p] = ybar;
-            mu[p + 1] = W;
-            for (int64_t i = 0; i < m; i++) {
-                const double s = sw ? sqrt(sw[r0 + i]) : 1.0;
-                for (int64_t j = 0; j < p; j++)
-                    buf[i * p + j] = (buf[i * p + j] - mu[j]) * s;
-                yb[i] = (y[r0 + i] - ybar) * s;
-            }
+            double *mu = stats + k * stride;
+            bad |= block_stats(X, y, sw, r0, m, fit_intercept, mu);
+            center_block(X, y, sw, r0, m, mu, mu[p], buf, yb);
             /* the row-major block is the column-major (p, m) block^T */
             cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int)p, (int)m, 1.0, buf, (int)p,
                         1.0, Gc, (int)p);
@@ -300,9 +370,7 @@ cml_status cml_lin_normal_eq(const cml_matrix *X, const double *y, const double 
         }
     }
     if (bad) {
-        /* only to name the first bad cell */
-        st = cml_matrix_check(X, "X", 0);
-        if (st == CML_OK) st = cml_fail(CML_ERR_INTERNAL, "X: non-finite value not located");
+        st = nonfinite_error(X);
         goto done;
     }
     memcpy(G, part, sizeof(double) * (size_t)(p * p));
@@ -317,28 +385,11 @@ cml_status cml_lin_normal_eq(const cml_matrix *X, const double *y, const double 
     memset(x_offset, 0, sizeof(double) * (size_t)p);
     *y_offset = 0.0;
     if (fit_intercept) {
-        double W = 0.0, ybar = 0.0;
-        for (int64_t k = 0; k < nb; k++) {
-            const double *mu = stats + k * stride, Wb = mu[p + 1];
-            for (int64_t j = 0; j < p; j++)
-                x_offset[j] += Wb * mu[j];
-            ybar += Wb * mu[p];
-            W += Wb;
-        }
-        for (int64_t j = 0; j < p; j++)
-            x_offset[j] /= W;
-        ybar /= W;
-        *y_offset = ybar;
         /* between-block terms: rows sqrt(W_b) (mu_b - mu), then one syrk */
         D = cml_alloc_array(nb * (p + 1), sizeof(double));
         if (!D) goto done;
         double *dy = D + nb * p;
-        for (int64_t k = 0; k < nb; k++) {
-            const double *mu = stats + k * stride, s = sqrt(mu[p + 1]);
-            for (int64_t j = 0; j < p; j++)
-                D[k * p + j] = (mu[j] - x_offset[j]) * s;
-            dy[k] = (mu[p] - ybar) * s;
-        }
+        merge_blocks(stats, nb, p, x_offset, y_offset, D, dy);
         cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int)p, (int)nb, 1.0, D, (int)p, 1.0,
                     G, (int)p);
         cblas_dgemv(CblasColMajor, CblasNoTrans, (int)p, (int)nb, 1.0, D, (int)p, dy, 1, 1.0, Xty,
@@ -554,4 +605,54 @@ char *cml_linfit_vt_describe(const void *state)
     }
     cml_sb_puts(&sb, "}");
     return cml_sb_finish(&sb);
+}
+
+/*
+ * The second pass of Cholesky QR: with Xc = Q1 R1 (R1 from the Cholesky
+ * factor of Xc^T Xc), G2 = Q1^T Q1 and z = Q1^T yc where Q1 = Xc R1^-1,
+ * block by block, Q1 never stored. Same fixed chunking as
+ * cml_lin_normal_eq, so the sums do not depend on the thread count.
+ */
+cml_status cml_lin_cholqr_pass(const cml_matrix *X, const double *y, const double *sw,
+                               const double *x_offset, double y_offset, const double *R1,
+                               double *G2, double *z)
+{
+    const int64_t n = X->rows, p = X->cols;
+    const int64_t nb = (n + GRAM_ROWS - 1) / GRAM_ROWS;
+    const int64_t n_chunks = CML_MIN(GRAM_CHUNKS, nb);
+    double *part = cml_calloc((size_t)(n_chunks * (p * p + p)), sizeof(double));
+    double *bufs = cml_alloc_array(n_chunks * GRAM_ROWS * (p + 1), sizeof(double));
+    if (!part || !bufs) {
+        free(part);
+        free(bufs);
+        return CML_ERR_NOMEM;
+    }
+#pragma omp parallel for schedule(static) if (n * p >= PAR_MIN_CELLS) CML_OMP_THREADS
+    for (int64_t c = 0; c < n_chunks; c++) {
+        double *Gc = part + c * (p * p + p), *zc = Gc + p * p;
+        double *buf = bufs + c * GRAM_ROWS * (p + 1), *yb = buf + GRAM_ROWS * p;
+        for (int64_t k = nb * c / n_chunks; k < nb * (c + 1) / n_chunks; k++) {
+            const int64_t r0 = k * GRAM_ROWS, m = CML_MIN(GRAM_ROWS, n - r0);
+            center_block(X, y, sw, r0, m, x_offset, y_offset, buf, yb);
+            /* buf is the column-major (p, m) Xc_block^T: Q1_block^T = R1^-T buf */
+            cblas_dtrsm(CblasColMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, (int)p,
+                        (int)m, 1.0, R1, (int)p, buf, (int)p);
+            cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int)p, (int)m, 1.0, buf, (int)p,
+                        1.0, Gc, (int)p);
+            cblas_dgemv(CblasColMajor, CblasNoTrans, (int)p, (int)m, 1.0, buf, (int)p, yb, 1, 1.0,
+                        zc, 1);
+        }
+    }
+    memcpy(G2, part, sizeof(double) * (size_t)(p * p));
+    memcpy(z, part + p * p, sizeof(double) * (size_t)p);
+    for (int64_t c = 1; c < n_chunks; c++) {
+        const double *Gc = part + c * (p * p + p);
+        for (int64_t k = 0; k < p * p; k++)
+            G2[k] += Gc[k];
+        for (int64_t j = 0; j < p; j++)
+            z[j] += Gc[p * p + j];
+    }
+    free(part);
+    free(bufs);
+    return CML_OK;
 }

@@ -73,6 +73,14 @@ cml_status cml_lin_normal_eq(const cml_matrix *X, const double *y, const double 
                              int fit_intercept, double *G, double *Xty, double *x_offset,
                              double *y_offset);
 
+/* The second pass of Cholesky QR (CholQR2) on the same centered, scaled
+ * design: given R1 (upper, column-major (p, p)) with Xc = Q1 R1, returns
+ * G2 = Q1^T Q1 (upper triangle) and z = Q1^T yc. Reads X once, stores no
+ * (n, p) copy; x_offset / y_offset as cml_lin_normal_eq returned them. */
+cml_status cml_lin_cholqr_pass(const cml_matrix *X, const double *y, const double *sw,
+                               const double *x_offset, double y_offset, const double *R1,
+                               double *G2, double *z);
+
 /* Allocates coef (zeros) for p features; other fields zero / n.a. */
 cml_status cml_linfit_init(cml_linfit *f, int64_t p);
 /* intercept = y_offset - x_offset·coef (sklearn's _set_intercept). */

@@ -94,6 +94,8 @@ CASES += [
     # 1500 rows = three of cml's 512-row Gram blocks: checks the block merge
     ("ridge_diam", "ridge", "diam", {"alpha": 1.0}, False),
     ("ridge_diam_sw", "ridge", "diam", {"alpha": 0.5}, True),
+    ("ols_diam", "linear_regression", "diam", {}, False),
+    ("ols_diam_sw", "linear_regression", "diam", {}, True),
 ]
 N_DIAM = 1500
 

@@ -93,6 +93,9 @@ static const gcase cases[] = {
     /* 1500 rows: three 512-row blocks of Ridge's one-pass normal equations */
     {"ridge_diam", "ridge", "diam", "alpha=1", 0},
     {"ridge_diam_sw", "ridge", "diam", "alpha=0.5", 1},
+    /* and of linear_regression's two-pass Cholesky QR (full rank, kappa < 1e7) */
+    {"ols_diam", "linear_regression", "diam", "", 0},
+    {"ols_diam_sw", "linear_regression", "diam", "", 1},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
