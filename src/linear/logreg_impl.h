@@ -34,11 +34,18 @@ typedef struct lr_problem {
     double *partial; /* (n_chunks, 1 + K) fixed-order reduction slots */
     double *gpart;   /* (n_chunks, dim) per-chunk gradients of the fused pass, or NULL */
     int64_t n_chunks;
+    /* the few-class kernel (dense X, 2 <= K <= LR_SKINNY_MAX_K), else NULL:
+     * w transposed to (p, kp) with kp = K rounded up to 8, per-thread
+     * gradient tiles (n_threads, p * kp) and one row of p zeros */
+    double *wt, *gt, *zero_row;
+    int kp;
 } lr_problem;
 
 /* Rows per reduction chunk: sums are formed per chunk, then added in chunk
  * order, so results do not depend on the OpenMP thread count. */
 #define LR_CHUNK 512
+/* Most classes for the few-class kernel of the fused evaluation */
+#define LR_SKINNY_MAX_K 16
 
 /* Element counts below which a loop stays serial: a parallel region costs
  * tens of microseconds (milliseconds on a loaded machine), more than small

@@ -13,7 +13,9 @@
  * Stability: log(1+exp(z)) is formed as log1p(exp(-|z|)) + max(z, 0) and the
  * softmax subtracts the row maximum, so no exp overflows at any z.
  * Cost: two BLAS passes over X (dgemv/dgemm) plus O(nK) per evaluation; on X
- * larger than the cache, f and grad share one pass (loss_grad_fused).
+ * larger than the cache, f and grad share one pass (loss_grad_fused), and
+ * with 2..16 classes on dense X one pass of a few-class kernel that needs no
+ * BLAS (loss_grad_skinny).
  * Threads: the pointwise pass runs in OpenMP over fixed chunks of LR_CHUNK
  * rows whose partial sums are added in chunk order, so f and the gradient
  * are bitwise the same for every thread count.
@@ -56,9 +58,19 @@ cml_status lr_problem_init(lr_problem *pb, const double *X, int64_t ldx, int64_t
     pb->partial = cml_alloc_array(pb->n_chunks * (1 + K), sizeof(double));
     /* The fused pass pays off only when X does not fit in the cache; on small
      * X the two whole-matrix BLAS calls are cheaper than many block calls. */
-    if (n * p * (int64_t)sizeof(double) > LR_FUSE_MIN_BYTES) {
+    if (n * p * (int64_t)sizeof(double) > LR_FUSE_MIN_BYTES || (K >= 2 && K <= LR_SKINNY_MAX_K)) {
         pb->gpart = cml_alloc_array(pb->n_chunks * pb->dim, sizeof(double));
         if (!pb->gpart) {
+            lr_problem_free(pb);
+            return CML_ERR_NOMEM;
+        }
+    }
+    if (K >= 2 && K <= LR_SKINNY_MAX_K) {
+        pb->kp = (K + 7) / 8 * 8;
+        pb->wt = cml_alloc_array(p * pb->kp, sizeof(double));
+        pb->gt = cml_alloc_array((int64_t)cml_get_num_threads() * p * pb->kp, sizeof(double));
+        pb->zero_row = cml_calloc((size_t)p, sizeof(double));
+        if (!pb->wt || !pb->gt || !pb->zero_row) {
             lr_problem_free(pb);
             return CML_ERR_NOMEM;
         }
@@ -77,7 +89,10 @@ void lr_problem_use_csr(lr_problem *pb, const cml_csr *S)
     /* the fused pass streams dense rows through BLAS; sparse rows take the
      * two plain products (O(nnz) each) */
     free(pb->gpart);
-    pb->gpart = NULL;
+    free(pb->wt);
+    free(pb->gt);
+    free(pb->zero_row);
+    pb->gpart = pb->wt = pb->gt = pb->zero_row = NULL;
 }
 
 void lr_problem_free(lr_problem *pb)
@@ -88,7 +103,11 @@ void lr_problem_free(lr_problem *pb)
     free(pb->T);
     free(pb->partial);
     free(pb->gpart);
+    free(pb->wt);
+    free(pb->gt);
+    free(pb->zero_row);
     pb->raw = pb->G = pb->H = pb->T = pb->partial = pb->gpart = NULL;
+    pb->wt = pb->gt = pb->zero_row = NULL;
 }
 
 /* out (rows n, cols K) = X V' with V row-major (K, p) at leading dim ldv. */
@@ -294,6 +313,185 @@ double lr_loss_at(lr_problem *pb, const double *delta, double t)
     return f;
 }
 
+/* The fused passes' end: loss and gradient from the per-chunk slots, added
+ * in chunk order, plus the l2 term of the gradient. */
+static void reduce_chunks(const lr_problem *pb, const double *w, double *loss, double *grad)
+{
+    const int K = pb->K;
+    const int64_t p = pb->p, ldv = p + pb->fi, nc = pb->n_chunks, gdim = (int64_t)K * ldv;
+    double f = 0.0;
+    for (int64_t c = 0; c < nc; c++)
+        f += pb->partial[c * (1 + K)];
+    memcpy(grad, pb->gpart, sizeof(double) * (size_t)gdim);
+    for (int64_t c = 1; c < nc; c++) {
+        const double *gc = pb->gpart + c * gdim;
+        for (int64_t j = 0; j < gdim; j++)
+            grad[j] += gc[j];
+    }
+    for (int k = 0; k < K; k++)
+        for (int64_t j = 0; j < p; j++)
+            grad[(int64_t)k * ldv + j] += pb->l2 * w[(int64_t)k * ldv + j];
+    *loss = f;
+}
+
+/* Rows per tile of the few-class kernel: its (LR_TILE, kp) accumulators
+ * fill 16 of AVX-512's 32 vector registers at kp = 16. */
+#define LR_TILE 8
+
+#if defined(__GNUC__)
+#define LR_INLINE static inline __attribute__((always_inline))
+/* Eight doubles as one value (GCC/Clang vector extension): an AVX-512
+ * register, or two or four narrower ones. aligned(8): rows of w and X are
+ * only double-aligned. Written with these the kernel is the register-blocked
+ * loop intended; auto-vectorized scalar code came out 3x slower (shuffles
+ * and spills). */
+typedef double lr_v8 __attribute__((vector_size(64), aligned(8)));
+#define LR_V8_LOAD(v, ptr)  memcpy(&(v), (ptr), sizeof(lr_v8))
+#define LR_V8_STORE(ptr, v) memcpy((ptr), &(v), sizeof(lr_v8))
+
+/* z (LR_TILE, kp) = the tile's rows xr times wt (p, kp), kp = 8 kv. With kv
+ * a constant at each call the accumulators stay in registers across j; BLAS's
+ * dgemm would first pack the rows and w for an output only kp wide. */
+LR_INLINE void skinny_fwd(const double *const *xr, int64_t p, const double *wt, int kv, double *z)
+{
+    lr_v8 acc[LR_TILE][2], wv[2];
+    for (int r = 0; r < LR_TILE; r++)
+        for (int v = 0; v < kv; v++)
+            acc[r][v] = (lr_v8){0};
+    for (int64_t j = 0; j < p; j++) {
+        for (int v = 0; v < kv; v++)
+            LR_V8_LOAD(wv[v], wt + (j * kv + v) * 8);
+        for (int r = 0; r < LR_TILE; r++) {
+            const double x = xr[r][j];
+            for (int v = 0; v < kv; v++)
+                acc[r][v] += x * wv[v];
+        }
+    }
+    for (int r = 0; r < LR_TILE; r++)
+        for (int v = 0; v < kv; v++)
+            LR_V8_STORE(z + (r * kv + v) * 8, acc[r][v]);
+}
+
+/* gt (p, kp) += the tile's rows^T d (LR_TILE, kp): row j of gt is loaded
+ * and stored once per tile while d stays in registers. */
+LR_INLINE void skinny_bwd(const double *const *xr, int64_t p, const double *d, int kv, double *gt)
+{
+    lr_v8 dv[LR_TILE][2];
+    for (int r = 0; r < LR_TILE; r++)
+        for (int v = 0; v < kv; v++)
+            LR_V8_LOAD(dv[r][v], d + (r * kv + v) * 8);
+    for (int64_t j = 0; j < p; j++) {
+        lr_v8 g[2];
+        for (int v = 0; v < kv; v++)
+            LR_V8_LOAD(g[v], gt + (j * kv + v) * 8);
+        for (int r = 0; r < LR_TILE; r++) {
+            const double x = xr[r][j];
+            for (int v = 0; v < kv; v++)
+                g[v] += x * dv[r][v];
+        }
+        for (int v = 0; v < kv; v++)
+            LR_V8_STORE(gt + (j * kv + v) * 8, g[v]);
+    }
+}
+#else
+#define LR_INLINE static inline
+/* Portable form of the same loops (kp = 8 kv). */
+LR_INLINE void skinny_fwd(const double *const *xr, int64_t p, const double *wt, int kv, double *z)
+{
+    const int kp = 8 * kv;
+    memset(z, 0, sizeof(double) * (size_t)(LR_TILE * kp));
+    for (int64_t j = 0; j < p; j++)
+        for (int r = 0; r < LR_TILE; r++)
+            for (int k = 0; k < kp; k++)
+                z[r * kp + k] += xr[r][j] * wt[j * kp + k];
+}
+LR_INLINE void skinny_bwd(const double *const *xr, int64_t p, const double *d, int kv, double *gt)
+{
+    const int kp = 8 * kv;
+    for (int64_t j = 0; j < p; j++)
+        for (int r = 0; r < LR_TILE; r++)
+            for (int k = 0; k < kp; k++)
+                gt[j * kp + k] += xr[r][j] * d[r * kp + k];
+}
+#endif
+
+/* The two widths the kernel is compiled for (K up to 8, up to 16). */
+static void skinny_fwd8(const double *const *xr, int64_t p, const double *wt, double *z)
+{
+    skinny_fwd(xr, p, wt, 1, z);
+}
+static void skinny_fwd16(const double *const *xr, int64_t p, const double *wt, double *z)
+{
+    skinny_fwd(xr, p, wt, 2, z);
+}
+static void skinny_bwd8(const double *const *xr, int64_t p, const double *d, double *gt)
+{
+    skinny_bwd(xr, p, d, 1, gt);
+}
+static void skinny_bwd16(const double *const *xr, int64_t p, const double *d, double *gt)
+{
+    skinny_bwd(xr, p, d, 2, gt);
+}
+
+/*
+ * The fused evaluation for a few classes (dense X, 2 <= K <= 16): per tile
+ * of LR_TILE rows, z = rows w' by skinny_fwd, the pointwise softmax loss,
+ * and the tile's gradient share by skinny_bwd while its rows are in L1.
+ * With K ~ 10 the two dgemm calls of loss_grad_fused spend as much time
+ * packing X as multiplying (the output is only K wide); this reads X once
+ * from memory and never copies it. Chunks and their order as there.
+ */
+static void loss_grad_skinny(lr_problem *pb, const double *w, double *loss, double *grad,
+                             int want_hess)
+{
+    const int K = pb->K, kp = pb->kp;
+    const int64_t p = pb->p, ldv = p + pb->fi, nn = pb->n, nc = pb->n_chunks;
+    const int64_t gdim = (int64_t)K * ldv;
+    for (int64_t j = 0; j < p; j++)
+        for (int k = 0; k < kp; k++)
+            pb->wt[j * kp + k] = k < K ? w[(int64_t)k * ldv + j] : 0.0;
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (nn * p > LR_PAR_CHEAP)
+    for (int64_t c = 0; c < nc; c++) {
+        double *gt = pb->gt + (int64_t)omp_get_thread_num() * p * kp;
+        double *gc = pb->gpart + c * gdim, acc = 0.0;
+        double icpt[LR_SKINNY_MAX_K] = {0};
+        const int64_t end = CML_MIN(nn, (c + 1) * LR_CHUNK);
+        memset(gt, 0, sizeof(double) * (size_t)(p * kp));
+        for (int64_t i0 = c * LR_CHUNK; i0 < end; i0 += LR_TILE) {
+            const int m = (int)CML_MIN(LR_TILE, end - i0);
+            const double *xr[LR_TILE];
+            double z[LR_TILE * LR_SKINNY_MAX_K], d[LR_TILE * LR_SKINNY_MAX_K] = {0};
+            for (int r = 0; r < LR_TILE; r++) /* a short last tile reads zero rows */
+                xr[r] = r < m ? pb->X + (i0 + r) * pb->ldx : pb->zero_row;
+            if (kp == 8)
+                skinny_fwd8(xr, p, pb->wt, z);
+            else
+                skinny_fwd16(xr, p, pb->wt, z);
+            for (int r = 0; r < m; r++)
+                for (int k = 0; k < K; k++)
+                    pb->raw[(i0 + r) * K + k] =
+                        z[r * kp + k] + (pb->fi ? w[(int64_t)k * ldv + p] : 0.0);
+            acc += pointwise_rows(pb, i0, i0 + m, want_hess);
+            for (int r = 0; r < m; r++)
+                for (int k = 0; k < K; k++) {
+                    d[r * kp + k] = pb->G[(i0 + r) * K + k];
+                    icpt[k] += d[r * kp + k];
+                }
+            if (kp == 8)
+                skinny_bwd8(xr, p, d, gt);
+            else
+                skinny_bwd16(xr, p, d, gt);
+        }
+        for (int k = 0; k < K; k++) {
+            for (int64_t j = 0; j < p; j++)
+                gc[(int64_t)k * ldv + j] = gt[j * kp + k];
+            if (pb->fi) gc[(int64_t)k * ldv + p] = icpt[k];
+        }
+        pb->partial[c * (1 + K)] = acc;
+    }
+    reduce_chunks(pb, w, loss, grad);
+}
+
 /* Sub-blocks of a chunk in the fused evaluation: about this many bytes of X
  * rows, so a block the first GEMM has just read (and BLIS has packed) is
  * still in L2 when the second GEMM reads it. */
@@ -348,25 +546,15 @@ static void loss_grad_fused(lr_problem *pb, const double *w, double *loss, doubl
         }
         part[c * (1 + K)] = acc;
     }
-    double f = 0.0;
-    for (int64_t c = 0; c < nc; c++)
-        f += part[c * (1 + K)];
-    memcpy(grad, pb->gpart, sizeof(double) * (size_t)gdim);
-    for (int64_t c = 1; c < nc; c++) {
-        const double *gc = pb->gpart + c * gdim;
-        for (int64_t j = 0; j < gdim; j++)
-            grad[j] += gc[j];
-    }
-    for (int k = 0; k < K; k++)
-        for (int j = 0; j < p; j++)
-            grad[(int64_t)k * ldv + j] += pb->l2 * w[(int64_t)k * ldv + j];
-    *loss = f;
+    reduce_chunks(pb, w, loss, grad);
 }
 
 void lr_loss_grad(lr_problem *pb, const double *w, double *f, double *grad, int want_hess)
 {
     double loss;
-    if (pb->gpart) {
+    if (pb->wt) {
+        loss_grad_skinny(pb, w, &loss, grad, want_hess || pb->K > 1);
+    } else if (pb->gpart) {
         loss_grad_fused(pb, w, &loss, grad, want_hess || pb->K > 1);
     } else {
         lr_decision(pb, w);

@@ -470,9 +470,20 @@ static void test_solver_agreement(void **state)
     free(y);
 }
 
-/* The fused one-pass evaluation (taken on X larger than the cache) must give
- * the loss and gradient of the two-pass one: forced here on digits, softmax
- * and binary, with and without an intercept, at a random point. */
+/* Drops the few-class kernel's scratch, so lr_loss_grad takes the BLAS
+ * paths (fused when gpart is set, else two passes). */
+static void no_skinny(lr_problem *pb)
+{
+    free(pb->wt);
+    free(pb->gt);
+    free(pb->zero_row);
+    pb->wt = pb->gt = pb->zero_row = NULL;
+}
+
+/* The fused one-pass evaluations (BLAS on X larger than the cache; the
+ * few-class kernel for 2..16 classes) must give the loss and gradient of the
+ * two-pass one: each forced here on digits, softmax and binary, with and
+ * without an intercept, at a random point. */
 static void test_fused_loss_grad(void **state)
 {
     (void)state;
@@ -488,28 +499,47 @@ static void test_fused_loss_grad(void **state)
     cml_rng_seed(&rng, 7);
     for (int K = 1; K <= 10; K += 9)
         for (int fi = 0; fi <= 1; fi++) {
-            lr_problem a, b;
+            lr_problem a, b, c;
             const double *yy = K == 1 ? yb : y;
             assert_int_equal(lr_problem_init(&a, X, p, n, p, yy, sw, K, fi, 0.3), CML_OK);
             assert_int_equal(lr_problem_init(&b, X, p, n, p, yy, sw, K, fi, 0.3), CML_OK);
-            assert_null(a.gpart); /* 690 KB of X: the two-pass path by default */
-            b.gpart = malloc(sizeof(double) * (size_t)(b.n_chunks * b.dim));
+            assert_int_equal(lr_problem_init(&c, X, p, n, p, yy, sw, K, fi, 0.3), CML_OK);
+            /* 690 KB of X: softmax takes the few-class kernel, binary two passes */
+            if (K == 1) {
+                assert_null(c.wt);
+                assert_null(c.gpart);
+            } else {
+                assert_non_null(c.wt);
+            }
+            no_skinny(&a);
+            free(a.gpart);
+            a.gpart = NULL;
+            no_skinny(&b);
+            if (!b.gpart) b.gpart = malloc(sizeof(double) * (size_t)(b.n_chunks * b.dim));
             double *w = malloc(sizeof(double) * (size_t)a.dim);
             double *ga = malloc(sizeof(double) * (size_t)a.dim);
             double *gb = malloc(sizeof(double) * (size_t)a.dim);
+            double *gc = malloc(sizeof(double) * (size_t)a.dim);
             for (int64_t j = 0; j < a.dim; j++)
                 w[j] = 0.02 * cml_rng_normal(&rng);
-            double fa, fb;
+            double fa, fb, fc;
             lr_loss_grad(&a, w, &fa, ga, 1);
             lr_loss_grad(&b, w, &fb, gb, 1);
+            lr_loss_grad(&c, w, &fc, gc, 1);
             assert_close(&fb, &fa, 1, 1e-12, 0, "fused loss");
             assert_close(gb, ga, a.dim, 1e-10, 1e-10, "fused gradient");
             assert_close(b.H, a.H, n * K, 1e-12, 1e-15, "fused hessian diagonal");
+            assert_close(&fc, &fa, 1, 1e-12, 0, "few-class kernel loss");
+            assert_close(gc, ga, a.dim, 1e-10, 1e-10, "few-class kernel gradient");
+            assert_close(c.H, a.H, n * K, 1e-12, 1e-15, "few-class kernel probabilities");
+            assert_close(c.raw, a.raw, n * K, 1e-12, 1e-12, "few-class kernel decision values");
             free(w);
             free(ga);
             free(gb);
+            free(gc);
             lr_problem_free(&a);
             lr_problem_free(&b);
+            lr_problem_free(&c);
         }
     free(sw);
     free(yb);
