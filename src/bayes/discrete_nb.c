@@ -26,6 +26,7 @@
  * Thread-safety: predict is read-only.
  */
 #include <cblas.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -222,6 +223,60 @@ static cml_status check_non_negative(const cml_discrete_nb *m, const cml_matrix 
     return CML_OK;
 }
 
+/* Columns per task of the dense count pass. */
+#define COUNT_COLS 64
+
+/* Dense batch counts in one pass over X, which also checks it (finite;
+ * >= 0 unless Bernoulli): tasks own column ranges and add the rows in row
+ * order, so every F_cj is the same sum whatever the thread count. The batch
+ * sums are added to the counts only when X is valid (m unchanged on error),
+ * as sklearn's feature_count_ += Y'X. */
+static cml_status dense_counts(cml_discrete_nb *m, const cml_matrix *X, const int32_t *codes,
+                               const double *sw)
+{
+    int64_t n = X->rows, d = m->d, C = m->C, n_tasks = (d + COUNT_COLS - 1) / COUNT_COLS;
+    int bern = m->kind == CML_NB_BERNOULLI, bad = 0;
+    double thr = m->params.binarize;
+    double *F = cml_calloc((size_t)(C * d), sizeof(double));
+    if (!F) return CML_ERR_NOMEM;
+#pragma omp parallel for schedule(dynamic, 1) CML_OMP_THREADS if (n * d > (1 << 16))
+    for (int64_t t = 0; t < n_tasks; t++) {
+        int64_t j0 = t * COUNT_COLS, nj = CML_MIN(COUNT_COLS, d - j0);
+        int ok = 1;
+        for (int64_t i = 0; i < n; i++) {
+            const double *x = cml_matrix_row(X, i) + j0;
+            double w = sw ? sw[i] : 1.0, *f = F + (int64_t)codes[i] * d + j0;
+            if (bern) {
+                for (int64_t j = 0; j < nj; j++) {
+                    ok &= isfinite(x[j]) != 0;
+                    f[j] += x[j] > thr ? w : 0.0;
+                }
+            } else {
+                for (int64_t j = 0; j < nj; j++) {
+                    ok &= x[j] >= 0.0 && x[j] <= DBL_MAX; /* false for NaN too */
+                    f[j] += w * x[j];
+                }
+            }
+        }
+        if (!ok) {
+#pragma omp atomic write
+            bad = 1;
+        }
+    }
+    cml_status st = CML_OK;
+    if (bad) { /* the slow checks name the first bad cell */
+        st = cml_matrix_check(X, "X", 0);
+        if (st == CML_OK) st = check_non_negative(m, X, NULL);
+    } else {
+        for (int64_t k = 0; k < C * d; k++)
+            m->feature_count[k] += F[k];
+        for (int64_t i = 0; i < n; i++)
+            m->class_count[codes[i]] += sw ? sw[i] : 1.0;
+    }
+    free(F);
+    return st;
+}
+
 /* One batch (sklearn's partial_fit body) over dense X or CSR S (one of
  * them NULL). m is unchanged on error. The sparse sums add the stored
  * entries of each row in row order, the dense ones every entry: the
@@ -235,7 +290,7 @@ static cml_status partial_fit_into(cml_discrete_nb *m, const cml_matrix *X, cons
     if (cols != d)
         return cml_fail(CML_ERR_ARG, "%s: X has %lld features, but earlier batches had %lld", who,
                         (long long)cols, (long long)d);
-    CML_CHECK(check_non_negative(m, X, S));
+    if (S) CML_CHECK(check_non_negative(m, NULL, S));
     double thr = m->params.binarize;
     if (S && m->kind == CML_NB_BERNOULLI && thr < 0.0)
         return cml_fail(CML_ERR_ARG,
@@ -255,6 +310,11 @@ static cml_status partial_fit_into(cml_discrete_nb *m, const cml_matrix *X, cons
     if (st != CML_OK) {
         free(codes);
         return st;
+    }
+    if (X) {
+        st = dense_counts(m, X, codes, sw);
+        free(codes);
+        return st == CML_OK ? update_probs(m) : st;
     }
     for (int64_t i = 0; i < n; i++) {
         double w = sw ? sw[i] : 1.0;
@@ -284,7 +344,9 @@ cml_status nb_discrete_partial_fit(cml_discrete_nb_kind kind, cml_discrete_nb **
                                    int64_t n_classes)
 {
     const char *who = kind_name(kind);
-    CML_CHECK(nb_check_fit(X, y, sw, who));
+    /* shape and target here; X's values are checked in the count pass */
+    CML_CHECK(cml_matrix_check(X, "X", 1));
+    CML_CHECK(nb_check_target(X->rows, y, sw, who));
     if (*model) {
         if ((*model)->kind != kind)
             return cml_fail(CML_ERR_ARG, "%s partial_fit given a %s model", who,
@@ -316,7 +378,8 @@ cml_status nb_discrete_fit(cml_discrete_nb_kind kind, const cml_discrete_nb_para
                            cml_discrete_nb **out)
 {
     *out = NULL;
-    CML_CHECK(nb_check_fit(X, y, sw, kind_name(kind)));
+    CML_CHECK(cml_matrix_check(X, "X", 1));
+    CML_CHECK(nb_check_target(X->rows, y, sw, kind_name(kind)));
     double *cls;
     int64_t C;
     CML_CHECK(cml_labels_encode(y, X->rows, &cls, &C, NULL));
@@ -442,25 +505,37 @@ static cml_status jll(const void *model, const cml_matrix *X, double *out)
 {
     const cml_discrete_nb *m = model;
     int64_t C = m->C, d = m->d, n = X->rows;
-    CML_CHECK(nb_check_X(X, d, kind_name(m->kind)));
+    const char *who = kind_name(m->kind);
+    /* Shape only up front: a NaN or inf in X always makes its jll row
+     * non-finite (NaN * w = NaN, inf * w = +-inf or NaN for any w, and BLAS
+     * multiplies every entry), so X's values are scanned only when the
+     * (n, C) output shows one: one pass over X fewer. */
+    CML_CHECK(nb_check_X_shape(X, d, who));
     const double *A = X->data;
     int64_t lda = X->ld;
     double *bin = NULL;
     if (m->kind == CML_NB_BERNOULLI) {
         bin = cml_alloc_array(n * d, sizeof(double));
         if (!bin) return CML_ERR_NOMEM;
-        for (int64_t i = 0; i < n; i++)
-            for (int64_t j = 0; j < d; j++)
-                bin[i * d + j] = cml_matrix_row(X, i)[j] > m->params.binarize ? 1.0 : 0.0;
+        double thr = m->params.binarize;
+        for (int64_t i = 0; i < n; i++) {
+            const double *x = cml_matrix_row(X, i);
+            for (int64_t j = 0; j < d; j++) /* binarizing would hide NaN / inf */
+                bin[i * d + j] = isfinite(x[j]) ? (x[j] > thr ? 1.0 : 0.0) : x[j];
+        }
         A = bin;
         lda = d;
     }
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)C, (int)d, 1.0, A, (int)lda,
                 m->jll_w, (int)d, 0.0, out, (int)C);
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t c = 0; c < C; c++)
-            out[i * C + c] += m->jll_b[c];
     free(bin);
+    int finite = 1;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t c = 0; c < C; c++) {
+            out[i * C + c] += m->jll_b[c];
+            finite &= isfinite(out[i * C + c]) != 0;
+        }
+    if (!finite) return nb_check_X(X, d, who); /* names a bad cell, if any */
     return CML_OK;
 }
 

@@ -695,10 +695,9 @@ static int screen_block(const cml_nn_index *ix, const cml_matrix *Q, int64_t q0,
             const float *t32 = w->tile32 + a * nb;
             const double *t64 = w->tile64 + a * nb;
             for (int64_t j = 0; j < nb; j++) {
-                if (j % SCAN_CHUNK == 0 &&
-                    !any_admitted(f32 ? t32 + j : NULL, f32 ? NULL : t64 + j,
-                                  cosine ? NULL : ysq + j0 + j, CML_MIN(SCAN_CHUNK, nb - j),
-                                  c->thresh)) {
+                if (j % SCAN_CHUNK == 0 && !any_admitted(f32 ? t32 + j : NULL, f32 ? NULL : t64 + j,
+                                                         cosine ? NULL : ysq + j0 + j,
+                                                         CML_MIN(SCAN_CHUNK, nb - j), c->thresh)) {
                     j += SCAN_CHUNK - 1;
                     continue;
                 }
