@@ -223,44 +223,46 @@ static cml_status check_non_negative(const cml_discrete_nb *m, const cml_matrix 
     return CML_OK;
 }
 
-/* Columns per task of the dense count pass. */
-#define COUNT_COLS 64
+/* Row chunks of the dense count pass: a fixed number (not one per thread),
+ * each with its own partial counts added in chunk order, so F is the same
+ * sum whatever the thread count; fewer when the partials would be large. */
+#define COUNT_CHUNKS 8
 
 /* Dense batch counts in one pass over X, which also checks it (finite;
- * >= 0 unless Bernoulli): tasks own column ranges and add the rows in row
- * order, so every F_cj is the same sum whatever the thread count. The batch
- * sums are added to the counts only when X is valid (m unchanged on error),
- * as sklearn's feature_count_ += Y'X. */
+ * >= 0 unless Bernoulli): rows in fixed chunks, streamed through
+ * vectorizable loops. The batch sums are added to the counts only when X
+ * is valid (m unchanged on error), as sklearn's feature_count_ += Y'X. */
 static cml_status dense_counts(cml_discrete_nb *m, const cml_matrix *X, const int32_t *codes,
                                const double *sw)
 {
-    int64_t n = X->rows, d = m->d, C = m->C, n_tasks = (d + COUNT_COLS - 1) / COUNT_COLS;
+    int64_t n = X->rows, d = m->d, C = m->C;
+    int64_t n_ch = C * d > (1 << 20) ? 1 : CML_MIN(COUNT_CHUNKS, n);
     int bern = m->kind == CML_NB_BERNOULLI, bad = 0;
     double thr = m->params.binarize;
-    double *F = cml_calloc((size_t)(C * d), sizeof(double));
-    if (!F) return CML_ERR_NOMEM;
-#pragma omp parallel for schedule(dynamic, 1) CML_OMP_THREADS if (n * d > (1 << 16))
-    for (int64_t t = 0; t < n_tasks; t++) {
-        int64_t j0 = t * COUNT_COLS, nj = CML_MIN(COUNT_COLS, d - j0);
-        int ok = 1;
-        for (int64_t i = 0; i < n; i++) {
-            const double *x = cml_matrix_row(X, i) + j0;
-            double w = sw ? sw[i] : 1.0, *f = F + (int64_t)codes[i] * d + j0;
+    double *P = cml_calloc((size_t)(n_ch * C * d), sizeof(double));
+    if (!P) return CML_ERR_NOMEM;
+#pragma omp parallel for schedule(static, 1) reduction(|                                           \
+                                                       : bad)                                      \
+    CML_OMP_THREADS if (n * d > (1 << 16))
+    for (int64_t ch = 0; ch < n_ch; ch++) {
+        double *Pc = P + ch * C * d;
+        for (int64_t i = n * ch / n_ch; i < n * (ch + 1) / n_ch; i++) {
+            const double *restrict x = cml_matrix_row(X, i);
+            double *restrict f = Pc + (int64_t)codes[i] * d;
+            double w = sw ? sw[i] : 1.0;
+            int b = 0;
             if (bern) {
-                for (int64_t j = 0; j < nj; j++) {
-                    ok &= isfinite(x[j]) != 0;
+                for (int64_t j = 0; j < d; j++) {
+                    b |= !isfinite(x[j]);
                     f[j] += x[j] > thr ? w : 0.0;
                 }
             } else {
-                for (int64_t j = 0; j < nj; j++) {
-                    ok &= x[j] >= 0.0 && x[j] <= DBL_MAX; /* false for NaN too */
+                for (int64_t j = 0; j < d; j++) {
+                    b |= !(x[j] >= 0.0) | (x[j] > DBL_MAX); /* negative, NaN or inf */
                     f[j] += w * x[j];
                 }
             }
-        }
-        if (!ok) {
-#pragma omp atomic write
-            bad = 1;
+            bad |= b;
         }
     }
     cml_status st = CML_OK;
@@ -268,12 +270,15 @@ static cml_status dense_counts(cml_discrete_nb *m, const cml_matrix *X, const in
         st = cml_matrix_check(X, "X", 0);
         if (st == CML_OK) st = check_non_negative(m, X, NULL);
     } else {
+        for (int64_t ch = 1; ch < n_ch; ch++)
+            for (int64_t k = 0; k < C * d; k++)
+                P[k] += P[ch * C * d + k];
         for (int64_t k = 0; k < C * d; k++)
-            m->feature_count[k] += F[k];
+            m->feature_count[k] += P[k];
         for (int64_t i = 0; i < n; i++)
             m->class_count[codes[i]] += sw ? sw[i] : 1.0;
     }
-    free(F);
+    free(P);
     return st;
 }
 
