@@ -128,7 +128,7 @@ static cml_status new_model(const cml_gaussian_nb_params *p, const double *class
 }
 
 /* Columns per task of the parallel statistics pass. */
-#define STAT_COLS 32
+#define STAT_COLS 64
 
 /* Batch statistics in two passes over X, parallel over column ranges (each
  * sum still runs in row order, so the results do not depend on the thread
@@ -152,13 +152,15 @@ static int batch_stats(const cml_matrix *X, const int32_t *codes, const double *
             for (int64_t j = 0; j < nj; j++)
                 mu[c * d + j0 + j] = vr[c * d + j0 + j] = 0.0;
         for (int64_t i = 0; i < n; i++) {
-            const double *x = cml_matrix_row(X, i) + j0;
-            double w = sw ? sw[i] : 1.0, *m = mu + (int64_t)codes[i] * d + j0;
+            const double *restrict x = cml_matrix_row(X, i) + j0;
+            double w = sw ? sw[i] : 1.0, *restrict m = mu + (int64_t)codes[i] * d + j0;
+            int b = 0;
             for (int64_t j = 0; j < nj; j++) {
-                ok &= isfinite(x[j]) != 0;
+                b |= !isfinite(x[j]);
                 mean[j] += x[j];
-                m[j] += sw ? x[j] * w : x[j];
+                m[j] += x[j] * w; /* w = 1 exactly without weights */
             }
+            ok &= !b;
         }
         for (int64_t j = 0; j < nj; j++)
             mean[j] /= (double)n;
@@ -166,13 +168,14 @@ static int batch_stats(const cml_matrix *X, const int32_t *codes, const double *
             for (int64_t j = 0; j < nj; j++)
                 if (nnew[c] != 0.0) mu[c * d + j0 + j] /= nnew[c];
         for (int64_t i = 0; i < n; i++) {
-            const double *x = cml_matrix_row(X, i) + j0;
-            const double *m = mu + (int64_t)codes[i] * d + j0;
-            double *v = vr + (int64_t)codes[i] * d + j0;
+            const double *restrict x = cml_matrix_row(X, i) + j0;
+            const double *restrict m = mu + (int64_t)codes[i] * d + j0;
+            double *restrict v = vr + (int64_t)codes[i] * d + j0;
+            double w = sw ? sw[i] : 1.0;
             for (int64_t j = 0; j < nj; j++) {
                 double t0 = x[j] - mean[j], t1 = x[j] - m[j];
                 acc[j] += t0 * t0;
-                v[j] += sw ? t1 * t1 * sw[i] : t1 * t1;
+                v[j] += t1 * t1 * w; /* w = 1 exactly without weights */
             }
         }
         for (int64_t j = 0; j < nj; j++)
