@@ -611,29 +611,23 @@ static int finish_knn(const cml_nn_index *ix, const double *q, cand_list *c, con
 }
 
 /* Screening values are tested in chunks: once a query's threshold is tight
- * (after the first training block) almost no chunk holds a candidate, and
- * this branch-free test vectorizes where the admitting loop cannot. */
+ * almost no chunk holds a candidate, and this branch-free pass vectorizes
+ * where the admitting loop cannot. */
 #define SCAN_CHUNK 64
 
-/* Whether some S = t + ysq (t from t32 or t64; ysq NULL for cosine) of the
- * n values is <= thresh, the same double arithmetic as the admitting loop. */
-static int any_admitted(const float *t32, const double *t64, const double *ysq, int64_t n,
-                        double thresh)
+/* sv[j] = S_j = t_j + ysq_j (t from t32 or t64; ysq NULL for cosine) for n
+ * <= SCAN_CHUNK values, in the double arithmetic of the admission test;
+ * returns whether some S_j <= thresh. */
+static int chunk_values(const float *t32, const double *t64, const double *ysq, int64_t n,
+                        double thresh, double *restrict sv)
 {
     int any = 0;
-    if (t32 && ysq) {
-        for (int64_t j = 0; j < n; j++)
-            any |= (double)t32[j] + ysq[j] <= thresh;
-    } else if (t32) {
-        for (int64_t j = 0; j < n; j++)
-            any |= (double)t32[j] <= thresh;
-    } else if (ysq) {
-        for (int64_t j = 0; j < n; j++)
-            any |= t64[j] + ysq[j] <= thresh;
-    } else {
-        for (int64_t j = 0; j < n; j++)
-            any |= t64[j] <= thresh;
+    for (int64_t j = 0; j < n; j++) {
+        double s = t32 ? (double)t32[j] : t64[j];
+        sv[j] = ysq ? s + ysq[j] : s;
     }
+    for (int64_t j = 0; j < n; j++)
+        any |= sv[j] <= thresh;
     return any;
 }
 
@@ -692,37 +686,51 @@ static int screen_block(const cml_nn_index *ix, const cml_matrix *Q, int64_t q0,
                         (int)nb);
         for (int64_t a = 0; a < m; a++) {
             cand_list *c = &w->cand[a];
-            const float *t32 = w->tile32 + a * nb;
-            const double *t64 = w->tile64 + a * nb;
-            for (int64_t j = 0; j < nb; j++) {
-                if (j % SCAN_CHUNK == 0 && !any_admitted(f32 ? t32 + j : NULL, f32 ? NULL : t64 + j,
-                                                         cosine ? NULL : ysq + j0 + j,
-                                                         CML_MIN(SCAN_CHUNK, nb - j), c->thresh)) {
-                    j += SCAN_CHUNK - 1;
+            const float *t32 = f32 ? w->tile32 + a * nb : NULL;
+            const double *t64 = f32 ? NULL : w->tile64 + a * nb;
+            const double *yq = cosine ? NULL : ysq + j0;
+            if (j0 == 0 && job->k > 0 && job->k <= nb) {
+                /* Seed the threshold with the k-th smallest S of this first
+                 * tile (a subset's k-th is >= the k-th of all rows, so the
+                 * invariant of cand_compact holds): later tiles then admit
+                 * about k rows per tile seen instead of filling the list
+                 * again and again while it tightens. */
+                if (!ensure_scratch(w, nb)) return 0;
+                for (int64_t j = 0; j < nb; j += SCAN_CHUNK)
+                    chunk_values(t32 ? t32 + j : NULL, t64 ? t64 + j : NULL, yq ? yq + j : NULL,
+                                 CML_MIN(SCAN_CHUNK, nb - j), 0.0, w->scratch + j);
+                c->thresh = kth_smallest(w->scratch, nb, job->k - 1) + 2.0 * c->tau;
+            }
+            for (int64_t j1 = 0; j1 < nb; j1 += SCAN_CHUNK) {
+                double sv[SCAN_CHUNK];
+                int64_t len = CML_MIN(SCAN_CHUNK, nb - j1);
+                if (!chunk_values(t32 ? t32 + j1 : NULL, t64 ? t64 + j1 : NULL, yq ? yq + j1 : NULL,
+                                  len, c->thresh, sv))
                     continue;
-                }
-                double s = f32 ? (double)t32[j] : t64[j];
-                if (!cosine) s += ysq[j0 + j];
-                if (!(s <= c->thresh)) continue;
-                if (c->n == c->cap) {
-                    if (job->k > 0) {
-                        if (!ensure_scratch(w, c->cap) || !cand_compact(c, job->k, w->scratch))
-                            return 0;
-                        if (!(s <= c->thresh)) continue;
-                    } else {
-                        int64_t cap = 2 * c->cap;
-                        double *ns = realloc(c->s, (size_t)cap * sizeof(double));
-                        if (!ns) return 0;
-                        c->s = ns;
-                        int64_t *ni = realloc(c->i, (size_t)cap * sizeof(int64_t));
-                        if (!ni) return 0;
-                        c->i = ni;
-                        c->cap = cap;
+                for (int64_t jj = 0; jj < len; jj++) {
+                    double s = sv[jj];
+                    int64_t j = j1 + jj;
+                    if (!(s <= c->thresh)) continue;
+                    if (c->n == c->cap) {
+                        if (job->k > 0) {
+                            if (!ensure_scratch(w, c->cap) || !cand_compact(c, job->k, w->scratch))
+                                return 0;
+                            if (!(s <= c->thresh)) continue;
+                        } else {
+                            int64_t cap = 2 * c->cap;
+                            double *ns = realloc(c->s, (size_t)cap * sizeof(double));
+                            if (!ns) return 0;
+                            c->s = ns;
+                            int64_t *ni = realloc(c->i, (size_t)cap * sizeof(int64_t));
+                            if (!ni) return 0;
+                            c->i = ni;
+                            c->cap = cap;
+                        }
                     }
+                    c->s[c->n] = s;
+                    c->i[c->n] = j0 + j;
+                    c->n++;
                 }
-                c->s[c->n] = s;
-                c->i[c->n] = j0 + j;
-                c->n++;
             }
         }
     }
