@@ -506,40 +506,59 @@ cml_status cml_discrete_nb_predict_csr(const cml_discrete_nb *m, const cml_csr *
     return st;
 }
 
+/* Rows per dgemm of the dense jll: fixed blocks (not one per thread), each
+ * a single-threaded BLAS call inside our parallel loop, so the numbers do
+ * not depend on the thread count and no BLAS thread pool competes with
+ * OpenMP's. */
+#define JLL_ROWS 512
+
 static cml_status jll(const void *model, const cml_matrix *X, double *out)
 {
     const cml_discrete_nb *m = model;
-    int64_t C = m->C, d = m->d, n = X->rows;
+    int64_t C = m->C, d = m->d, n = X->rows, n_blk = (n + JLL_ROWS - 1) / JLL_ROWS;
     const char *who = kind_name(m->kind);
     /* Shape only up front: a NaN or inf in X always makes its jll row
      * non-finite (NaN * w = NaN, inf * w = +-inf or NaN for any w, and BLAS
      * multiplies every entry), so X's values are scanned only when the
      * (n, C) output shows one: one pass over X fewer. */
     CML_CHECK(nb_check_X_shape(X, d, who));
-    const double *A = X->data;
-    int64_t lda = X->ld;
-    double *bin = NULL;
-    if (m->kind == CML_NB_BERNOULLI) {
-        bin = cml_alloc_array(n * d, sizeof(double));
-        if (!bin) return CML_ERR_NOMEM;
-        double thr = m->params.binarize;
-        for (int64_t i = 0; i < n; i++) {
-            const double *x = cml_matrix_row(X, i);
-            for (int64_t j = 0; j < d; j++) /* binarizing would hide NaN / inf */
-                bin[i * d + j] = isfinite(x[j]) ? (x[j] > thr ? 1.0 : 0.0) : x[j];
+    int bern = m->kind == CML_NB_BERNOULLI, failed = 0, finite = 1;
+    double thr = m->params.binarize;
+#pragma omp parallel CML_OMP_THREADS if (n_blk > 1)
+    {
+        /* Bernoulli: this block's rows binarized */
+        double *bin = bern ? malloc((size_t)(CML_MIN(n, JLL_ROWS) * d) * sizeof(double)) : NULL;
+        if (bern && !bin) {
+#pragma omp atomic write
+            failed = 1;
         }
-        A = bin;
-        lda = d;
+#pragma omp for schedule(dynamic, 1) reduction(& : finite)
+        for (int64_t b = 0; b < n_blk; b++) {
+            if (bern && !bin) continue;
+            int64_t r0 = b * JLL_ROWS, rows = CML_MIN(JLL_ROWS, n - r0);
+            const double *A = cml_matrix_row(X, r0);
+            int64_t lda = X->ld;
+            if (bern) {
+                for (int64_t i = 0; i < rows; i++) {
+                    const double *x = cml_matrix_row(X, r0 + i);
+                    for (int64_t j = 0; j < d; j++) /* binarizing would hide NaN / inf */
+                        bin[i * d + j] = isfinite(x[j]) ? (x[j] > thr ? 1.0 : 0.0) : x[j];
+                }
+                A = bin;
+                lda = d;
+            }
+            double *o = out + r0 * C;
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)C, (int)d, 1.0, A,
+                        (int)lda, m->jll_w, (int)d, 0.0, o, (int)C);
+            for (int64_t i = 0; i < rows; i++)
+                for (int64_t c = 0; c < C; c++) {
+                    o[i * C + c] += m->jll_b[c];
+                    finite &= isfinite(o[i * C + c]) != 0;
+                }
+        }
+        free(bin);
     }
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)C, (int)d, 1.0, A, (int)lda,
-                m->jll_w, (int)d, 0.0, out, (int)C);
-    free(bin);
-    int finite = 1;
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t c = 0; c < C; c++) {
-            out[i * C + c] += m->jll_b[c];
-            finite &= isfinite(out[i * C + c]) != 0;
-        }
+    if (failed) return cml_fail(CML_ERR_NOMEM, "%s: out of memory in predict", who);
     if (!finite) return nb_check_X(X, d, who); /* names a bad cell, if any */
     return CML_OK;
 }
