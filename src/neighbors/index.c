@@ -19,9 +19,14 @@
  * (core/distance.h). Since S_k >= D_k - tau, every true neighbour (and
  * every row tied with the k-th) survives, so the result is exact.
  * When d > 15 the screening runs in float32 (sgemm: twice the flops of
- * dgemm) on rows centred at the column means and scaled by a power of two;
- * the wider tau only admits a few extra candidates. A query block whose
- * scaled values could overflow float falls back to float64 screening.
+ * dgemm) on rows centred at the column means of a fixed sample of rows and
+ * scaled by a power of two; the wider tau only admits a few extra
+ * candidates. A query block whose scaled values could overflow float falls
+ * back to float64 screening. The k-NN threshold starts at the k-th smallest
+ * S of the first tile (a subset's k-th is never below the true one), and
+ * tiles are tested 64 values at a time branch-free, so the admitting loop
+ * runs for few rows. The build is one parallel pass over the input (copy,
+ * finiteness check, norms, float copy).
  * Manhattan and minkowski brute force compute exact distances directly.
  *
  * Parallel over query blocks (OpenMP); each block's work and result are
