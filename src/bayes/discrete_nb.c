@@ -26,6 +26,7 @@
  * Thread-safety: predict is read-only.
  */
 #include <cblas.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -222,6 +223,65 @@ static cml_status check_non_negative(const cml_discrete_nb *m, const cml_matrix 
     return CML_OK;
 }
 
+/* Row chunks of the dense count pass: a fixed number (not one per thread),
+ * each with its own partial counts added in chunk order, so F is the same
+ * sum whatever the thread count; fewer when the partials would be large. */
+#define COUNT_CHUNKS 8
+
+/* Dense batch counts in one pass over X, which also checks it (finite;
+ * >= 0 unless Bernoulli): rows in fixed chunks, streamed through
+ * vectorizable loops. The batch sums are added to the counts only when X
+ * is valid (m unchanged on error), as sklearn's feature_count_ += Y'X. */
+static cml_status dense_counts(cml_discrete_nb *m, const cml_matrix *X, const int32_t *codes,
+                               const double *sw)
+{
+    int64_t n = X->rows, d = m->d, C = m->C;
+    int64_t n_ch = C * d > (1 << 20) ? 1 : CML_MIN(COUNT_CHUNKS, n);
+    int bern = m->kind == CML_NB_BERNOULLI, bad = 0;
+    double thr = m->params.binarize;
+    double *P = cml_calloc((size_t)(n_ch * C * d), sizeof(double));
+    if (!P) return CML_ERR_NOMEM;
+#pragma omp parallel for schedule(static, 1) reduction(|                                           \
+                                                       : bad)                                      \
+    CML_OMP_THREADS if (n * d > (1 << 16))
+    for (int64_t ch = 0; ch < n_ch; ch++) {
+        double *Pc = P + ch * C * d;
+        for (int64_t i = n * ch / n_ch; i < n * (ch + 1) / n_ch; i++) {
+            const double *restrict x = cml_matrix_row(X, i);
+            double *restrict f = Pc + (int64_t)codes[i] * d;
+            double w = sw ? sw[i] : 1.0;
+            int b = 0;
+            if (bern) {
+                for (int64_t j = 0; j < d; j++) {
+                    b |= !isfinite(x[j]);
+                    f[j] += x[j] > thr ? w : 0.0;
+                }
+            } else {
+                for (int64_t j = 0; j < d; j++) {
+                    b |= !(x[j] >= 0.0) | (x[j] > DBL_MAX); /* negative, NaN or inf */
+                    f[j] += w * x[j];
+                }
+            }
+            bad |= b;
+        }
+    }
+    cml_status st = CML_OK;
+    if (bad) { /* the slow checks name the first bad cell */
+        st = cml_matrix_check(X, "X", 0);
+        if (st == CML_OK) st = check_non_negative(m, X, NULL);
+    } else {
+        for (int64_t ch = 1; ch < n_ch; ch++)
+            for (int64_t k = 0; k < C * d; k++)
+                P[k] += P[ch * C * d + k];
+        for (int64_t k = 0; k < C * d; k++)
+            m->feature_count[k] += P[k];
+        for (int64_t i = 0; i < n; i++)
+            m->class_count[codes[i]] += sw ? sw[i] : 1.0;
+    }
+    free(P);
+    return st;
+}
+
 /* One batch (sklearn's partial_fit body) over dense X or CSR S (one of
  * them NULL). m is unchanged on error. The sparse sums add the stored
  * entries of each row in row order, the dense ones every entry: the
@@ -235,7 +295,7 @@ static cml_status partial_fit_into(cml_discrete_nb *m, const cml_matrix *X, cons
     if (cols != d)
         return cml_fail(CML_ERR_ARG, "%s: X has %lld features, but earlier batches had %lld", who,
                         (long long)cols, (long long)d);
-    CML_CHECK(check_non_negative(m, X, S));
+    if (S) CML_CHECK(check_non_negative(m, NULL, S));
     double thr = m->params.binarize;
     if (S && m->kind == CML_NB_BERNOULLI && thr < 0.0)
         return cml_fail(CML_ERR_ARG,
@@ -255,6 +315,11 @@ static cml_status partial_fit_into(cml_discrete_nb *m, const cml_matrix *X, cons
     if (st != CML_OK) {
         free(codes);
         return st;
+    }
+    if (X) {
+        st = dense_counts(m, X, codes, sw);
+        free(codes);
+        return st == CML_OK ? update_probs(m) : st;
     }
     for (int64_t i = 0; i < n; i++) {
         double w = sw ? sw[i] : 1.0;
@@ -284,7 +349,9 @@ cml_status nb_discrete_partial_fit(cml_discrete_nb_kind kind, cml_discrete_nb **
                                    int64_t n_classes)
 {
     const char *who = kind_name(kind);
-    CML_CHECK(nb_check_fit(X, y, sw, who));
+    /* shape and target here; X's values are checked in the count pass */
+    CML_CHECK(cml_matrix_check(X, "X", 1));
+    CML_CHECK(nb_check_target(X->rows, y, sw, who));
     if (*model) {
         if ((*model)->kind != kind)
             return cml_fail(CML_ERR_ARG, "%s partial_fit given a %s model", who,
@@ -316,7 +383,8 @@ cml_status nb_discrete_fit(cml_discrete_nb_kind kind, const cml_discrete_nb_para
                            cml_discrete_nb **out)
 {
     *out = NULL;
-    CML_CHECK(nb_check_fit(X, y, sw, kind_name(kind)));
+    CML_CHECK(cml_matrix_check(X, "X", 1));
+    CML_CHECK(nb_check_target(X->rows, y, sw, kind_name(kind)));
     double *cls;
     int64_t C;
     CML_CHECK(cml_labels_encode(y, X->rows, &cls, &C, NULL));
@@ -438,29 +506,60 @@ cml_status cml_discrete_nb_predict_csr(const cml_discrete_nb *m, const cml_csr *
     return st;
 }
 
+/* Rows per dgemm of the dense jll: fixed blocks (not one per thread), each
+ * a single-threaded BLAS call inside our parallel loop, so the numbers do
+ * not depend on the thread count and no BLAS thread pool competes with
+ * OpenMP's. */
+#define JLL_ROWS 512
+
 static cml_status jll(const void *model, const cml_matrix *X, double *out)
 {
     const cml_discrete_nb *m = model;
-    int64_t C = m->C, d = m->d, n = X->rows;
-    CML_CHECK(nb_check_X(X, d, kind_name(m->kind)));
-    const double *A = X->data;
-    int64_t lda = X->ld;
-    double *bin = NULL;
-    if (m->kind == CML_NB_BERNOULLI) {
-        bin = cml_alloc_array(n * d, sizeof(double));
-        if (!bin) return CML_ERR_NOMEM;
-        for (int64_t i = 0; i < n; i++)
-            for (int64_t j = 0; j < d; j++)
-                bin[i * d + j] = cml_matrix_row(X, i)[j] > m->params.binarize ? 1.0 : 0.0;
-        A = bin;
-        lda = d;
+    int64_t C = m->C, d = m->d, n = X->rows, n_blk = (n + JLL_ROWS - 1) / JLL_ROWS;
+    const char *who = kind_name(m->kind);
+    /* Shape only up front: a NaN or inf in X always makes its jll row
+     * non-finite (NaN * w = NaN, inf * w = +-inf or NaN for any w, and BLAS
+     * multiplies every entry), so X's values are scanned only when the
+     * (n, C) output shows one: one pass over X fewer. */
+    CML_CHECK(nb_check_X_shape(X, d, who));
+    int bern = m->kind == CML_NB_BERNOULLI, failed = 0, finite = 1;
+    double thr = m->params.binarize;
+#pragma omp parallel CML_OMP_THREADS if (n_blk > 1)
+    {
+        /* Bernoulli: this block's rows binarized */
+        double *bin = bern ? malloc((size_t)(CML_MIN(n, JLL_ROWS) * d) * sizeof(double)) : NULL;
+        if (bern && !bin) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 1) reduction(& : finite)
+        for (int64_t b = 0; b < n_blk; b++) {
+            if (bern && !bin) continue;
+            int64_t r0 = b * JLL_ROWS, rows = CML_MIN(JLL_ROWS, n - r0);
+            const double *A = cml_matrix_row(X, r0);
+            int64_t lda = X->ld;
+            if (bern) {
+                for (int64_t i = 0; i < rows; i++) {
+                    const double *x = cml_matrix_row(X, r0 + i);
+                    for (int64_t j = 0; j < d; j++) /* binarizing would hide NaN / inf */
+                        bin[i * d + j] = isfinite(x[j]) ? (x[j] > thr ? 1.0 : 0.0) : x[j];
+                }
+                A = bin;
+                lda = d;
+            }
+            double *o = out + r0 * C;
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)C, (int)d, 1.0, A,
+                        (int)lda, m->jll_w, (int)d, 0.0, o, (int)C);
+            for (int64_t i = 0; i < rows; i++)
+                for (int64_t c = 0; c < C; c++) {
+                    o[i * C + c] += m->jll_b[c];
+                    finite &= isfinite(o[i * C + c]) != 0;
+                }
+        }
+        free(bin);
     }
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)C, (int)d, 1.0, A, (int)lda,
-                m->jll_w, (int)d, 0.0, out, (int)C);
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t c = 0; c < C; c++)
-            out[i * C + c] += m->jll_b[c];
-    free(bin);
+    if (failed) return cml_fail(CML_ERR_NOMEM, "%s: out of memory in predict", who);
+    if (!finite) return nb_check_X(X, d, who); /* names a bad cell, if any */
     return CML_OK;
 }
 

@@ -15,6 +15,8 @@
  * Sums over rows run in row order and sums over features in numpy's
  * pairwise order, matching numpy's reductions.
  *
+ * Fit reads X twice, parallel over column ranges; predict is parallel over
+ * rows; neither result depends on the thread count.
  * Cost: fit O(n d), predict O(n C d). Thread-safety: predict is read-only.
  */
 #include <float.h>
@@ -125,68 +127,81 @@ static cml_status new_model(const cml_gaussian_nb_params *p, const double *class
     return CML_OK;
 }
 
-/* np.var(X, axis=0).max(): column means then mean squared deviations, both
- * summed in row order. */
-static double max_column_var(const cml_matrix *X, double *mean, double *acc)
+/* Columns per task of the parallel statistics pass. */
+#define STAT_COLS 64
+
+/* Batch statistics in two passes over X, parallel over column ranges (each
+ * sum still runs in row order, so the results do not depend on the thread
+ * count): for every column j
+ *   colvar[j]          np.var(X[:, j]) (mean, then mean squared deviation)
+ *   mu[c, j], vr[c, j] the class-c mean and (weighted) variance of
+ *                      sklearn's _update_mean_variance, for classes with
+ *                      nnew[c] != 0.
+ * Returns 0 if X holds a non-finite value (the caller reports it). */
+static int batch_stats(const cml_matrix *X, const int32_t *codes, const double *sw, int64_t C,
+                       const double *nnew, double *colvar, double *mu, double *vr)
 {
-    int64_t n = X->rows, d = X->cols;
-    for (int64_t j = 0; j < d; j++)
-        mean[j] = acc[j] = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        const double *x = cml_matrix_row(X, i);
-        for (int64_t j = 0; j < d; j++)
-            mean[j] += x[j];
-    }
-    for (int64_t j = 0; j < d; j++)
-        mean[j] /= (double)n;
-    for (int64_t i = 0; i < n; i++) {
-        const double *x = cml_matrix_row(X, i);
-        for (int64_t j = 0; j < d; j++) {
-            double t = x[j] - mean[j];
-            acc[j] += t * t;
+    int64_t n = X->rows, d = X->cols, n_tasks = (d + STAT_COLS - 1) / STAT_COLS;
+    int bad = 0;
+#pragma omp parallel for schedule(dynamic, 1) CML_OMP_THREADS if (n * d > (1 << 16))
+    for (int64_t t = 0; t < n_tasks; t++) {
+        int64_t j0 = t * STAT_COLS, nj = CML_MIN(STAT_COLS, d - j0);
+        double mean[STAT_COLS] = {0}, acc[STAT_COLS] = {0};
+        int ok = 1;
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t j = 0; j < nj; j++)
+                mu[c * d + j0 + j] = vr[c * d + j0 + j] = 0.0;
+        for (int64_t i = 0; i < n; i++) {
+            const double *restrict x = cml_matrix_row(X, i) + j0;
+            double w = sw ? sw[i] : 1.0, *restrict m = mu + (int64_t)codes[i] * d + j0;
+            int b = 0;
+            for (int64_t j = 0; j < nj; j++) {
+                b |= !isfinite(x[j]);
+                mean[j] += x[j];
+                m[j] += x[j] * w; /* w = 1 exactly without weights */
+            }
+            ok &= !b;
+        }
+        for (int64_t j = 0; j < nj; j++)
+            mean[j] /= (double)n;
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t j = 0; j < nj; j++)
+                if (nnew[c] != 0.0) mu[c * d + j0 + j] /= nnew[c];
+        for (int64_t i = 0; i < n; i++) {
+            const double *restrict x = cml_matrix_row(X, i) + j0;
+            const double *restrict m = mu + (int64_t)codes[i] * d + j0;
+            double *restrict v = vr + (int64_t)codes[i] * d + j0;
+            double w = sw ? sw[i] : 1.0;
+            for (int64_t j = 0; j < nj; j++) {
+                double t0 = x[j] - mean[j], t1 = x[j] - m[j];
+                acc[j] += t0 * t0;
+                v[j] += t1 * t1 * w; /* w = 1 exactly without weights */
+            }
+        }
+        for (int64_t j = 0; j < nj; j++)
+            colvar[j0 + j] = acc[j] / (double)n;
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t j = 0; j < nj; j++)
+                if (nnew[c] != 0.0) vr[c * d + j0 + j] /= nnew[c];
+        if (!ok) {
+#pragma omp atomic write
+            bad = 1;
         }
     }
-    double mx = -INFINITY;
-    for (int64_t j = 0; j < d; j++)
-        mx = fmax(mx, acc[j] / (double)n);
-    return mx;
+    return !bad;
 }
 
-/* One class's batch statistics and merge (sklearn's _update_mean_variance):
- * rows of X with codes == c, optional weights. */
-static void update_class(cml_gaussian_nb *m, int64_t c, const cml_matrix *X, const int32_t *codes,
-                         const double *sw, double *mu, double *vr, double *wbuf)
+/* Merges class c's batch mean and variance into the model (sklearn's
+ * _update_mean_variance, Chan et al. eq. 1.5a/b). */
+static void merge_class(cml_gaussian_nb *m, int64_t c, double n_new, int weighted, const double *mu,
+                        const double *vr)
 {
-    int64_t d = m->d, n_i = 0;
-    for (int64_t j = 0; j < d; j++)
-        mu[j] = vr[j] = 0.0;
-    for (int64_t i = 0; i < X->rows; i++) {
-        if (codes[i] != c) continue;
-        const double *x = cml_matrix_row(X, i);
-        double w = sw ? sw[i] : 1.0;
-        if (sw) wbuf[n_i] = w;
-        n_i++;
-        for (int64_t j = 0; j < d; j++)
-            mu[j] += sw ? x[j] * w : x[j];
-    }
-    if (n_i == 0) return;
-    /* n_new: the batch size, or the (pairwise) sum of its weights */
-    double n_new = sw ? cml_np_sum(wbuf, n_i) : (double)n_i;
+    int64_t d = m->d;
     double n_past = m->class_count[c];
     m->class_count[c] += n_new;
-    if (sw && fabs(n_new) <= 1e-8) return; /* np.isclose(n_new, 0): no update */
-    for (int64_t j = 0; j < d; j++)
-        mu[j] /= n_new;
-    for (int64_t i = 0; i < X->rows; i++) {
-        if (codes[i] != c) continue;
-        const double *x = cml_matrix_row(X, i);
-        for (int64_t j = 0; j < d; j++) {
-            double t = x[j] - mu[j];
-            vr[j] += sw ? t * t * sw[i] : t * t;
-        }
-    }
-    for (int64_t j = 0; j < d; j++)
-        vr[j] /= n_new;
+    if (n_new == 0.0) return;
+    /* weighted: np.isclose(n_new, 0) leaves the statistics alone */
+    if (weighted && fabs(n_new) <= 1e-8) return;
     double *th = m->theta + c * d, *va = m->var + c * d;
     if (n_past == 0.0) {
         memcpy(th, mu, (size_t)d * sizeof(double));
@@ -214,23 +229,44 @@ static cml_status partial_fit_into(cml_gaussian_nb *m, const cml_matrix *X, cons
                         "gaussian_nb: number of features %lld does not match previous data %lld",
                         (long long)X->cols, (long long)d);
     int32_t *codes = cml_alloc_array(n, sizeof(int32_t));
-    double *buf = cml_alloc_array(2 * d + n, sizeof(double));
+    double *colvar = cml_alloc_array(d, sizeof(double));
+    double *mu = cml_alloc_array(C * d, sizeof(double));
+    double *vr = cml_alloc_array(C * d, sizeof(double));
+    double *nnew = cml_calloc((size_t)C, sizeof(double));
+    double *wbuf = sw ? cml_alloc_array(n, sizeof(double)) : NULL;
     cml_status st = CML_OK;
-    if (!codes || !buf) {
+    if (!codes || !colvar || !mu || !vr || !nnew || (sw && !wbuf)) {
         st = CML_ERR_NOMEM;
         goto done;
     }
-    /* the only failure after allocation, and before m changes */
     st = nb_encode_y(y, n, m->classes, C, codes);
     if (st != CML_OK) goto done;
-
-    double eps = m->params.var_smoothing * max_column_var(X, buf, buf + d);
+    /* n_new per class: the batch count, or the (pairwise, as np.sum) sum of
+     * the class's weights in row order */
+    for (int64_t c = 0; c < C; c++) {
+        int64_t n_i = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (codes[i] == c) {
+                if (sw) wbuf[n_i] = sw[i];
+                n_i++;
+            }
+        nnew[c] = sw ? (n_i ? cml_np_sum(wbuf, n_i) : 0.0) : (double)n_i;
+    }
+    if (!batch_stats(X, codes, sw, C, nnew, colvar, mu, vr)) {
+        st = cml_matrix_check(X, "X", 0); /* names the first bad cell */
+        goto done;
+    }
+    /* the only failures are above, before m changes */
+    double mx = -INFINITY;
+    for (int64_t j = 0; j < d; j++)
+        mx = fmax(mx, colvar[j]);
+    double eps = m->params.var_smoothing * mx;
     if (m->fitted)
         for (int64_t a = 0; a < C * d; a++) /* sklearn subtracts this batch's epsilon, not the
                                              * one added last time: mirror it */
             m->var[a] -= eps;
     for (int64_t c = 0; c < C; c++)
-        update_class(m, c, X, codes, sw, buf, buf + d, buf + 2 * d);
+        merge_class(m, c, nnew[c], sw != NULL, mu + c * d, vr + c * d);
     for (int64_t a = 0; a < C * d; a++)
         m->var[a] += eps;
     m->epsilon = eps;
@@ -242,7 +278,11 @@ static cml_status partial_fit_into(cml_gaussian_nb *m, const cml_matrix *X, cons
     }
 done:
     free(codes);
-    free(buf);
+    free(colvar);
+    free(mu);
+    free(vr);
+    free(nnew);
+    free(wbuf);
     return st;
 }
 
@@ -251,7 +291,9 @@ cml_status cml_gaussian_nb_partial_fit(cml_gaussian_nb **model, const cml_gaussi
                                        const double *sample_weight, const double *classes,
                                        int64_t n_classes)
 {
-    CML_CHECK(nb_check_fit(X, y, sample_weight, "gaussian_nb"));
+    /* shape and target here; X's values are checked in the statistics pass */
+    CML_CHECK(cml_matrix_check(X, "X", 1));
+    CML_CHECK(nb_check_target(X->rows, y, sample_weight, "gaussian_nb"));
     if (*model) {
         CML_CHECK(nb_classes_again(classes, n_classes, (*model)->classes, (*model)->C));
         return partial_fit_into(*model, X, y, sample_weight);
@@ -279,7 +321,8 @@ static cml_status fit_weighted(const cml_gaussian_nb_params *p, const cml_matrix
                                const double *y, const double *sw, cml_gaussian_nb **out)
 {
     *out = NULL;
-    CML_CHECK(nb_check_fit(X, y, sw, "gaussian_nb"));
+    CML_CHECK(cml_matrix_check(X, "X", 1));
+    CML_CHECK(nb_check_target(X->rows, y, sw, "gaussian_nb"));
     double *cls;
     int64_t C;
     CML_CHECK(cml_labels_encode(y, X->rows, &cls, &C, NULL));
@@ -299,34 +342,49 @@ cml_status cml_gaussian_nb_fit(const cml_gaussian_nb_params *p, const cml_matrix
 static cml_status jll(const void *model, const cml_matrix *X, double *out)
 {
     const cml_gaussian_nb *m = model;
-    int64_t C = m->C, d = m->d;
-    CML_CHECK(nb_check_X(X, d, "gaussian_nb"));
-    double *tmp = cml_alloc_array(d, sizeof(double));
-    double *cst = cml_alloc_array(C, sizeof(double));
-    if (!tmp || !cst) {
-        free(tmp);
+    int64_t C = m->C, d = m->d, n = X->rows;
+    /* values checked after: a NaN or inf in x makes its jll row non-finite */
+    CML_CHECK(nb_check_X_shape(X, d, "gaussian_nb"));
+    double *cst = cml_alloc_array(C, sizeof(double)), *lv = cml_alloc_array(d, sizeof(double));
+    if (!cst || !lv) {
         free(cst);
+        free(lv);
         return CML_ERR_NOMEM;
     }
     for (int64_t c = 0; c < C; c++) {
         for (int64_t j = 0; j < d; j++)
-            tmp[j] = log(2.0 * CML_PI * m->var[c * d + j]);
-        cst[c] = -0.5 * cml_np_sum(tmp, d);
+            lv[j] = log(2.0 * CML_PI * m->var[c * d + j]);
+        cst[c] = -0.5 * cml_np_sum(lv, d);
     }
-    for (int64_t i = 0; i < X->rows; i++) {
-        const double *x = cml_matrix_row(X, i);
-        for (int64_t c = 0; c < C; c++) {
-            const double *th = m->theta + c * d, *va = m->var + c * d;
-            for (int64_t j = 0; j < d; j++) {
-                double t = x[j] - th[j];
-                tmp[j] = t * t / va[j];
-            }
-            double n_ij = cst[c] - 0.5 * cml_np_sum(tmp, d);
-            out[i * C + c] = log(m->class_prior[c]) + n_ij;
+    free(lv);
+    int failed = 0, finite = 1;
+#pragma omp parallel CML_OMP_THREADS if (n * C * d > (1 << 16))
+    {
+        double *tmp = malloc((size_t)d * sizeof(double));
+        if (!tmp) {
+#pragma omp atomic write
+            failed = 1;
         }
+#pragma omp for schedule(static) reduction(& : finite)
+        for (int64_t i = 0; i < n; i++) {
+            if (!tmp) continue;
+            const double *x = cml_matrix_row(X, i);
+            for (int64_t c = 0; c < C; c++) {
+                const double *th = m->theta + c * d, *va = m->var + c * d;
+                for (int64_t j = 0; j < d; j++) {
+                    double t = x[j] - th[j];
+                    tmp[j] = t * t / va[j];
+                }
+                double n_ij = cst[c] - 0.5 * cml_np_sum(tmp, d);
+                out[i * C + c] = log(m->class_prior[c]) + n_ij;
+                finite &= isfinite(out[i * C + c]) != 0;
+            }
+        }
+        free(tmp);
     }
-    free(tmp);
     free(cst);
+    if (failed) return cml_fail(CML_ERR_NOMEM, "gaussian_nb: out of memory in predict");
+    if (!finite) return nb_check_X(X, d, "gaussian_nb"); /* names a bad cell, if any */
     return CML_OK;
 }
 
@@ -503,6 +561,7 @@ const cml_estimator cml_est_gaussian_nb = {
     .params = defs,
     .n_params = N_DEFS,
     .params_size = sizeof(cml_gaussian_nb_params),
+    .validates_input = 1,
     .fit = vt_fit,
     .predict = vt_predict,
     .predict_proba = vt_predict_proba,

@@ -83,6 +83,12 @@ cml_status nb_encode_y(const double *y, int64_t n, const double *classes, int64_
 cml_status nb_check_X(const cml_matrix *X, int64_t d, const char *who)
 {
     CML_CHECK(cml_matrix_check(X, "X", 0));
+    return nb_check_X_shape(X, d, who);
+}
+
+cml_status nb_check_X_shape(const cml_matrix *X, int64_t d, const char *who)
+{
+    CML_CHECK(cml_matrix_check(X, "X", 1));
     if (X->cols != d)
         return cml_fail(CML_ERR_ARG, "%s: X has %lld features, but the model was fitted with %lld",
                         who, (long long)X->cols, (long long)d);

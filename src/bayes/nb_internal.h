@@ -25,6 +25,8 @@ cml_status nb_encode_y(const double *y, int64_t n, const double *classes, int64_
                        int32_t *codes);
 /* Checks X (finite, d columns) for predict; `who` names the estimator. */
 cml_status nb_check_X(const cml_matrix *X, int64_t d, const char *who);
+/* The same without the scan of X's values (callers detect them later). */
+cml_status nb_check_X_shape(const cml_matrix *X, int64_t d, const char *who);
 /* Checks fit inputs: X finite, y finite, sample_weight finite >= 0. */
 cml_status nb_check_fit(const cml_matrix *X, const double *y, const double *sample_weight,
                         const char *who);
@@ -143,6 +145,7 @@ void nb_discrete_vt_free(void *s);
         .params = DEFS,                                                                            \
         .n_params = (int)(sizeof DEFS / sizeof DEFS[0]),                                           \
         .params_size = sizeof(cml_discrete_nb_params),                                             \
+        .validates_input = 1,                                                                      \
         .fit = SYM##_vt_fit,                                                                       \
         .predict = nb_discrete_vt_predict,                                                         \
         .predict_proba = nb_discrete_vt_predict_proba,                                             \

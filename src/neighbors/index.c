@@ -19,9 +19,14 @@
  * (core/distance.h). Since S_k >= D_k - tau, every true neighbour (and
  * every row tied with the k-th) survives, so the result is exact.
  * When d > 15 the screening runs in float32 (sgemm: twice the flops of
- * dgemm) on rows centred at the column means and scaled by a power of two;
- * the wider tau only admits a few extra candidates. A query block whose
- * scaled values could overflow float falls back to float64 screening.
+ * dgemm) on rows centred at the column means of a fixed sample of rows and
+ * scaled by a power of two; the wider tau only admits a few extra
+ * candidates. A query block whose scaled values could overflow float falls
+ * back to float64 screening. The k-NN threshold starts at the k-th smallest
+ * S of the first tile (a subset's k-th is never below the true one), and
+ * tiles are tested 64 values at a time branch-free, so the admitting loop
+ * runs for few rows. The build is one parallel pass over the input (copy,
+ * finiteness check, norms, float copy).
  * Manhattan and minkowski brute force compute exact distances directly.
  *
  * Parallel over query blocks (OpenMP); each block's work and result are
@@ -34,6 +39,7 @@
 #include <float.h>
 #include <string.h>
 
+#include "data/data_internal.h" /* cml_big_alloc */
 #include "neighbors/nn_internal.h"
 
 /* ---------------------------------------------------------------- params */
@@ -230,73 +236,141 @@ static int uses_screening(const cml_nn_index *ix)
            (ix->dist.kind == CML_DIST_EUCLIDEAN || ix->dist.kind == CML_DIST_COSINE);
 }
 
-static cml_status build_screen(cml_nn_index *ix)
-{
-    int64_t n = ix->n, d = ix->d;
-    const double *B = ix->Xn ? ix->Xn : ix->X; /* the rows searched */
-    ix->xsq = cml_alloc_array(n, sizeof(double));
-    if (!ix->xsq) return CML_ERR_NOMEM;
-    cml_matrix Xv = cml_matrix_view(B, n, d);
-    cml_dist_row_sqnorms(&Xv, ix->xsq);
-    ix->xmax = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        double r = sqrt(ix->xsq[i]);
-        ix->xmax = r > ix->xmax ? r : ix->xmax;
-    }
-    if (d <= 15) return CML_OK; /* float64 screening on X itself */
+/* Rows sampled (evenly spaced, fixed) to choose the screening centre and
+ * scale before the single pass over the data. */
+#define BUILD_SAMPLE 1024
 
-    ix->S32 = cml_alloc_array(n * d, sizeof(float));
-    ix->s32sq = cml_alloc_array(n, sizeof(double));
-    /* cosine keeps a zero centre (centring would change the angles) */
-    ix->center = cml_calloc((size_t)d, sizeof(double));
-    double *rowmax = cml_alloc_array(n, sizeof(double));
-    if (!ix->S32 || !ix->s32sq || !ix->center || !rowmax) {
-        free(rowmax);
-        return CML_ERR_NOMEM;
-    }
-    double *c = ix->center;
-    if (ix->dist.kind == CML_DIST_EUCLIDEAN) {
-        /* Distances are translation invariant: centring shrinks the norms
-         * that scale tau, so fewer extra candidates survive screening. */
-        for (int64_t i = 0; i < n; i++)
+/* Centre (column means of a fixed sample of rows; zero for cosine, where
+ * centring would change the angles) and power-of-two scale for the float32
+ * screening copy. Any centre is valid, distances being translation
+ * invariant: a good one shrinks the norms that scale tau. The scale only
+ * keeps float away from overflow and underflow (its relative precision does
+ * not depend on it); build_brute checks the rows it did not sample. */
+static void screen_frame(cml_nn_index *ix, const cml_matrix *X, int cosine, double *c)
+{
+    int64_t n = ix->n, d = ix->d, step = (n + BUILD_SAMPLE - 1) / BUILD_SAMPLE, cnt = 0;
+    double *tmp = cosine ? ix->Xn : NULL; /* scratch row: Xn is filled later */
+    for (int64_t j = 0; j < d; j++)
+        c[j] = 0.0;
+    if (!cosine) {
+        for (int64_t i = 0; i < n; i += step, cnt++) {
+            const double *x = cml_matrix_row(X, i);
             for (int64_t j = 0; j < d; j++)
-                c[j] += B[i * d + j];
-        for (int64_t j = 0; j < d; j++)
-            c[j] /= (double)n;
-    }
-#pragma omp parallel for schedule(static) CML_OMP_THREADS
-    for (int64_t i = 0; i < n; i++) {
-        double m = 0.0;
-        for (int64_t j = 0; j < d; j++) {
-            double v = fabs(B[i * d + j] - c[j]);
-            m = v > m ? v : m;
+                c[j] += x[j];
         }
-        rowmax[i] = m;
+        for (int64_t j = 0; j < d; j++)
+            c[j] /= (double)cnt;
     }
-    double amax = 0.0; /* a max is exact in any order */
-    for (int64_t i = 0; i < n; i++)
-        amax = rowmax[i] > amax ? rowmax[i] : amax;
-    free(rowmax);
+    double amax = 0.0;
+    for (int64_t i = 0; i < n; i += step) {
+        const double *x = cml_matrix_row(X, i);
+        if (cosine) {
+            normalize_row(x, tmp, d);
+            x = tmp;
+        }
+        for (int64_t j = 0; j < d; j++)
+            amax = fmax(amax, fabs(x[j] - c[j]));
+    }
     int e = 0;
     if (amax > 0.0) frexp(amax, &e);
-    ix->scale = ldexp(1.0, -e); /* exact: max |scaled| in [0.5, 1) */
-    double scale = ix->scale;
+    ix->scale = ldexp(1.0, -e); /* exact: sampled |scaled| in [0, 1) */
+}
+
+/* Writes S32 row i and its squared norm from B_i; returns max |scaled|. */
+static double screen_row(cml_nn_index *ix, const double *b, int64_t i)
+{
+    int64_t d = ix->d;
+    const double *c = ix->center;
+    double scale = ix->scale, s = 0.0, m = 0.0;
+    float *dst = ix->S32 + i * d;
+    for (int64_t j = 0; j < d; j++) {
+        double v = (b[j] - c[j]) * scale;
+        float f = (float)v;
+        dst[j] = f;
+        s += (double)f * (double)f;
+        m = fabs(v) > m ? fabs(v) : m;
+    }
+    ix->s32sq[i] = s;
+    return m;
+}
+
+/* Brute-force storage in one parallel pass over the input: copies the rows
+ * (cosine: and their unit versions), checks they are finite, and for the
+ * screening path computes |B_i|^2 and the float32 screening copy. Reading
+ * and writing the data once matters: for 60k x 784 doubles the build is
+ * memory bound (mostly the kernel zeroing fresh pages). */
+static cml_status build_brute(cml_nn_index *ix, const cml_matrix *X)
+{
+    int64_t n = ix->n, d = ix->d;
+    int cosine = ix->dist.kind == CML_DIST_COSINE, screen = uses_screening(ix);
+    int f32 = screen && d > 15;
+    cml_status st = CML_OK;
+    ix->X = cml_big_alloc((size_t)(n * d) * sizeof(double));
+    if (cosine) ix->Xn = cml_big_alloc((size_t)(n * d) * sizeof(double));
+    if (screen) ix->xsq = cml_alloc_array(n, sizeof(double));
+    double *rowmax = f32 ? cml_alloc_array(n, sizeof(double)) : NULL;
+    char *bad = cml_alloc_array(n, 1);
+    if (f32) {
+        ix->S32 = cml_big_alloc((size_t)(n * d) * sizeof(float));
+        ix->s32sq = cml_alloc_array(n, sizeof(double));
+        ix->center = cml_alloc_array(d, sizeof(double));
+    }
+    if (!ix->X || (cosine && !ix->Xn) || (screen && !ix->xsq) || !bad ||
+        (f32 && (!rowmax || !ix->S32 || !ix->s32sq || !ix->center))) {
+        st = CML_ERR_NOMEM;
+        goto done;
+    }
+    if (f32) screen_frame(ix, X, cosine, ix->center);
 #pragma omp parallel for schedule(static) CML_OMP_THREADS
     for (int64_t i = 0; i < n; i++) {
-        double s = 0.0;
+        const double *x = cml_matrix_row(X, i);
+        double *dst = ix->X + i * d;
+        int finite = 1;
         for (int64_t j = 0; j < d; j++) {
-            float v = (float)((B[i * d + j] - c[j]) * scale);
-            ix->S32[i * d + j] = v;
-            s += (double)v * (double)v;
+            dst[j] = x[j];
+            finite &= isfinite(x[j]) != 0;
         }
-        ix->s32sq[i] = s;
+        bad[i] = !finite;
+        if (!finite || !screen) continue;
+        if (cosine) normalize_row(x, ix->Xn + i * d, d);
+        const double *b = cosine ? ix->Xn + i * d : dst;
+        double s = 0.0;
+        for (int64_t j = 0; j < d; j++)
+            s += b[j] * b[j];
+        ix->xsq[i] = s;
+        if (f32) rowmax[i] = screen_row(ix, b, i);
+    }
+    for (int64_t i = 0; i < n; i++)
+        if (bad[i]) {
+            st = cml_matrix_check(X, "X", 0); /* names the first bad cell */
+            goto done;
+        }
+    if (!screen) goto done;
+    ix->xmax = 0.0;
+    for (int64_t i = 0; i < n; i++) /* a max is exact in any order */
+        ix->xmax = fmax(ix->xmax, sqrt(ix->xsq[i]));
+    if (!f32) goto done; /* float64 screening on X itself */
+    double amax = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        amax = fmax(amax, rowmax[i]);
+    if (!(amax <= 0x1p60)) {
+        /* an unsampled row is far larger than the sample: rescale so that
+         * GEMM sums of squares stay far from float overflow */
+        int e = 0;
+        frexp(amax, &e);
+        ix->scale = ldexp(ix->scale, -e);
+        const double *B = cosine ? ix->Xn : ix->X;
+#pragma omp parallel for schedule(static) CML_OMP_THREADS
+        for (int64_t i = 0; i < n; i++)
+            screen_row(ix, B + i * d, i);
     }
     ix->s32max = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        double r = sqrt(ix->s32sq[i]);
-        ix->s32max = r > ix->s32max ? r : ix->s32max;
-    }
-    return CML_OK;
+    for (int64_t i = 0; i < n; i++)
+        ix->s32max = fmax(ix->s32max, sqrt(ix->s32sq[i]));
+done:
+    free(rowmax);
+    free(bad);
+    return st;
 }
 
 cml_status cml_nn_index_build(const cml_nn_params *p, const cml_matrix *X, cml_nn_index **out)
@@ -304,7 +378,7 @@ cml_status cml_nn_index_build(const cml_nn_params *p, const cml_matrix *X, cml_n
     *out = NULL;
     const char *msg = cml_nn_params_check(p);
     if (msg) return cml_fail(CML_ERR_ARG, "nearest neighbours: %s", msg);
-    CML_CHECK(cml_matrix_check(X, "X", 0));
+    CML_CHECK(cml_matrix_check(X, "X", 1)); /* shape; finiteness below */
     cml_nn_index *ix = cml_calloc(1, sizeof *ix);
     if (!ix) return CML_ERR_NOMEM;
     cml_status st = CML_OK;
@@ -315,20 +389,9 @@ cml_status cml_nn_index_build(const cml_nn_params *p, const cml_matrix *X, cml_n
     ix->algo = choose_algorithm(p, ix->dist, ix->n, ix->d);
     ix->scale = 1.0;
     if (ix->algo == CML_NN_BRUTE) {
-        int cosine = ix->dist.kind == CML_DIST_COSINE;
-        ix->X = cml_alloc_array(ix->n * ix->d, sizeof(double));
-        if (cosine) ix->Xn = cml_alloc_array(ix->n * ix->d, sizeof(double));
-        if (!ix->X || (cosine && !ix->Xn)) {
-            st = CML_ERR_NOMEM;
-            goto fail;
-        }
-        for (int64_t i = 0; i < ix->n; i++) {
-            const double *x = cml_matrix_row(X, i);
-            memcpy(ix->X + i * ix->d, x, (size_t)ix->d * sizeof(double));
-            if (cosine) normalize_row(x, ix->Xn + i * ix->d, ix->d);
-        }
-        if (uses_screening(ix)) CML_TRY(build_screen(ix));
+        CML_TRY(build_brute(ix, X));
     } else {
+        CML_TRY(cml_matrix_check(X, "X", 0));
         CML_TRY(nn_tree_build(ix, X));
     }
     *out = ix;
@@ -504,6 +567,17 @@ static int ws_init(screen_ws *w, int64_t qb, int64_t nb, int64_t d, int64_t cap0
     return 1;
 }
 
+/* Grows w->scratch to hold n doubles. Returns 0 on NOMEM. */
+static int ensure_scratch(screen_ws *w, int64_t n)
+{
+    if (w->scratch_cap >= n) return 1;
+    double *ns = realloc(w->scratch, (size_t)n * sizeof(double));
+    if (!ns) return 0;
+    w->scratch = ns;
+    w->scratch_cap = n;
+    return 1;
+}
+
 /* What a brute query computes: k nearest (k > 0) or a radius (k == 0). */
 typedef struct brute_job {
     int64_t k;
@@ -539,6 +613,27 @@ static int finish_knn(const cml_nn_index *ix, const double *q, cand_list *c, con
         job->idx[qi * job->k + a] = c->i[a];
     }
     return 1;
+}
+
+/* Screening values are tested in chunks: once a query's threshold is tight
+ * almost no chunk holds a candidate, and this branch-free pass vectorizes
+ * where the admitting loop cannot. */
+#define SCAN_CHUNK 64
+
+/* sv[j] = S_j = t_j + ysq_j (t from t32 or t64; ysq NULL for cosine) for n
+ * <= SCAN_CHUNK values, in the double arithmetic of the admission test;
+ * returns whether some S_j <= thresh. */
+static int chunk_values(const float *t32, const double *t64, const double *ysq, int64_t n,
+                        double thresh, double *restrict sv)
+{
+    int any = 0;
+    for (int64_t j = 0; j < n; j++) {
+        double s = t32 ? (double)t32[j] : t64[j];
+        sv[j] = ysq ? s + ysq[j] : s;
+    }
+    for (int64_t j = 0; j < n; j++)
+        any |= sv[j] <= thresh;
+    return any;
 }
 
 /* One block of queries through GEMM screening. Returns 0 on NOMEM. */
@@ -596,36 +691,51 @@ static int screen_block(const cml_nn_index *ix, const cml_matrix *Q, int64_t q0,
                         (int)nb);
         for (int64_t a = 0; a < m; a++) {
             cand_list *c = &w->cand[a];
-            const float *t32 = w->tile32 + a * nb;
-            const double *t64 = w->tile64 + a * nb;
-            for (int64_t j = 0; j < nb; j++) {
-                double s = f32 ? (double)t32[j] : t64[j];
-                if (!cosine) s += ysq[j0 + j];
-                if (!(s <= c->thresh)) continue;
-                if (c->n == c->cap) {
-                    if (job->k > 0) {
-                        if (w->scratch_cap < c->cap) {
-                            double *ns = realloc(w->scratch, (size_t)c->cap * sizeof(double));
+            const float *t32 = f32 ? w->tile32 + a * nb : NULL;
+            const double *t64 = f32 ? NULL : w->tile64 + a * nb;
+            const double *yq = cosine ? NULL : ysq + j0;
+            if (j0 == 0 && job->k > 0 && job->k <= nb) {
+                /* Seed the threshold with the k-th smallest S of this first
+                 * tile (a subset's k-th is >= the k-th of all rows, so the
+                 * invariant of cand_compact holds): later tiles then admit
+                 * about k rows per tile seen instead of filling the list
+                 * again and again while it tightens. */
+                if (!ensure_scratch(w, nb)) return 0;
+                for (int64_t j = 0; j < nb; j += SCAN_CHUNK)
+                    chunk_values(t32 ? t32 + j : NULL, t64 ? t64 + j : NULL, yq ? yq + j : NULL,
+                                 CML_MIN(SCAN_CHUNK, nb - j), 0.0, w->scratch + j);
+                c->thresh = kth_smallest(w->scratch, nb, job->k - 1) + 2.0 * c->tau;
+            }
+            for (int64_t j1 = 0; j1 < nb; j1 += SCAN_CHUNK) {
+                double sv[SCAN_CHUNK];
+                int64_t len = CML_MIN(SCAN_CHUNK, nb - j1);
+                if (!chunk_values(t32 ? t32 + j1 : NULL, t64 ? t64 + j1 : NULL, yq ? yq + j1 : NULL,
+                                  len, c->thresh, sv))
+                    continue;
+                for (int64_t jj = 0; jj < len; jj++) {
+                    double s = sv[jj];
+                    int64_t j = j1 + jj;
+                    if (!(s <= c->thresh)) continue;
+                    if (c->n == c->cap) {
+                        if (job->k > 0) {
+                            if (!ensure_scratch(w, c->cap) || !cand_compact(c, job->k, w->scratch))
+                                return 0;
+                            if (!(s <= c->thresh)) continue;
+                        } else {
+                            int64_t cap = 2 * c->cap;
+                            double *ns = realloc(c->s, (size_t)cap * sizeof(double));
                             if (!ns) return 0;
-                            w->scratch = ns;
-                            w->scratch_cap = c->cap;
+                            c->s = ns;
+                            int64_t *ni = realloc(c->i, (size_t)cap * sizeof(int64_t));
+                            if (!ni) return 0;
+                            c->i = ni;
+                            c->cap = cap;
                         }
-                        if (!cand_compact(c, job->k, w->scratch)) return 0;
-                        if (!(s <= c->thresh)) continue;
-                    } else {
-                        int64_t cap = 2 * c->cap;
-                        double *ns = realloc(c->s, (size_t)cap * sizeof(double));
-                        if (!ns) return 0;
-                        c->s = ns;
-                        int64_t *ni = realloc(c->i, (size_t)cap * sizeof(int64_t));
-                        if (!ni) return 0;
-                        c->i = ni;
-                        c->cap = cap;
                     }
+                    c->s[c->n] = s;
+                    c->i[c->n] = j0 + j;
+                    c->n++;
                 }
-                c->s[c->n] = s;
-                c->i[c->n] = j0 + j;
-                c->n++;
             }
         }
     }
@@ -633,6 +743,12 @@ static int screen_block(const cml_nn_index *ix, const cml_matrix *Q, int64_t q0,
         cand_list *c = &w->cand[a];
         const double *q = w->q64 + a * d;
         if (job->k > 0) {
+            /* the list holds up to cap admitted rows since its last
+             * compaction: drop those the final threshold rejects before the
+             * (memory-bound) exact distances */
+            if (c->n > job->k &&
+                (!ensure_scratch(w, c->cap) || !cand_compact(c, job->k, w->scratch)))
+                return 0;
             if (!finish_knn(ix, q, c, job, q0 + a)) return 0;
         } else {
             nn_list *l = &job->lists[q0 + a];

@@ -24,6 +24,7 @@ const cml_estimator cml_est_k_neighbors_regressor = {
     .params = cml_knn_param_defs,
     .n_params = CML_KNN_N_PARAMS,
     .params_size = sizeof(cml_knn_params),
+    .validates_input = 1,
     .fit = fit,
     .predict = cml_knn_vt_predict,
     .n_features_in = cml_knn_vt_n_features_in,

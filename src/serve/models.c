@@ -24,6 +24,9 @@
 
 #define FEATURES_KEY "cml.schema.features"
 #define TARGET_KEY   "cml.schema.target"
+/* Where `cml fit --text` puts the vectorizer (tools/cml/text_features.c). */
+#define TEXT_COLUMN_KEY "cml.text.column"
+#define TEXT_SCOPE      "text."
 
 static const char *task_name(cml_task t)
 {
@@ -39,6 +42,8 @@ static const char *task_name(cml_task t)
 static void free_model(serve_model *m)
 {
     cml_model_free(m->model);
+    cml_tfidf_free(m->tfidf);
+    cml_count_free(m->count);
     cml_columns_free(m->features, m->n_features);
     if (m->target) cml_columns_free(m->target, 1);
     free(m->by_name);
@@ -71,6 +76,26 @@ int64_t serve_model_feature(const serve_model *m, const char *name)
     return -1;
 }
 
+/* The vectorizer of a `cml fit --text` model (under the scope "text."), or
+ * nothing for other models. */
+static cml_status load_vectorizer(serve_model *m, cml_gguf *g, const char *path)
+{
+    if (!cml_gguf_has(g, TEXT_COLUMN_KEY)) return CML_OK;
+    const char *kind;
+    CML_CHECK(cml_gguf_set_scope(g, TEXT_SCOPE));
+    cml_status st = cml_gguf_get_str(g, "cml.kind", &kind);
+    if (st == CML_OK) {
+        if (strcmp(kind, "tfidf_vectorizer") == 0)
+            st = cml_tfidf_load(g, &m->tfidf);
+        else if (strcmp(kind, "count_vectorizer") == 0)
+            st = cml_count_load(g, &m->count);
+        else
+            st = cml_fail(CML_ERR_FORMAT, "%s: unknown vectorizer kind \"%s\"", path, kind);
+    }
+    cml_gguf_set_scope(g, "");
+    return st;
+}
+
 /* Features c0..c{n-1}, all numeric: a model saved through the C API. */
 static cml_status default_features(int64_t n, cml_column **out)
 {
@@ -95,10 +120,21 @@ static cml_status load_schema(serve_model *m, const cml_gguf *g, const char *pat
     char key[128];
     int64_t nf = cml_model_n_features_in(m->model), n = 0;
     snprintf(key, sizeof key, "%s.names", FEATURES_KEY);
+    int text = m->tfidf || m->count;
+    if (text && !cml_gguf_has(g, key))
+        return cml_fail(CML_ERR_FORMAT, "%s: a text model without its column schema", path);
     if (cml_gguf_has(g, key)) {
         CML_CHECK(cml_columns_load(g, FEATURES_KEY, &m->features, &n));
         m->n_features = n;
-        if (nf > 0 && n != nf)
+        if (text) {
+            /* one text column; the model's features are the vocabulary's */
+            int64_t nv = m->tfidf ? cml_tfidf_n_features(m->tfidf) : cml_count_n_features(m->count);
+            if (n != 1 || m->features[0].kind != CML_COL_TEXT || (nf > 0 && nv != nf))
+                return cml_fail(CML_ERR_FORMAT,
+                                "%s: a text model needs one text column and a vectorizer of "
+                                "%lld terms; the file has %lld columns and %lld terms",
+                                path, (long long)nf, (long long)n, (long long)nv);
+        } else if (nf > 0 && n != nf)
             return cml_fail(CML_ERR_FORMAT,
                             "%s: the column schema has %lld features but the model takes %lld",
                             path, (long long)n, (long long)nf);
@@ -134,7 +170,9 @@ static void column_json(const cml_column *c, cml_sb *sb)
     cml_sb_puts(sb, "{\"name\":");
     cml_sb_json_str(sb, c->name);
     cml_sb_printf(sb, ",\"kind\":\"%s\"",
-                  c->kind == CML_COL_CATEGORICAL ? "categorical" : "numeric");
+                  c->kind == CML_COL_CATEGORICAL ? "categorical"
+                  : c->kind == CML_COL_TEXT      ? "text"
+                                                 : "numeric");
     if (c->kind == CML_COL_CATEGORICAL) {
         cml_sb_puts(sb, ",\"levels\":[");
         for (int64_t l = 0; l < c->n_levels; l++) {
@@ -197,6 +235,7 @@ cml_status serve_model_load(const char *path, serve_model **out)
                       path, est->name);
         goto fail;
     }
+    CML_TRY(load_vectorizer(m, g, path));
     CML_TRY(load_schema(m, g, path));
     m->n_classes = cml_model_n_classes(m->model);
     m->classes = m->n_classes ? cml_model_classes(m->model) : NULL;

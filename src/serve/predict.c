@@ -10,7 +10,11 @@
  *                                    CSV columns are by `cml predict`
  *   text/csv with a header row       through the same CSV reader and schema
  *                                    as `cml predict`
- * plus an optional "proba": true. A value is a number, null (missing: NaN,
+ * plus an optional "proba": true. A model fitted with `cml fit --text COL`
+ * has one feature, the text column, whose values are the documents as
+ * strings ({"records": [{"text": "..."}]}, {"rows": [["..."]]} or a CSV
+ * column); they go through the model's own vectorizer, so predictions equal
+ * `cml predict`'s on the same documents. A value is a number, null (missing: NaN,
  * for estimators that take NaN) or, in a categorical column, one of the
  * levels seen at fit time as a string; its code is the level's index in the
  * sorted level list, exactly as the CSV reader encodes it, so a JSON request
@@ -93,7 +97,16 @@ void serve_class_json(const serve_model *m, double v, cml_sb *out)
 void serve_input_free(serve_input *in)
 {
     free(in->X);
+    if (in->docs)
+        for (int64_t i = 0; i < in->rows; i++)
+            free(in->docs[i]);
+    free(in->docs);
     memset(in, 0, sizeof *in);
+}
+
+static int is_text_model(const serve_model *m)
+{
+    return m->tfidf || m->count;
 }
 
 /* ---------------------------------------------------------------- values */
@@ -139,12 +152,34 @@ static void list_levels(const cml_column *c, char *buf, size_t len)
     }
 }
 
-/* One JSON value -> the double the model sees for column j. `where` names
- * the cell ("rows[3][1]"). */
-static int convert(const serve_model *m, int64_t j, const cJSON *v, double *out, const char *where,
-                   char *err, size_t errlen)
+/* One JSON value -> the double the model sees for column j (for a text
+ * column, a copy of the document in *doc and NaN). `where` names the cell
+ * ("rows[3][1]"). */
+static int convert(const serve_model *m, int64_t j, const cJSON *v, double *out, char **doc,
+                   const char *where, char *err, size_t errlen)
 {
     const cml_column *c = &m->features[j];
+    if (c->kind == CML_COL_TEXT) {
+        if (!doc) { /* a text column outside a text model: nothing can read it */
+            snprintf(err, errlen, "%s (column \"%s\"): the model has no vectorizer for text", where,
+                     c->name);
+            return 400;
+        }
+        if (!cJSON_IsString(v)) {
+            snprintf(err, errlen,
+                     "%s (column \"%s\"): text column expects the document as a string, got %s",
+                     where, c->name, json_type(v));
+            return 400;
+        }
+        *out = NAN;
+        free(*doc); /* only reached once per cell: records reject repeats first */
+        *doc = cml_strdup(v->valuestring);
+        if (!*doc) {
+            snprintf(err, errlen, "out of memory");
+            return 500;
+        }
+        return 0;
+    }
     if (cJSON_IsNull(v)) {
         *out = NAN;
         return 0;
@@ -218,7 +253,8 @@ static int parse_rows(const serve_model *m, const cJSON *rows, serve_input *in, 
         {
             char where[64];
             snprintf(where, sizeof where, "rows[%lld][%lld]", (long long)i, (long long)j);
-            int s = convert(m, j, v, &in->X[i * nf + j], where, err, errlen);
+            int s = convert(m, j, v, &in->X[i * nf + j], in->docs ? &in->docs[i] : NULL, where, err,
+                            errlen);
             if (s) return s;
             j++;
         }
@@ -262,7 +298,8 @@ static int parse_records(const serve_model *m, const cJSON *recs, serve_input *i
                 goto done;
             }
             seen[j] = 1;
-            status = convert(m, j, v, &in->X[i * nf + j], where, err, errlen);
+            status = convert(m, j, v, &in->X[i * nf + j], in->docs ? &in->docs[i] : NULL, where,
+                             err, errlen);
             if (status) goto done;
         }
         for (int64_t j = 0; j < nf; j++)
@@ -351,7 +388,8 @@ static int parse_json(const serve_model *m, const char *body, size_t len, int pr
         goto done;
     }
     in->X = cml_alloc_array(in->rows * in->cols, sizeof(double));
-    if (!in->X) {
+    if (is_text_model(m)) in->docs = cml_calloc((size_t)in->rows, sizeof *in->docs);
+    if (!in->X || (is_text_model(m) && !in->docs)) {
         snprintf(err, errlen, "out of memory for %lld rows", (long long)in->rows);
         status = 500;
         goto done;
@@ -399,6 +437,17 @@ static int parse_csv(const serve_model *m, const char *body, size_t len, int pro
     /* the table has the schema's columns in schema order (the target last) */
     for (int64_t i = 0; i < t->rows; i++)
         memcpy(&in->X[i * nf], &t->data[i * t->cols], (size_t)nf * sizeof(double));
+    if (is_text_model(m)) { /* the text column is feature 0 (load_schema) */
+        const char *const *docs = cml_table_text(t, 0);
+        in->docs = cml_calloc((size_t)in->rows, sizeof *in->docs);
+        for (int64_t i = 0; in->docs && docs && i < t->rows; i++)
+            if (!(in->docs[i] = cml_strdup(docs[i]))) break;
+        if (!docs || !in->docs || (in->rows && !in->docs[in->rows - 1])) {
+            cml_table_free(t);
+            snprintf(err, errlen, docs ? "out of memory" : "the text column was not read as text");
+            return 500;
+        }
+    }
     cml_table_free(t);
     return 0;
 }
@@ -420,6 +469,34 @@ int serve_parse_input(const serve_model *m, const char *body, size_t len, int is
 static int status_of(cml_status st)
 {
     return st == CML_ERR_ARG || st == CML_ERR_FORMAT ? 400 : 500;
+}
+
+/* A text model's predictions: the documents through the model's vectorizer
+ * (CSR), then the estimator's sparse entries, or its dense ones on a copy
+ * for estimators without them, as `cml predict` does. proba may be NULL. */
+static cml_status predict_text(const serve_model *m, const serve_input *in, double *pred,
+                               double *proba)
+{
+    const char *const *docs = (const char *const *)in->docs;
+    cml_csr_owned *S = NULL;
+    double *D = NULL;
+    cml_status st = m->tfidf ? cml_tfidf_transform(m->tfidf, docs, in->rows, &S)
+                             : cml_count_transform(m->count, docs, in->rows, &S);
+    if (st != CML_OK) return st;
+    cml_csr v = cml_csr_owned_view(S);
+    const cml_estimator *est = cml_model_estimator(m->model);
+    if (est->predict_csr && (!proba || est->predict_proba_csr)) {
+        st = cml_model_predict_csr(m->model, &v, pred);
+        if (st == CML_OK && proba) st = cml_model_predict_proba_csr(m->model, &v, proba);
+    } else {
+        st = cml_csr_to_dense(&v, &D);
+        cml_matrix X = cml_matrix_view(D, v.rows, v.cols);
+        if (st == CML_OK) st = cml_model_predict(m->model, &X, pred);
+        if (st == CML_OK && proba) st = cml_model_predict_proba(m->model, &X, proba);
+    }
+    free(D);
+    cml_csr_owned_free(S);
+    return st;
 }
 
 int serve_predict(const serve_model *m, const char *name, const char *body, size_t len, int is_csv,
@@ -447,9 +524,14 @@ int serve_predict(const serve_model *m, const char *name, const char *body, size
         status = 500;
         goto fail;
     }
-    cml_matrix X = cml_matrix_view(in.X, in.rows, in.cols);
-    cml_status st = cml_model_predict(m->model, &X, pred);
-    if (st == CML_OK && proba) st = cml_model_predict_proba(m->model, &X, proba);
+    cml_status st;
+    if (is_text_model(m)) {
+        st = predict_text(m, &in, pred, proba);
+    } else {
+        cml_matrix X = cml_matrix_view(in.X, in.rows, in.cols);
+        st = cml_model_predict(m->model, &X, pred);
+        if (st == CML_OK && proba) st = cml_model_predict_proba(m->model, &X, proba);
+    }
     if (st != CML_OK) {
         snprintf(err, errlen, "%s", cml_last_error()[0] ? cml_last_error() : "predict failed");
         status = status_of(st);

@@ -21,6 +21,7 @@
 #include "cml/data.h"
 #include "cml/model.h"
 #include "cml/serve.h"
+#include "cml/text.h"
 #include "core/strbuf.h"
 
 /* ---------------------------------------------------------------- metrics */
@@ -157,12 +158,18 @@ typedef struct serve_model {
     const double *classes;     /* (n_classes) owned by model; NULL for regressors */
     int64_t n_classes;
     char *info_json; /* members of the object GET /v1/models shows, after "name" */
+    /* A model fitted with `cml fit --text COL`: its one feature is the text
+     * column and one of these is its fitted vectorizer (documents -> CSR
+     * features); both NULL otherwise. */
+    cml_tfidf *tfidf;
+    cml_count *count;
     double load_seconds;
     _Atomic int64_t refs;
 } serve_model;
 
 /* Loads a model file and its schema. A model without a stored schema (made
- * through the C API) gets numeric features c0..c{n-1}. A model that cannot
+ * through the C API) gets numeric features c0..c{n-1}. A text model (`cml
+ * fit --text`) also gets its vectorizer, and its requests carry documents. A model that cannot
  * predict (a scaler, PCA) is refused with CML_ERR_UNSUPPORTED. refs = 1. */
 cml_status serve_model_load(const char *path, serve_model **out);
 /* Drops a reference; frees on the last. NULL: no-op. */
@@ -192,11 +199,13 @@ typedef struct serve_input {
     double *X;
     int64_t rows, cols;
     int proba;
+    char **docs; /* text models: (rows) the documents, owned; else NULL */
 } serve_input;
 
 /* Parses a predict body into X through the model's schema. is_csv: a CSV
  * with a header row; else JSON {"rows": [[...]]} or {"records": [{...}]}
- * with optional "proba": bool (proba_default applies when absent). On
+ * with optional "proba": bool (proba_default applies when absent). A text
+ * model's text column takes strings (the documents go to in->docs). On
  * error returns an HTTP status (400) and writes the reason, naming the row
  * and column, into err. */
 int serve_parse_input(const serve_model *m, const char *body, size_t len, int is_csv,

@@ -105,6 +105,58 @@ static cml_status build_csc(const dcd_problem *P, const signed char *y, csc *c)
     return CML_OK;
 }
 
+/* The loss's gradient and (half) curvature along feature j at b:
+ *   G = -sum_{t: b_t > 0} C_t a_tj b_t,  H = sum_{t: b_t > 0} C_t a_tj^2,
+ * written branch-free (the sign of b_t is unpredictable) and with C_t
+ * factored out when it is one value c (Cv == NULL). */
+static void grad_hess(const csc *A, int64_t j, const double *b, const double *Cv, double c,
+                      double *G, double *H)
+{
+    double g = 0.0, h = 0.0;
+    const int64_t *row = A->row;
+    const double *val = A->val;
+    if (!Cv) {
+        for (int64_t q = A->ptr[j]; q < A->ptr[j + 1]; q++) {
+            double bt = b[row[q]], on = bt > 0 ? 1.0 : 0.0;
+            g -= val[q] * bt * on;
+            h += val[q] * val[q] * on;
+        }
+        *G = c * g;
+        *H = c * h;
+        return;
+    }
+    for (int64_t q = A->ptr[j]; q < A->ptr[j + 1]; q++) {
+        int64_t t = row[q];
+        double bt = b[t], v = bt > 0 ? Cv[t] * val[q] : 0.0;
+        g -= v * bt;
+        h += v * val[q];
+    }
+    *G = g;
+    *H = h;
+}
+
+/* Moves b by d_diff along feature j (b_t += d_diff a_tj) and returns the
+ * new loss on the rows of column j, sum C_t max(b_t, 0)^2; with old, also
+ * the loss before the move into *old. Branch-free as grad_hess. */
+static double move_loss(const csc *A, int64_t j, double *b, const double *Cv, double c,
+                        double d_diff, double *old)
+{
+    double lo = 0.0, ln = 0.0;
+    const int64_t *row = A->row;
+    const double *val = A->val;
+    for (int64_t q = A->ptr[j]; q < A->ptr[j + 1]; q++) {
+        int64_t t = row[q];
+        double ct = Cv ? Cv[t] : 1.0, bo = b[t], bn = bo + d_diff * val[q];
+        b[t] = bn;
+        bo = bo > 0 ? bo : 0.0;
+        bn = bn > 0 ? bn : 0.0;
+        lo += ct * bo * bo;
+        ln += ct * bn * bn;
+    }
+    if (old) *old = Cv ? lo : c * lo;
+    return Cv ? ln : c * ln;
+}
+
 cml_status l1r_l2_svc(const dcd_problem *P, const signed char *y, double *w, int *n_iter)
 {
     const int64_t l = P->l, n = dcd_w_size(P->D);
@@ -131,6 +183,12 @@ cml_status l1r_l2_svc(const dcd_problem *P, const signed char *y, double *w, int
             xj_sq[j] += C[A.row[q]] * A.val[q] * A.val[q];
     }
 
+    /* one C for every row (no class or sample weights): factored out of
+     * the inner loops, cuni = 0 otherwise */
+    double cuni = C[0];
+    for (int64_t t = 1; t < l && cuni > 0; t++)
+        if (C[t] != cuni) cuni = 0.0;
+
     int iter = 0;
     int64_t active_size = n;
     double Gmax_old = INFINITY, Gnorm1_init = -1.0;
@@ -144,15 +202,8 @@ cml_status l1r_l2_svc(const dcd_problem *P, const signed char *y, double *w, int
         }
         for (int64_t s = 0; s < active_size; s++) {
             int64_t j = index[s];
-            double G_loss = 0.0, H = 0.0;
-            for (int64_t q = A.ptr[j]; q < A.ptr[j + 1]; q++) {
-                int64_t t = A.row[q];
-                if (b[t] > 0) {
-                    double v = C[t] * A.val[q];
-                    G_loss -= v * b[t];
-                    H += v * A.val[q];
-                }
-            }
+            double G_loss, H;
+            grad_hess(&A, j, b, cuni > 0 ? NULL : C, cuni, &G_loss, &H);
             G_loss *= 2;
             double G = G_loss;
             H = fmax(2 * H, 1e-12);
@@ -201,15 +252,8 @@ cml_status l1r_l2_svc(const dcd_problem *P, const signed char *y, double *w, int
                         b[A.row[q]] += d_diff * A.val[q];
                     break;
                 }
-                loss_new = 0.0;
-                if (num_linesearch == 0) loss_old = 0.0;
-                for (int64_t q = A.ptr[j]; q < A.ptr[j + 1]; q++) {
-                    int64_t t = A.row[q];
-                    if (num_linesearch == 0 && b[t] > 0) loss_old += C[t] * b[t] * b[t];
-                    double b_new = b[t] + d_diff * A.val[q];
-                    b[t] = b_new;
-                    if (b_new > 0) loss_new += C[t] * b_new * b_new;
-                }
+                loss_new = move_loss(&A, j, b, cuni > 0 ? NULL : C, cuni, d_diff,
+                                     num_linesearch == 0 ? &loss_old : NULL);
                 cond = cond + loss_new - loss_old;
                 if (cond <= 0) break;
                 d_old = d;

@@ -178,6 +178,62 @@ static void round_trip(const char *algo, const char *const *kv)
     free(y);
 }
 
+/* NaN / inf in X through the typed calls (no generic check in front): fit,
+ * partial_fit (model unchanged) and predict refuse them, naming the cell;
+ * Bernoulli's binarizing must not hide them. */
+static void test_nonfinite(void **state)
+{
+    (void)state;
+    double X[8] = {1, 2, 0, 3, 4, 1, 2, 2}, y[4] = {0, 1, 1, 0}, pred[4];
+    cml_matrix Xm = cml_matrix_view(X, 4, 2);
+    double bad[2] = {NAN, INFINITY};
+    for (int kind = 0; kind < 3; kind++) {
+        cml_discrete_nb_params p = kind == 0   ? cml_multinomial_nb_params_default()
+                                   : kind == 1 ? cml_complement_nb_params_default()
+                                               : cml_bernoulli_nb_params_default();
+        cml_discrete_nb *m = NULL;
+        if (kind == 0) assert_int_equal(cml_multinomial_nb_fit(&p, &Xm, y, &m), CML_OK);
+        if (kind == 1) assert_int_equal(cml_complement_nb_fit(&p, &Xm, y, &m), CML_OK);
+        if (kind == 2) assert_int_equal(cml_bernoulli_nb_fit(&p, &Xm, y, &m), CML_OK);
+        double before[4];
+        memcpy(before, cml_discrete_nb_feature_count(m), sizeof before);
+        for (int b = 0; b < 2; b++) {
+            X[5] = bad[b];
+            cml_discrete_nb *f = NULL;
+            cml_status st = kind == 0   ? cml_multinomial_nb_fit(&p, &Xm, y, &f)
+                            : kind == 1 ? cml_complement_nb_fit(&p, &Xm, y, &f)
+                                        : cml_bernoulli_nb_fit(&p, &Xm, y, &f);
+            assert_int_equal(st, CML_ERR_ARG);
+            assert_null(f);
+            assert_non_null(strstr(cml_last_error(), "row 3, column 2"));
+            assert_int_equal(cml_discrete_nb_predict(m, &Xm, pred), CML_ERR_ARG);
+            assert_non_null(strstr(cml_last_error(), "row 3, column 2"));
+            if (kind == 0) {
+                assert_int_equal(cml_multinomial_nb_partial_fit(&m, NULL, &Xm, y, NULL, NULL, 0),
+                                 CML_ERR_ARG);
+                assert_memory_equal(before, cml_discrete_nb_feature_count(m), sizeof before);
+            }
+        }
+        X[5] = 1;
+        assert_int_equal(cml_discrete_nb_predict(m, &Xm, pred), CML_OK);
+        cml_discrete_nb_free(m);
+    }
+    cml_gaussian_nb_params gp = cml_gaussian_nb_params_default();
+    cml_gaussian_nb *g = NULL;
+    assert_int_equal(cml_gaussian_nb_fit(&gp, &Xm, y, &g), CML_OK);
+    for (int b = 0; b < 2; b++) {
+        X[5] = bad[b];
+        cml_gaussian_nb *f = NULL;
+        assert_int_equal(cml_gaussian_nb_fit(&gp, &Xm, y, &f), CML_ERR_ARG);
+        assert_non_null(strstr(cml_last_error(), "row 3, column 2"));
+        assert_int_equal(cml_gaussian_nb_predict(g, &Xm, pred), CML_ERR_ARG);
+        assert_non_null(strstr(cml_last_error(), "row 3, column 2"));
+    }
+    X[5] = 1e308; /* finite: accepted even if the likelihoods overflow */
+    assert_int_equal(cml_gaussian_nb_predict(g, &Xm, pred), CML_OK);
+    cml_gaussian_nb_free(g);
+}
+
 static void test_save_load(void **state)
 {
     (void)state;
@@ -266,7 +322,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_discrete_errors), cmocka_unit_test(test_gaussian_errors),
         cmocka_unit_test(test_save_load),       cmocka_unit_test(test_single_class),
-        cmocka_unit_test(test_forged_files),
+        cmocka_unit_test(test_forged_files),    cmocka_unit_test(test_nonfinite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

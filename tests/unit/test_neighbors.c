@@ -128,6 +128,54 @@ static void test_screening_hostile(void **state)
     free(Q);
 }
 
+static void test_multi_tile(void **state)
+{
+    (void)state;
+    /* n > 2048 training rows: several screening tiles, the threshold seeded
+     * from the first tile, compactions across tiles, exact ties (integer
+     * data) and a k larger than a tile (no seeding, long lists) */
+    int64_t n = 5000, d = 40, nq = 12;
+    double *X = random_data(n, d, 21, 1.0, 0.0, 1), *Q = random_data(nq, d, 22, 1.0, 0.0, 1);
+    for (int threads = 1; threads <= 2; threads++) {
+        cml_set_num_threads(threads);
+        check_against_naive(X, n, d, Q, nq, 7, CML_NN_EUCLIDEAN, 2, CML_NN_BRUTE);
+    }
+    cml_set_num_threads(0);
+    check_against_naive(X, n, d, Q, 3, 2500, CML_NN_EUCLIDEAN, 2, CML_NN_BRUTE);
+    free(X);
+    free(Q);
+
+    /* the true neighbours all in the last tile, the first tiles far away:
+     * the seeded threshold is loose and must still keep them */
+    X = random_data(n, d, 23, 1.0, 0.0, 0);
+    for (int64_t i = 0; i < 4096 * d; i++)
+        X[i] += 50.0;
+    Q = malloc((size_t)(nq * d) * sizeof(double));
+    for (int64_t q = 0; q < nq; q++)
+        for (int64_t j = 0; j < d; j++)
+            Q[q * d + j] = X[(4100 + 70 * q) * d + j] + 1e-3 * (double)j;
+    check_against_naive(X, n, d, Q, nq, 5, CML_NN_EUCLIDEAN, 2, CML_NN_BRUTE);
+
+    /* a row far larger than the rows the build samples for its float
+     * scale (row 4999 is not sampled): the build rescales, still exact */
+    for (int64_t j = 0; j < d; j++)
+        X[4999 * d + j] = 1e25 * (double)(j + 1);
+    memcpy(Q + d, X + 4999 * d, (size_t)d * sizeof(double));
+    check_against_naive(X, n, d, Q, nq, 5, CML_NN_EUCLIDEAN, 2, CML_NN_BRUTE);
+
+    /* a NaN in an unsampled row is still refused, naming its place */
+    X[4999 * d + 3] = NAN;
+    cml_nn_params p = cml_nn_params_default();
+    p.algorithm = CML_NN_BRUTE;
+    cml_matrix Xm = cml_matrix_view(X, n, d);
+    cml_nn_index *ix = NULL;
+    assert_int_equal(cml_nn_index_build(&p, &Xm, &ix), CML_ERR_ARG);
+    assert_null(ix);
+    assert_non_null(strstr(cml_last_error(), "row 5000, column 4"));
+    free(X);
+    free(Q);
+}
+
 static void test_cosine(void **state)
 {
     (void)state;
@@ -475,11 +523,17 @@ static void test_pairwise(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exact_with_ties), cmocka_unit_test(test_screening_hostile),
-        cmocka_unit_test(test_cosine),          cmocka_unit_test(test_threads_and_algorithms_agree),
-        cmocka_unit_test(test_radius),          cmocka_unit_test(test_self_and_auto),
-        cmocka_unit_test(test_errors),          cmocka_unit_test(test_distance_weights_and_labels),
-        cmocka_unit_test(test_save_load),       cmocka_unit_test(test_pairwise),
+        cmocka_unit_test(test_exact_with_ties),
+        cmocka_unit_test(test_screening_hostile),
+        cmocka_unit_test(test_multi_tile),
+        cmocka_unit_test(test_cosine),
+        cmocka_unit_test(test_threads_and_algorithms_agree),
+        cmocka_unit_test(test_radius),
+        cmocka_unit_test(test_self_and_auto),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_distance_weights_and_labels),
+        cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_pairwise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

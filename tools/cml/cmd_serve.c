@@ -220,7 +220,9 @@ const cli_cmd cli_cmd_serve = {
     "[--api-key-file FILE] [--rate-limit RPS]",
     "serve models over HTTP (JSON/CSV predict, Prometheus /metrics)",
     "Routes: POST /v1/models/NAME/predict with {\"rows\": [[...]]}, {\"records\": [{\"col\": v}]} "
-    "or a text/csv body (add \"proba\": true or ?proba=true for probabilities); GET /v1/models, "
+    "or a text/csv body (add \"proba\": true or ?proba=true for probabilities); a model fitted "
+    "with `cml fit --text COL` takes the documents as strings ({\"records\": [{\"COL\": "
+    "\"...\"}]}) through its own vectorizer; GET /v1/models, "
     "/health, /ready, /metrics. One JSON log line per request on stderr. SIGHUP reloads the "
     "model files (a failed reload keeps the old model) and looks registry aliases up again, so "
     "after `cml registry alias iris@champion 3` a SIGHUP serves version 3; SIGTERM/SIGINT "
