@@ -16,7 +16,7 @@ import common  # noqa: E402  (sets BLAS threads before numpy loads)
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from sklearn import cluster, decomposition, ensemble, metrics, naive_bayes, neighbors, svm  # noqa: E402
+from sklearn import cluster, decomposition, ensemble, metrics, svm  # noqa: E402
 
 warnings.filterwarnings("ignore")
 a = common.args()
@@ -70,12 +70,7 @@ CASES = [
     ("svc", {"C": 10}, "fashion-6k", "classification", REF, lambda: svm.SVC(C=10)),
     ("svc", {"C": 10}, "digits", "classification", REF, lambda: svm.SVC(C=10)),
     ("linear_svc", {}, "digits", "classification", REF, lambda: svm.LinearSVC()),
-    ("k_neighbors_classifier", {"n_neighbors": 5}, "fashion-20k", "classification", REF,
-     lambda: neighbors.KNeighborsClassifier(5, n_jobs=T)),
-    ("k_neighbors_regressor", {"n_neighbors": 5}, "diamonds", "regression", REF,
-     lambda: neighbors.KNeighborsRegressor(5, n_jobs=T)),
-    ("gaussian_nb", {}, "fashion-20k", "classification", REF, lambda: naive_bayes.GaussianNB()),
-    ("multinomial_nb", {}, "fashion-20k", "classification", REF, lambda: naive_bayes.MultinomialNB()),
+    # k-NN and naive Bayes: bench/bench_neighbors.py
     ("kmeans", {"n_clusters": 10, "n_init": 1, "random_state": 0}, "fashion-20k", "clustering", REF,
      lambda: cluster.KMeans(10, n_init=1, random_state=0)),
     ("pca", {"n_components": 50}, "fashion-20k", "transform", REF, lambda: decomposition.PCA(50)),
