@@ -1,23 +1,14 @@
 # tests/cli/serve_lib.sh — what the `cml serve` tests share: starting a
 # server on a free loopback port, HTTP requests with curl, and reading the
 # predictions out of a JSON answer without jq. Source it after lib.sh, with
-# CML, T, PIDS=() and CURL=(curl ...) set.
+# CML set; it sources http_lib.sh (T, PIDS, CURL, the EXIT trap).
+. "$(dirname "${BASH_SOURCE[0]}")/http_lib.sh"
 
-# start_server LOG ARGS...: starts `cml serve --port 0`, sets SPID and PORT,
-# waits for /ready (10 s at most)
+# start_server LOG ARGS...: starts `cml serve ARGS... --port 0` (listen, in
+# http_lib.sh), then waits for /ready (10 s at most)
 start_server() {
   local log=$1; shift
-  "$CML" serve --port 0 "$@" 2>"$log" &
-  SPID=$!
-  PIDS+=("$SPID")
-  PORT=""
-  for _ in $(seq 100); do
-    PORT=$(grep -o '"event":"listening".*"port":[0-9]*' "$log" 2>/dev/null | grep -o '"port":[0-9]*' | cut -d: -f2)
-    [ -n "$PORT" ] && break
-    kill -0 "$SPID" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$PORT" ] || { echo "FAIL: server did not start: $(cat "$log")"; exit 1; }
+  listen "$log" serve "$@"
   for _ in $(seq 100); do
     [ "$("${CURL[@]}" -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/ready")" = 200 ] && return 0
     sleep 0.1

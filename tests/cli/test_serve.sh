@@ -12,16 +12,8 @@ set -u
 CML=${1:?usage: test_serve.sh CML}
 command -v curl >/dev/null || { echo "SKIP: curl is not installed (scripts/deps installs it)"; exit 77; }
 DATA=../data
-T=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/serve_lib.sh" # start_server, req, expect (HTTP), preds, probas, same_numbers
 pass=0 fail=0
-
-CURL=(curl -s --max-time 20)
 
 # ---------------------------------------------------------------- models
 "$CML" fit --algo logistic_regression --data $DATA/iris.csv --prep scale=standard --model "$T/lr.gguf" --quiet >/dev/null ||
@@ -41,7 +33,6 @@ CURL=(curl -s --max-time 20)
   { echo "FAIL: fit named"; exit 1; }
 cp "$T/lr.gguf" "$T/live.gguf" # the file SIGHUP re-reads
 
-. "$(dirname "$0")/serve_lib.sh" # start_server, req, expect (HTTP), preds, probas, same_numbers
 
 start_server "$T/log" --model iris=$T/live.gguf --model diab=$T/ridge.gguf --model named=$T/named.gguf \
   --threads 4 --max-body 200000

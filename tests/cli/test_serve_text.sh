@@ -13,16 +13,8 @@ set -u
 CML=${1:?usage: test_serve_text.sh CML}
 command -v curl >/dev/null || { echo "SKIP: curl is not installed (scripts/deps installs it)"; exit 77; }
 DATA=../data
-T=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-pass=0 fail=0
-CURL=(curl -s --max-time 20)
 . "$(dirname "$0")/serve_lib.sh"
+pass=0 fail=0
 
 # ---------------------------------------------------------------- models
 "$CML" fit --algo multinomial_nb --data $DATA/text/spam.csv --target label --text text \

@@ -13,16 +13,9 @@ CML=${1:?usage: test_web.sh CML}
 command -v curl >/dev/null || { echo "SKIP: curl is not installed (scripts/deps installs it)"; exit 77; }
 COURSES=${CML_COURSES:-../courses}
 [ -f "$COURSES/topics.txt" ] || { echo "FAIL: no $COURSES/topics.txt"; exit 1; }
-T=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/http_lib.sh" # T, PIDS, CURL, listen
 pass=0 fail=0
 
-CURL=(curl -s --max-time 20)
 # code METHOD PATH [curl args...]: prints the HTTP status; the body goes to $T/body, headers to $T/headers
 code() {
   local m=$1 p=$2; shift 2
@@ -33,17 +26,7 @@ header() { grep -i "^$1:" "$T/headers" | head -1 | cut -d: -f2- | tr -d '\r' | s
 # start_server LOG ARGS...: starts `cml web --port 0`, sets SPID and PORT
 start_server() {
   local log=$1; shift
-  "$CML" web --port 0 --courses "$COURSES" "$@" 2>"$log" &
-  SPID=$!
-  PIDS+=("$SPID")
-  PORT=""
-  for _ in $(seq 100); do
-    PORT=$(grep -o '"event":"listening".*"port":[0-9]*' "$log" 2>/dev/null | grep -o '"port":[0-9]*' | cut -d: -f2)
-    [ -n "$PORT" ] && break
-    kill -0 "$SPID" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$PORT" ] || { echo "FAIL: server did not start: $(cat "$log")"; exit 1; }
+  listen "$log" web --courses "$COURSES" "$@"
   # the catalogue loads on its own thread: wait for it
   for _ in $(seq 100); do
     "${CURL[@]}" "http://127.0.0.1:$PORT/api/status" | grep -q '"state":"loading"' || break
