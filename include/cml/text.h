@@ -218,6 +218,11 @@ cml_status cml_tfidf_save(const cml_tfidf *m, cml_gguf_writer *w);
 cml_status cml_tfidf_load(const cml_gguf *g, cml_tfidf **out);
 void cml_tfidf_free(cml_tfidf *m);
 
+/* Either vectorizer saved under the reader's current scope, by its
+ * cml.kind: sets *tfidf or *count (the other stays NULL). Another kind is
+ * CML_ERR_FORMAT naming the file. */
+cml_status cml_vectorizer_load(const cml_gguf *g, cml_tfidf **tfidf, cml_count **count);
+
 #ifdef __cplusplus
 }
 #endif

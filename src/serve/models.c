@@ -81,17 +81,9 @@ int64_t serve_model_feature(const serve_model *m, const char *name)
 static cml_status load_vectorizer(serve_model *m, cml_gguf *g, const char *path)
 {
     if (!cml_gguf_has(g, TEXT_COLUMN_KEY)) return CML_OK;
-    const char *kind;
+    (void)path; /* the reader's errors name the file */
     CML_CHECK(cml_gguf_set_scope(g, TEXT_SCOPE));
-    cml_status st = cml_gguf_get_str(g, "cml.kind", &kind);
-    if (st == CML_OK) {
-        if (strcmp(kind, "tfidf_vectorizer") == 0)
-            st = cml_tfidf_load(g, &m->tfidf);
-        else if (strcmp(kind, "count_vectorizer") == 0)
-            st = cml_count_load(g, &m->count);
-        else
-            st = cml_fail(CML_ERR_FORMAT, "%s: unknown vectorizer kind \"%s\"", path, kind);
-    }
+    cml_status st = cml_vectorizer_load(g, &m->tfidf, &m->count);
     cml_gguf_set_scope(g, "");
     return st;
 }

@@ -242,3 +242,14 @@ fail:
     cml_tfidf_free(m);
     return st;
 }
+
+cml_status cml_vectorizer_load(const cml_gguf *g, cml_tfidf **tfidf, cml_count **count)
+{
+    const char *kind;
+    *tfidf = NULL;
+    *count = NULL;
+    CML_CHECK(cml_gguf_get_str(g, "cml.kind", &kind));
+    if (strcmp(kind, "tfidf_vectorizer") == 0) return cml_tfidf_load(g, tfidf);
+    if (strcmp(kind, "count_vectorizer") == 0) return cml_count_load(g, count);
+    return cml_fail(CML_ERR_FORMAT, "%s: unknown vectorizer kind \"%s\"", cml_gguf_name(g), kind);
+}

@@ -154,7 +154,7 @@ int cli_text_is_model(const cml_gguf *g)
 int cli_text_features(const cml_gguf *g_const, cli_data *d)
 {
     cml_gguf *g = (cml_gguf *)g_const; /* the scope is the reader's only mutable state */
-    const char *col, *kind;
+    const char *col;
     cli_vectorizer v = {NULL, NULL};
     cml_status st = cml_gguf_get_str(g, TEXT_COLUMN_KEY, &col);
     if (st != CML_OK) return cli_fail(st);
@@ -164,14 +164,7 @@ int cli_text_features(const cml_gguf *g_const, cli_data *d)
         return CLI_RUNTIME;
     }
     CML_TRY(cml_gguf_set_scope(g, TEXT_SCOPE));
-    CML_TRY(cml_gguf_get_str(g, "cml.kind", &kind));
-    if (strcmp(kind, "tfidf_vectorizer") == 0)
-        st = cml_tfidf_load(g, &v.tfidf);
-    else if (strcmp(kind, "count_vectorizer") == 0)
-        st = cml_count_load(g, &v.count);
-    else
-        st = cml_fail(CML_ERR_FORMAT, "%s: unknown vectorizer kind \"%s\"", cml_gguf_name(g), kind);
-    if (st != CML_OK) goto fail;
+    CML_TRY(cml_vectorizer_load(g, &v.tfidf, &v.count));
     cml_gguf_set_scope(g, "");
     st = vectorize(&v, docs, d->X->rows, &d->Xs);
 fail:
