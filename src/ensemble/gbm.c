@@ -33,6 +33,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cml/gbm.h"
@@ -202,10 +203,36 @@
          NULL,                                                                                      \
          "per feature -1/0/1, e.g. (1,0,-1): prediction non-increasing / free / non-decreasing",    \
          P(monotone_constraints)},                                                                  \
+        {"interaction_constraints",                                                                 \
+         CML_PARAM_STRING,                                                                          \
+         "",                                                                                        \
+         0,                                                                                         \
+         0,                                                                                         \
+         0,                                                                                         \
+         NULL,                                                                                      \
+         "feature index sets allowed on one path, e.g. [[0,1],[2,3,4]]",                            \
+         P(interaction_constraints)},                                                               \
+        {"categorical_features",                                                                    \
+         CML_PARAM_STRING,                                                                          \
+         "",                                                                                        \
+         0,                                                                                         \
+         0,                                                                                         \
+         0,                                                                                         \
+         NULL,                                                                                      \
+         "columns split by category sets, e.g. 1,2,3 (cml fit: the CSV's string columns)",          \
+         P(categorical_features)},                                                                  \
+        {"max_cat_to_onehot",                                                                       \
+         CML_PARAM_INT,                                                                             \
+         "4",                                                                                       \
+         1,                                                                                         \
+         1 << 30,                                                                                   \
+         0,                                                                                         \
+         NULL,                                                                                      \
+         "categorical features with fewer categories get one-vs-rest splits",                       \
+         P(max_cat_to_onehot)},                                                                     \
     {                                                                                               \
-        "interaction_constraints", CML_PARAM_STRING, "", 0, 0, 0, NULL,                             \
-            "feature index sets allowed on one path, e.g. [[0,1],[2,3,4]]",                         \
-            P(interaction_constraints)                                                              \
+        "max_cat_threshold", CML_PARAM_INT, "64", 1, 1 << 30, 0, NULL,                              \
+            "most categories scanned per sorted-partition split", P(max_cat_threshold)              \
     }
 
 static const cml_param_def reg_defs[] = {
@@ -245,6 +272,47 @@ static int is_clf_objective(int o)
     return o == CML_GBM_LOGISTIC || o == CML_GBM_SOFTPROB;
 }
 
+/* ---------------------------------------------------------------- categorical features */
+
+/* categorical_features "0,3,5" / "(0,3,5)" / "[0,3,5]" into is_cat (F);
+ * F < 0: syntax only. CML_ERR_ARG naming the parameter. */
+static cml_status parse_cat_features(const char *s, int64_t F, uint8_t *is_cat)
+{
+    if (F > 0) memset(is_cat, 0, (size_t)F);
+    const char *q = s;
+    while (*q == ' ')
+        q++;
+    const char open = *q;
+    if (open == '(' || open == '[') q++;
+    for (;;) {
+        while (*q == ' ')
+            q++;
+        if (*q == '\0' || *q == ')' || *q == ']') break;
+        char *end;
+        long long v = strtoll(q, &end, 10);
+        if (end == q || v < 0)
+            return cml_fail(CML_ERR_ARG,
+                            "categorical_features = \"%s\": expected column indices >= 0 "
+                            "separated by commas, e.g. 1,2,3",
+                            s);
+        if (F >= 0 && v >= F)
+            return cml_fail(CML_ERR_ARG,
+                            "categorical_features: column %lld does not exist (X has %lld "
+                            "columns: 0 .. %lld)",
+                            v, (long long)F, (long long)F - 1);
+        if (F > 0) is_cat[v] = 1;
+        q = end;
+        while (*q == ' ')
+            q++;
+        if (*q == ',') q++;
+    }
+    const char close = *q;
+    if ((open == '(' && close != ')') || (open == '[' && close != ']') ||
+        (open != '(' && open != '[' && close != '\0') || (close != '\0' && q[1] != '\0'))
+        return cml_fail(CML_ERR_ARG, "categorical_features = \"%s\": unbalanced brackets", s);
+    return CML_OK;
+}
+
 const char *cml_gbm_params_check(const cml_gbm_params *p)
 {
     static _Thread_local char msg[256];
@@ -271,7 +339,8 @@ const char *cml_gbm_params_check(const cml_gbm_params *p)
         return msg;
     }
     gbm_constraints gc; /* syntax only here; sizes are checked at fit */
-    if (gbm_constraints_parse(p, -1, &gc) != CML_OK) {
+    if (gbm_constraints_parse(p, -1, &gc) != CML_OK ||
+        parse_cat_features(p->categorical_features, -1, NULL) != CML_OK) {
         snprintf(msg, sizeof msg, "%s", cml_last_error());
         return msg;
     }
@@ -422,8 +491,11 @@ static double tree_leaf_binned(const gbm_tree *t, const gbm_binned *b, int64_t r
 {
     const gbm_tnode *nd = &t->nodes[0];
     while (nd->feature >= 0) {
-        int32_t bb = gbm_bin_at(b, r, nd->feature);
-        int left = bb == b->nbins[nd->feature] ? nd->default_left : bb < nd->tbin;
+        const int32_t f = nd->feature, bb = gbm_bin_at(b, r, f);
+        int left = bb == b->nbins[f] ? nd->default_left : bb < nd->tbin;
+        if (nd->cat_off >= 0 && bb != b->nbins[f])
+            left = catset_goes_left(t->cat_words + nd->cat_off, b->cuts.values[b->cuts.ptr[f] + bb],
+                                    nd->default_left);
         nd = &t->nodes[nd->left + !left];
     }
     return nd->value;
@@ -437,7 +509,7 @@ typedef struct fit_scratch {
     gbm_tree tree;
     double *margin, *vmargin, *gh, *gh_goss, *score, *sorted, *yv_enc;
     int32_t *rows, *all_rows, *perm;
-    uint8_t *use;
+    uint8_t *use, *is_cat;
     gbm_vw *vw;
     gbm_constraints cons;
 } fit_scratch;
@@ -459,6 +531,7 @@ static void scratch_free(fit_scratch *s)
     free(s->all_rows);
     free(s->perm);
     free(s->use);
+    free(s->is_cat);
     free(s->vw);
 }
 
@@ -593,7 +666,10 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
     m->base_margin = gbm_obj_base_margin(&m->obj, p->base_score, y, w, n);
     if (isnan(m->base_margin)) goto nomem;
 
-    CML_TRY(gbm_binned_build(X, w, p->max_bin, &s.bins));
+    s.is_cat = cml_alloc_array(F, 1);
+    if (!s.is_cat) goto nomem;
+    CML_TRY(parse_cat_features(p->categorical_features, F, s.is_cat));
+    CML_TRY(gbm_binned_build(X, w, p->max_bin, s.is_cat, &s.bins));
     CML_TRY(gbm_grower_new(&s.bins, p, &s.grower));
     CML_TRY(gbm_constraints_parse(p, F, &s.cons));
     gbm_grower_set_constraints(s.grower, &s.cons);
@@ -825,7 +901,7 @@ const cml_estimator cml_est_gbm_regressor = {
     .aliases = "gbm_reg",
     .summary = "gradient-boosted histogram trees for regression (XGBoost hist)",
     .task = CML_TASK_REGRESSION,
-    .schema_version = 1,
+    .schema_version = 2,
     .params = reg_defs,
     .n_params = N_DEFS,
     .params_size = sizeof(cml_gbm_params),
@@ -844,7 +920,7 @@ const cml_estimator cml_est_gbm_classifier = {
     .aliases = "gbm",
     .summary = "gradient-boosted histogram trees for classification (XGBoost hist)",
     .task = CML_TASK_CLASSIFICATION,
-    .schema_version = 1,
+    .schema_version = 2,
     .params = clf_defs,
     .n_params = N_DEFS,
     .params_size = sizeof(cml_gbm_params),

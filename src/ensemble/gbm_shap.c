@@ -4,7 +4,9 @@
  * k, the sum over the trees of output k of their TreeSHAP values (src/tree/
  * treeshap.c), and the bias column base_margin + sum of the trees' expected
  * values (cover = hessian sum of the node at training, XGBoost's sum_hess).
- * Contributions plus bias equal cml_gbm_predict_margin.
+ * Contributions plus bias equal cml_gbm_predict_margin. A categorical
+ * split is one feature's split like any other: TreeSHAP only needs which
+ * child a row takes (category-set membership) and the covers.
  *
  * Complexity O(rows * trees * leaves * depth^2). Thread-safety: reads a
  * const model.
@@ -32,9 +34,11 @@ static cml_status gbm_tree_to_shap(const cml_gbm *m, int t, shap_tree *out)
         }
         s->left = (int32_t)(nd->left - root);
         s->right = s->left + 1;
-        s->feature = (int32_t)(nd->feature & ~GBM_DEFAULT_LEFT);
+        s->feature = (int32_t)(nd->feature & GBM_FEATURE_MASK);
         s->nan_left = (nd->feature & GBM_DEFAULT_LEFT) != 0;
         s->thr = nd->value;
+        /* set membership routes the row; the path algorithm is unchanged */
+        s->cats = (nd->feature & GBM_CATEGORICAL) ? gbm_node_catset(m, root + j) : NULL;
     }
     cml_status st = shap_tree_finish(out);
     if (st != CML_OK) shap_tree_free(out);
