@@ -65,6 +65,10 @@ typedef enum cml_gbm_metric {
 
 typedef enum cml_gbm_grow_policy { CML_GBM_DEPTHWISE = 0, CML_GBM_LOSSGUIDE } cml_gbm_grow_policy;
 typedef enum cml_gbm_boosting { CML_GBM_GBDT = 0, CML_GBM_GOSS } cml_gbm_boosting;
+typedef enum cml_gbm_cat_encoding {
+    CML_GBM_CAT_NATIVE = 0,
+    CML_GBM_CAT_ORDERED_TS
+} cml_gbm_cat_encoding;
 
 typedef struct cml_gbm_params {
     int n_estimators;          /* boosting rounds, >= 1 (default 100) */
@@ -106,6 +110,14 @@ typedef struct cml_gbm_params {
     char categorical_features[CML_PARAM_STRLEN];
     int max_cat_to_onehot; /* fewer categories: one-vs-rest splits (4) */
     int max_cat_threshold; /* most categories scanned per partition split (64) */
+    /* How categorical_features are used: native category-set splits, or
+     * CatBoost's ordered target statistics (regression and binary
+     * classification): each category becomes the running mean of the
+     * target over a random permutation of the preceding rows at fit, the
+     * mean over all training rows at predict. */
+    int cat_encoding;             /* cml_gbm_cat_encoding (native) */
+    char prior[CML_PARAM_STRLEN]; /* ordered TS prior p: "mean" (of y) or a number */
+    double prior_weight;          /* its weight a > 0: (sum + a p) / (count + a) (1) */
 } cml_gbm_params;
 
 typedef struct cml_gbm cml_gbm;

@@ -170,7 +170,7 @@ static int32_t cat_cuts(const uint64_t *kf, int64_t n, double **out)
 }
 
 /* Categorical columns must hold integer codes (XGBoost's rule). */
-static cml_status check_categories(const cml_matrix *X, const uint8_t *is_cat)
+cml_status gbm_check_categories(const cml_matrix *X, const uint8_t *is_cat)
 {
     for (int64_t i = 0; i < X->rows; i++) {
         const double *row = X->data + i * X->ld;
@@ -205,7 +205,7 @@ cml_status gbm_binned_build(const cml_matrix *X, const double *w, int max_bin,
     for (int64_t f = 0; is_cat && f < F; f++)
         any_cat |= is_cat[f] != 0;
     if (any_cat) {
-        CML_CHECK(check_categories(X, is_cat));
+        CML_CHECK(gbm_check_categories(X, is_cat));
         out->is_cat = cml_alloc_array(F, 1);
         if (!out->is_cat) return CML_ERR_NOMEM;
         memcpy(out->is_cat, is_cat, (size_t)F);

@@ -63,6 +63,9 @@ typedef struct gbm_binned {
 cml_status gbm_binned_build(const cml_matrix *X, const double *w, int max_bin,
                             const uint8_t *is_cat, gbm_binned *out);
 void gbm_binned_free(gbm_binned *b);
+/* CML_ERR_ARG unless the columns with is_cat[f] hold integer codes in
+ * [0, GBM_MAX_CAT] or NaN. */
+cml_status gbm_check_categories(const cml_matrix *X, const uint8_t *is_cat);
 /* Bin of row r, feature f. */
 static inline int32_t gbm_bin_at(const gbm_binned *b, int64_t r, int64_t f)
 {
@@ -191,6 +194,28 @@ const char *gbm_metric_name(cml_gbm_metric m);
 /* XGBoost's name of an objective ("reg:squarederror"...). */
 const char *gbm_objective_name(cml_gbm_objective o);
 
+/* ---------------------------------------------------------------- ordered target statistics */
+
+/* CatBoost's ordered TS (gbm_ts.c): per encoded feature, the statistic of
+ * each code 0 .. ptr[k+1]-ptr[k]-1 over all training rows. */
+typedef struct gbm_ts {
+    int64_t n;        /* encoded features (0: none) */
+    int32_t *feature; /* (n) their columns */
+    int64_t *ptr;     /* (n + 1) table offsets */
+    double *values;   /* (ptr[n]) */
+    double prior;     /* the statistic of an unseen code */
+} gbm_ts;
+
+/* Xenc (rows, cols) = X with each is_cat column replaced by its ordered TS
+ * over a permutation drawn from seed; t = the per-row target; the full-data
+ * tables go to out. Codes must have passed gbm_check_categories. */
+cml_status gbm_ts_fit(const cml_matrix *X, const double *t, const uint8_t *is_cat, double prior,
+                      double prior_weight, uint64_t seed, double *Xenc, gbm_ts *out);
+/* *out (malloc'd, rows x cols, dense) = X with the encoded columns
+ * replaced by their statistic. */
+cml_status gbm_ts_apply(const gbm_ts *ts, const cml_matrix *X, double **out);
+void gbm_ts_free(gbm_ts *ts);
+
 /* ---------------------------------------------------------------- model */
 
 /* A node of the flat, fitted layout: 16 bytes, children adjacent. A leaf
@@ -234,6 +259,7 @@ struct cml_gbm {
     uint32_t *cat_sets;
     int64_t n_cat_words, cat_cap;
     int64_t n_cat_nodes;
+    gbm_ts ts; /* cat_encoding=ordered_ts: applied to X before the trees */
 };
 
 /* The set of categorical split node j (absolute index). */

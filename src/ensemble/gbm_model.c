@@ -192,9 +192,9 @@ static cml_status check_X(const cml_gbm *m, const cml_matrix *X)
     return CML_OK;
 }
 
-cml_status cml_gbm_predict_margin(const cml_gbm *m, const cml_matrix *X, double *out)
+/* Margins of X as the trees see it (ordered TS already applied). */
+static void predict_margin_raw(const cml_gbm *m, const cml_matrix *X, double *out)
 {
-    CML_CHECK(check_X(m, X));
     const int K = m->obj.n_outputs;
     const int64_t n = X->rows, nblk = (n + ROW_BLOCK - 1) / ROW_BLOCK;
 #pragma omp parallel for CML_OMP_THREADS schedule(dynamic, 4) if (nblk > 1)
@@ -231,6 +231,20 @@ cml_status cml_gbm_predict_margin(const cml_gbm *m, const cml_matrix *X, double 
                 out[i * K + k] += m->leaf[idx[i - lo]];
         }
     }
+}
+
+cml_status cml_gbm_predict_margin(const cml_gbm *m, const cml_matrix *X, double *out)
+{
+    CML_CHECK(check_X(m, X));
+    if (m->ts.n == 0) {
+        predict_margin_raw(m, X, out);
+        return CML_OK;
+    }
+    double *Xt;
+    CML_CHECK(gbm_ts_apply(&m->ts, X, &Xt));
+    const cml_matrix V = cml_matrix_view(Xt, X->rows, X->cols);
+    predict_margin_raw(m, &V, out);
+    free(Xt);
     return CML_OK;
 }
 
@@ -401,6 +415,7 @@ void cml_gbm_free(cml_gbm *m)
 {
     if (!m) return;
     free(m->cat_sets);
+    gbm_ts_free(&m->ts);
     free(m->classes);
     free(m->tree_ptr);
     free(m->nodes);
@@ -467,6 +482,14 @@ cml_status gbm_model_save(const cml_gbm *m, cml_gguf_writer *w)
         CML_TRY(cml_gguf_set_i64(w, "cml.fit.n_cat_words", m->n_cat_words));
         CML_TRY(cml_gguf_add_i32(w, "cat_sets", (const int32_t *)m->cat_sets, m->n_cat_words));
     }
+    /* ... and the ordered target statistics (cat_encoding=ordered_ts) */
+    if (m->ts.n > 0) {
+        CML_TRY(cml_gguf_set_i64(w, "cml.fit.n_ts", m->ts.n));
+        CML_TRY(cml_gguf_set_f64(w, "cml.fit.ts_prior", m->ts.prior));
+        CML_TRY(cml_gguf_add_i32(w, "ts_feature", m->ts.feature, m->ts.n));
+        CML_TRY(cml_gguf_add_i64(w, "ts_ptr", m->ts.ptr, m->ts.n + 1));
+        CML_TRY(cml_gguf_add_f64(w, "ts_values", m->ts.values, 1, CML_MAX(m->ts.ptr[m->ts.n], 1)));
+    }
 fail:
     free(left);
     free(feat);
@@ -488,6 +511,35 @@ static int name_index(const char *const *names, int n, const char *s)
     for (int i = 0; i < n; i++)
         if (strcmp(names[i], s) == 0) return i;
     return -1;
+}
+
+/* The ordered-TS tables: columns in range, offsets ascending. */
+static cml_status load_ts(const cml_gguf *g, cml_gbm *m)
+{
+    gbm_ts *ts = &m->ts;
+    int64_t n;
+    CML_CHECK(load_i64(g, "cml.fit.n_ts", 1, m->n_features, &n));
+    CML_CHECK(cml_gguf_get_f64(g, "cml.fit.ts_prior", &ts->prior));
+    CML_CHECK(cml_gguf_expect(g, "ts_feature", CML_GGUF_T_I32, 1, n));
+    CML_CHECK(cml_gguf_expect(g, "ts_ptr", CML_GGUF_T_I64, 1, n + 1));
+    ts->feature = cml_alloc_array(n, sizeof *ts->feature);
+    ts->ptr = cml_alloc_array(n + 1, sizeof *ts->ptr);
+    if (!ts->feature || !ts->ptr) return CML_ERR_NOMEM;
+    ts->n = n; /* freed with m from here on */
+    CML_CHECK(cml_gguf_read_i32(g, "ts_feature", n, ts->feature));
+    CML_CHECK(cml_gguf_read_i64(g, "ts_ptr", n + 1, ts->ptr));
+    int ok = ts->ptr[0] == 0;
+    for (int64_t k = 0; k < n && ok; k++)
+        ok = ts->feature[k] >= 0 && ts->feature[k] < m->n_features &&
+             ts->ptr[k + 1] >= ts->ptr[k] && ts->ptr[k + 1] <= INT32_MAX;
+    if (!ok)
+        return cml_fail(CML_ERR_FORMAT, "%s: gbm ordered target statistics are corrupt",
+                        cml_gguf_name(g));
+    const int64_t nv = CML_MAX(ts->ptr[n], 1);
+    CML_CHECK(cml_gguf_expect(g, "ts_values", CML_GGUF_T_F64, 1, nv));
+    ts->values = cml_alloc_array(nv, sizeof *ts->values);
+    if (!ts->values) return CML_ERR_NOMEM;
+    return cml_gguf_read_f64(g, "ts_values", 1, nv, ts->values);
 }
 
 /* A categorical split's offset must name a whole set inside cat_sets. */
@@ -608,6 +660,7 @@ cml_status gbm_model_load(const cml_gguf *g, cml_gbm **out)
         m->n_cat_words = m->cat_cap = v;
         CML_TRY(cml_gguf_read_i32(g, "cat_sets", v, (int32_t *)m->cat_sets));
     }
+    if (cml_gguf_has(g, "cml.fit.n_ts")) CML_TRY(load_ts(g, m));
     /* Children must lie after their parent inside the same tree: walks end,
      * and depths can be computed in one forward pass. */
     int32_t *nd_depth = cml_calloc((size_t)nn, sizeof *nd_depth);
@@ -668,6 +721,13 @@ char *gbm_model_describe(const cml_gbm *m)
     cml_sb_printf(&sb, ",\"n_rounds\":%d,\"n_trees\":%d,\"best_iteration\":%d,\"n_nodes\":%lld",
                   m->n_rounds, m->n_trees, m->best_iteration, (long long)m->tree_ptr[m->n_trees]);
     cml_sb_printf(&sb, ",\"n_categorical_splits\":%lld", (long long)m->n_cat_nodes);
+    if (m->ts.n > 0) {
+        cml_sb_puts(&sb, ",\"ordered_ts_features\":[");
+        for (int64_t k = 0; k < m->ts.n; k++)
+            cml_sb_printf(&sb, "%s%d", k ? "," : "", m->ts.feature[k]);
+        cml_sb_puts(&sb, "],\"ordered_ts_prior\":");
+        cml_sb_json_num(&sb, m->ts.prior);
+    }
     cml_sb_puts(&sb, ",\"base_margin\":");
     cml_sb_json_num(&sb, m->base_margin);
     double *imp = cml_alloc_array(m->n_features, sizeof *imp);

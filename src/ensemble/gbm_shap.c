@@ -11,6 +11,7 @@
  * Complexity O(rows * trees * leaves * depth^2). Thread-safety: reads a
  * const model.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ensemble/gbm_internal.h"
@@ -60,7 +61,15 @@ cml_status cml_gbm_shap_values(const cml_gbm *m, const cml_matrix *X, double *ou
     int built = 0;
     for (; built < m->n_trees; built++)
         CML_TRY(gbm_tree_to_shap(m, built, &trees[built]));
-    st = shap_run(trees, m->n_trees, X, K, out);
+    if (m->ts.n > 0) { /* the trees split on the ordered TS of the categorical columns */
+        double *Xt = NULL;
+        CML_TRY(gbm_ts_apply(&m->ts, X, &Xt));
+        const cml_matrix V = cml_matrix_view(Xt, X->rows, X->cols);
+        st = shap_run(trees, m->n_trees, &V, K, out);
+        free(Xt);
+    } else {
+        st = shap_run(trees, m->n_trees, X, K, out);
+    }
 fail:
     for (int i = 0; i < built; i++)
         shap_tree_free(&trees[i]);
