@@ -232,6 +232,7 @@ extern const cli_cmd cli_cmd_web;
 extern const cli_cmd cli_cmd_plot;
 extern const cli_cmd cli_cmd_neighbors;
 extern const cli_cmd cli_cmd_explain;
+extern const cli_cmd cli_cmd_import;
 extern const cli_cmd cli_cmd_tree;
 
 #endif
