@@ -211,7 +211,7 @@ int cml_gbm_node_categories(const cml_gbm *m, int t, int node, int32_t *out, int
 cml_status cml_gbm_shap_values(const cml_gbm *m, const cml_matrix *X, double *out);
 
 /* Imports a model saved by XGBoost's save_model("model.json") (gbtree,
- * numerical splits, any num_parallel_tree (XGBRF* forests too); objectives
+ * numerical and categorical splits, any num_parallel_tree (XGBRF* forests too); objectives
  * reg:squarederror, reg:absoluteerror, reg:pseudohubererror,
  * reg:quantileerror, count:poisson, binary:logistic, multi:softprob/softmax).
  * Predictions equal XGBoost's Booster.predict over all trees up to its
@@ -219,7 +219,7 @@ cml_status cml_gbm_shap_values(const cml_gbm *m, const cml_matrix *X, double *ou
  * routing matches XGBoost's float32 comparison exactly. Classifiers get the
  * classes 0 .. K-1 (XGBoost's labels). Errors: CML_ERR_IO, CML_ERR_FORMAT
  * (not XGBoost JSON, bad tree), CML_ERR_UNSUPPORTED (other boosters,
- * categorical splits, num_parallel_tree > 1, other objectives). */
+ * other objectives). */
 /* cml_gbm_n_rounds of an import = trees per output (rounds x num_parallel_tree). */
 cml_status cml_gbm_import_xgboost(const char *path, cml_gbm **out);
 cml_status cml_gbm_import_xgboost_json(const char *text, size_t len, cml_gbm **out);
