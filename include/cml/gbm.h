@@ -65,6 +65,10 @@ typedef enum cml_gbm_metric {
 
 typedef enum cml_gbm_grow_policy { CML_GBM_DEPTHWISE = 0, CML_GBM_LOSSGUIDE } cml_gbm_grow_policy;
 typedef enum cml_gbm_boosting { CML_GBM_GBDT = 0, CML_GBM_GOSS } cml_gbm_boosting;
+typedef enum cml_gbm_cat_encoding {
+    CML_GBM_CAT_NATIVE = 0,
+    CML_GBM_CAT_ORDERED_TS
+} cml_gbm_cat_encoding;
 
 typedef struct cml_gbm_params {
     int n_estimators;          /* boosting rounds, >= 1 (default 100) */
@@ -98,6 +102,22 @@ typedef struct cml_gbm_params {
     /* XGBoost's interaction_constraints: "[[0,1],[2,3,4]]", sets of feature
      * indices that may share a root-to-leaf path; "" = none. */
     char interaction_constraints[CML_PARAM_STRLEN];
+    /* Native categorical splits (XGBoost's enable_categorical=True with
+     * tree_method=hist): column indices "0,3,5" (also "(0,3,5)" or
+     * "[0,3,5]") whose values are category codes (integers >= 0, NaN
+     * missing); "" = none. `cml fit` fills it with the CSV's string
+     * columns unless --param categorical_features=... is given. */
+    char categorical_features[CML_PARAM_STRLEN];
+    int max_cat_to_onehot; /* fewer categories: one-vs-rest splits (4) */
+    int max_cat_threshold; /* most categories scanned per partition split (64) */
+    /* How categorical_features are used: native category-set splits, or
+     * CatBoost's ordered target statistics (regression and binary
+     * classification): each category becomes the running mean of the
+     * target over a random permutation of the preceding rows at fit, the
+     * mean over all training rows at predict. */
+    int cat_encoding;             /* cml_gbm_cat_encoding (native) */
+    char prior[CML_PARAM_STRLEN]; /* ordered TS prior p: "mean" (of y) or a number */
+    double prior_weight;          /* its weight a > 0: (sum + a p) / (count + a) (1) */
 } cml_gbm_params;
 
 typedef struct cml_gbm cml_gbm;
@@ -160,18 +180,29 @@ cml_status cml_gbm_feature_importances(const cml_gbm *m, cml_gbm_importance type
  * creation order (XGBoost's numbering); the root is 0. */
 typedef struct cml_gbm_node {
     int is_leaf;
-    int feature;      /* split feature, -1 for a leaf */
-    double threshold; /* go left iff x < threshold */
-    int default_left; /* where NaN goes */
-    int left, right;  /* child ids, -1 for a leaf */
-    double value;     /* leaf value (learning rate included), 0 for a split */
-    double gain;      /* loss reduction of the split, 0 for a leaf */
-    double cover;     /* hessian sum of the training rows reaching the node */
+    int feature;        /* split feature, -1 for a leaf */
+    int is_categorical; /* categorical split: see cml_gbm_node_categories */
+    double threshold;   /* numeric split: go left iff x < threshold; NaN otherwise */
+    int default_left;   /* where NaN goes */
+    int left, right;    /* child ids, -1 for a leaf */
+    double value;       /* leaf value (learning rate included), 0 for a split */
+    double gain;        /* loss reduction of the split, 0 for a leaf */
+    double cover;       /* hessian sum of the training rows reaching the node */
 } cml_gbm_node;
 
 /* Node count of tree t (t < n_trees), 0 if out of range. */
 int cml_gbm_tree_size(const cml_gbm *m, int t);
 cml_status cml_gbm_tree_node(const cml_gbm *m, int t, int node, cml_gbm_node *out);
+/* Categorical split node of tree t: writes up to cap of the category codes
+ * that go RIGHT (ascending) into out and returns how many there are; -1 for
+ * a numeric split, a leaf or a bad index. A categorical split routes x as
+ * XGBoost 1.7 does: NaN, x < 0 and x >= *range go to the default (missing)
+ * side; otherwise category (int)x goes right iff it is in the set, left if
+ * not (so a code never seen at fit but below the range goes left). range
+ * (may be NULL) = 32 x the set's words: for cml's own fits, the first
+ * multiple of 32 above the feature's largest training code. */
+int cml_gbm_node_categories(const cml_gbm *m, int t, int node, int32_t *out, int cap,
+                            int64_t *range);
 
 /* Exact TreeSHAP contributions to the raw margin, XGBoost's
  * predict(pred_contribs=True): out (rows, n_outputs, n_features + 1); the
@@ -180,7 +211,7 @@ cml_status cml_gbm_tree_node(const cml_gbm *m, int t, int node, cml_gbm_node *ou
 cml_status cml_gbm_shap_values(const cml_gbm *m, const cml_matrix *X, double *out);
 
 /* Imports a model saved by XGBoost's save_model("model.json") (gbtree,
- * numerical splits, any num_parallel_tree (XGBRF* forests too); objectives
+ * numerical and categorical splits, any num_parallel_tree (XGBRF* forests too); objectives
  * reg:squarederror, reg:absoluteerror, reg:pseudohubererror,
  * reg:quantileerror, count:poisson, binary:logistic, multi:softprob/softmax).
  * Predictions equal XGBoost's Booster.predict over all trees up to its
@@ -188,7 +219,7 @@ cml_status cml_gbm_shap_values(const cml_gbm *m, const cml_matrix *X, double *ou
  * routing matches XGBoost's float32 comparison exactly. Classifiers get the
  * classes 0 .. K-1 (XGBoost's labels). Errors: CML_ERR_IO, CML_ERR_FORMAT
  * (not XGBoost JSON, bad tree), CML_ERR_UNSUPPORTED (other boosters,
- * categorical splits, num_parallel_tree > 1, other objectives). */
+ * other objectives). */
 /* cml_gbm_n_rounds of an import = trees per output (rounds x num_parallel_tree). */
 cml_status cml_gbm_import_xgboost(const char *path, cml_gbm **out);
 cml_status cml_gbm_import_xgboost_json(const char *text, size_t len, cml_gbm **out);

@@ -33,6 +33,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cml/gbm.h"
@@ -202,10 +203,59 @@
          NULL,                                                                                      \
          "per feature -1/0/1, e.g. (1,0,-1): prediction non-increasing / free / non-decreasing",    \
          P(monotone_constraints)},                                                                  \
+        {"interaction_constraints",                                                                 \
+         CML_PARAM_STRING,                                                                          \
+         "",                                                                                        \
+         0,                                                                                         \
+         0,                                                                                         \
+         0,                                                                                         \
+         NULL,                                                                                      \
+         "feature index sets allowed on one path, e.g. [[0,1],[2,3,4]]",                            \
+         P(interaction_constraints)},                                                               \
+        {"categorical_features",                                                                    \
+         CML_PARAM_STRING,                                                                          \
+         "",                                                                                        \
+         0,                                                                                         \
+         0,                                                                                         \
+         0,                                                                                         \
+         NULL,                                                                                      \
+         "columns split by category sets, e.g. 1,2,3 (cml fit: the CSV's string columns)",          \
+         P(categorical_features)},                                                                  \
+        {"max_cat_to_onehot",                                                                       \
+         CML_PARAM_INT,                                                                             \
+         "4",                                                                                       \
+         1,                                                                                         \
+         1 << 30,                                                                                   \
+         0,                                                                                         \
+         NULL,                                                                                      \
+         "categorical features with fewer categories get one-vs-rest splits",                       \
+         P(max_cat_to_onehot)},                                                                     \
+        {"max_cat_threshold",                                                                       \
+         CML_PARAM_INT,                                                                             \
+         "64",                                                                                      \
+         1,                                                                                         \
+         1 << 30,                                                                                   \
+         0,                                                                                         \
+         NULL,                                                                                      \
+         "most categories scanned per sorted-partition split",                                      \
+         P(max_cat_threshold)},                                                                     \
+        {"cat_encoding",                                                                            \
+         CML_PARAM_ENUM,                                                                            \
+         "native",                                                                                  \
+         0,                                                                                         \
+         0,                                                                                         \
+         0,                                                                                         \
+         "native|ordered_ts",                                                                       \
+         "categorical_features as category-set splits, or CatBoost's ordered target statistics",    \
+         P(cat_encoding)},                                                                          \
+        {"prior", CML_PARAM_STRING,                                                                 \
+         "mean",  0,                                                                                \
+         0,       0,                                                                                \
+         NULL,    "ordered_ts prior: mean (of the target) or a number",                             \
+         P(prior)},                                                                                 \
     {                                                                                               \
-        "interaction_constraints", CML_PARAM_STRING, "", 0, 0, 0, NULL,                             \
-            "feature index sets allowed on one path, e.g. [[0,1],[2,3,4]]",                         \
-            P(interaction_constraints)                                                              \
+        "prior_weight", CML_PARAM_DOUBLE, "1", 0, 1e300, 1, NULL,                                   \
+            "ordered_ts prior weight a: (sum + a prior) / (count + a)", P(prior_weight)             \
     }
 
 static const cml_param_def reg_defs[] = {
@@ -245,6 +295,57 @@ static int is_clf_objective(int o)
     return o == CML_GBM_LOGISTIC || o == CML_GBM_SOFTPROB;
 }
 
+/* ---------------------------------------------------------------- categorical features */
+
+/* categorical_features "0,3,5" / "(0,3,5)" / "[0,3,5]" into is_cat (F);
+ * F < 0: syntax only. CML_ERR_ARG naming the parameter. */
+static cml_status parse_cat_features(const char *s, int64_t F, uint8_t *is_cat)
+{
+    if (F > 0) memset(is_cat, 0, (size_t)F);
+    const char *q = s;
+    while (*q == ' ')
+        q++;
+    const char open = *q;
+    if (open == '(' || open == '[') q++;
+    for (;;) {
+        while (*q == ' ')
+            q++;
+        if (*q == '\0' || *q == ')' || *q == ']') break;
+        char *end;
+        long long v = strtoll(q, &end, 10);
+        if (end == q || v < 0)
+            return cml_fail(CML_ERR_ARG,
+                            "categorical_features = \"%s\": expected column indices >= 0 "
+                            "separated by commas, e.g. 1,2,3",
+                            s);
+        if (F >= 0 && v >= F)
+            return cml_fail(CML_ERR_ARG,
+                            "categorical_features: column %lld does not exist (X has %lld "
+                            "columns: 0 .. %lld)",
+                            v, (long long)F, (long long)F - 1);
+        if (F > 0) is_cat[v] = 1;
+        q = end;
+        while (*q == ' ')
+            q++;
+        if (*q == ',') q++;
+    }
+    const char close = *q;
+    if ((open == '(' && close != ')') || (open == '[' && close != ']') ||
+        (open != '(' && open != '[' && close != '\0') || (close != '\0' && q[1] != '\0'))
+        return cml_fail(CML_ERR_ARG, "categorical_features = \"%s\": unbalanced brackets", s);
+    return CML_OK;
+}
+
+/* The ordered-TS prior: "mean" (*is_mean = 1) or a finite number. */
+static int parse_prior(const char *s, double *v, int *is_mean)
+{
+    *is_mean = !strcmp(s, "mean");
+    if (*is_mean) return 1;
+    char *end;
+    *v = strtod(s, &end);
+    return end != s && *end == '\0' && isfinite(*v);
+}
+
 const char *cml_gbm_params_check(const cml_gbm_params *p)
 {
     static _Thread_local char msg[256];
@@ -271,8 +372,16 @@ const char *cml_gbm_params_check(const cml_gbm_params *p)
         return msg;
     }
     gbm_constraints gc; /* syntax only here; sizes are checked at fit */
-    if (gbm_constraints_parse(p, -1, &gc) != CML_OK) {
+    if (gbm_constraints_parse(p, -1, &gc) != CML_OK ||
+        parse_cat_features(p->categorical_features, -1, NULL) != CML_OK) {
         snprintf(msg, sizeof msg, "%s", cml_last_error());
+        return msg;
+    }
+    double pv;
+    int pm;
+    if (!parse_prior(p->prior, &pv, &pm)) {
+        snprintf(msg, sizeof msg, "prior = \"%.100s\" must be \"mean\" or a finite number",
+                 p->prior);
         return msg;
     }
     int em = p->eval_metric, clf = is_clf_objective(p->objective);
@@ -422,8 +531,11 @@ static double tree_leaf_binned(const gbm_tree *t, const gbm_binned *b, int64_t r
 {
     const gbm_tnode *nd = &t->nodes[0];
     while (nd->feature >= 0) {
-        int32_t bb = gbm_bin_at(b, r, nd->feature);
-        int left = bb == b->nbins[nd->feature] ? nd->default_left : bb < nd->tbin;
+        const int32_t f = nd->feature, bb = gbm_bin_at(b, r, f);
+        int left = bb == b->nbins[f] ? nd->default_left : bb < nd->tbin;
+        if (nd->cat_off >= 0 && bb != b->nbins[f])
+            left = catset_goes_left(t->cat_words + nd->cat_off, b->cuts.values[b->cuts.ptr[f] + bb],
+                                    nd->default_left);
         nd = &t->nodes[nd->left + !left];
     }
     return nd->value;
@@ -437,9 +549,12 @@ typedef struct fit_scratch {
     gbm_tree tree;
     double *margin, *vmargin, *gh, *gh_goss, *score, *sorted, *yv_enc;
     int32_t *rows, *all_rows, *perm;
-    uint8_t *use;
+    uint8_t *use, *is_cat;
+    double *Xenc, *Venc; /* ordered TS: the encoded training / validation matrices */
+    cml_matrix Xenc_view, Venc_view;
     gbm_vw *vw;
     gbm_constraints cons;
+    const cml_fit_opts *opts;
 } fit_scratch;
 
 static void scratch_free(fit_scratch *s)
@@ -459,6 +574,9 @@ static void scratch_free(fit_scratch *s)
     free(s->all_rows);
     free(s->perm);
     free(s->use);
+    free(s->is_cat);
+    free(s->Xenc);
+    free(s->Venc);
     free(s->vw);
 }
 
@@ -480,6 +598,42 @@ static void refit_leaves(const gbm_objective *o, const cml_gbm_params *p, gbm_tr
     }
 }
 
+/* cat_encoding=ordered_ts: encodes the categorical columns of X (and of
+ * the validation set) into s->Xenc / s->Venc, keeps the tables in m, and
+ * clears s->is_cat (the encoded columns are numeric to the trees). */
+static cml_status ordered_ts(const cml_gbm_params *p, cml_gbm *m, const cml_matrix *X,
+                             const double *y, fit_scratch *s)
+{
+    const int64_t n = X->rows, F = X->cols;
+    if (m->obj.kind == CML_GBM_SOFTPROB)
+        return cml_fail(CML_ERR_UNSUPPORTED,
+                        "gbm_classifier: cat_encoding=ordered_ts handles regression and two "
+                        "classes; this target has %lld. HINT: use cat_encoding=native",
+                        (long long)m->n_classes);
+    CML_CHECK(gbm_check_categories(X, s->is_cat));
+    double prior = 0.0;
+    int is_mean;
+    parse_prior(p->prior, &prior, &is_mean);
+    if (is_mean) { /* y is the class index (0/1) for a classifier: the positive rate */
+        for (int64_t i = 0; i < n; i++)
+            prior += y[i];
+        prior /= (double)n;
+    }
+    s->Xenc = cml_alloc_array(n * F, sizeof *s->Xenc);
+    if (!s->Xenc) return CML_ERR_NOMEM;
+    /* a stream of its own, so the trees' sampling is that of native fits */
+    CML_CHECK(gbm_ts_fit(X, y, s->is_cat, prior, p->prior_weight,
+                         (uint64_t)p->random_state ^ 0x6f72646572656454ull, s->Xenc, &m->ts));
+    s->Xenc_view = cml_matrix_view(s->Xenc, n, F);
+    memset(s->is_cat, 0, (size_t)F);
+    const cml_fit_opts *o = s->opts;
+    if (o && o->X_valid) {
+        CML_CHECK(gbm_ts_apply(&m->ts, o->X_valid, &s->Venc));
+        s->Venc_view = cml_matrix_view(s->Venc, o->X_valid->rows, F);
+    }
+    return CML_OK;
+}
+
 /* Per-round metric to the calling thread's listener (cml_report_metric):
  * "train_rmse", "valid_logloss"... at step = round index. gbm_fit runs the
  * boosting loop on the calling thread, so a hook installed there sees it. */
@@ -499,6 +653,7 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
     cml_gbm *m = NULL;
     double *y = NULL;
     memset(&s, 0, sizeof s);
+    s.opts = opts;
     *out = NULL;
     const char *msg = cml_gbm_params_check(p);
     if (msg)
@@ -593,7 +748,18 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
     m->base_margin = gbm_obj_base_margin(&m->obj, p->base_score, y, w, n);
     if (isnan(m->base_margin)) goto nomem;
 
-    CML_TRY(gbm_binned_build(X, w, p->max_bin, &s.bins));
+    s.is_cat = cml_alloc_array(F, 1);
+    if (!s.is_cat) goto nomem;
+    CML_TRY(parse_cat_features(p->categorical_features, F, s.is_cat));
+    int any_cat = 0;
+    for (int64_t f = 0; f < F; f++)
+        any_cat |= s.is_cat[f];
+    if (any_cat && p->cat_encoding == CML_GBM_CAT_ORDERED_TS) {
+        CML_TRY(ordered_ts(p, m, X, y, &s));
+        X = &s.Xenc_view;
+        if (V) V = &s.Venc_view;
+    }
+    CML_TRY(gbm_binned_build(X, w, p->max_bin, s.is_cat, &s.bins));
     CML_TRY(gbm_grower_new(&s.bins, p, &s.grower));
     CML_TRY(gbm_constraints_parse(p, F, &s.cons));
     gbm_grower_set_constraints(s.grower, &s.cons);
@@ -825,7 +991,7 @@ const cml_estimator cml_est_gbm_regressor = {
     .aliases = "gbm_reg",
     .summary = "gradient-boosted histogram trees for regression (XGBoost hist)",
     .task = CML_TASK_REGRESSION,
-    .schema_version = 1,
+    .schema_version = 2,
     .params = reg_defs,
     .n_params = N_DEFS,
     .params_size = sizeof(cml_gbm_params),
@@ -844,7 +1010,7 @@ const cml_estimator cml_est_gbm_classifier = {
     .aliases = "gbm",
     .summary = "gradient-boosted histogram trees for classification (XGBoost hist)",
     .task = CML_TASK_CLASSIFICATION,
-    .schema_version = 1,
+    .schema_version = 2,
     .params = clf_defs,
     .n_params = N_DEFS,
     .params_size = sizeof(cml_gbm_params),

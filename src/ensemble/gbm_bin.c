@@ -15,6 +15,8 @@
  *    without reproducing the sketch's rounding.
  * Features with missing values keep one bin for them: with max_bin <= 256
  * they get at most 255 value bins so the matrix stays one byte per cell.
+ * A categorical feature (XGBoost's enable_categorical) gets one bin per
+ * distinct category code, whatever max_bin: bin b is the b-th smallest code.
  *
  * Complexity: O(rows * cols) radix-sort passes plus O(rows * cols *
  * log(max_bin)) bin look-ups, parallel over features then rows.
@@ -117,6 +119,7 @@ void gbm_binned_free(gbm_binned *b)
     free(b->hoff);
     free(b->nbins);
     free(b->active);
+    free(b->is_cat);
     free(b->cuts.ptr);
     free(b->cuts.values);
     free(b->cuts.min_values);
@@ -136,7 +139,57 @@ static inline int32_t find_bin(const double *c, int32_t n, double x)
     return lo < n ? lo : n - 1;
 }
 
-cml_status gbm_binned_build(const cml_matrix *X, const double *w, int max_bin, gbm_binned *out)
+/* Index of category x in the ascending codes c[0..n) (x is one of them). */
+static inline int32_t find_cat(const double *c, int32_t n, double x)
+{
+    int32_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (c[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The distinct codes of sorted keys kf[0..n) into a fresh array *out;
+ * returns their count, or -1 when out of memory. */
+static int32_t cat_cuts(const uint64_t *kf, int64_t n, double **out)
+{
+    int64_t k = 1;
+    for (int64_t i = 1; i < n; i++)
+        k += kf[i] != kf[i - 1];
+    double *c = cml_alloc_array(k, sizeof *c);
+    if (!c) return -1;
+    k = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (i == 0 || kf[i] != kf[i - 1]) c[k++] = key_value(kf[i]);
+    *out = c;
+    return (int32_t)k;
+}
+
+/* Categorical columns must hold integer codes (XGBoost's rule). */
+cml_status gbm_check_categories(const cml_matrix *X, const uint8_t *is_cat)
+{
+    for (int64_t i = 0; i < X->rows; i++) {
+        const double *row = X->data + i * X->ld;
+        for (int64_t f = 0; f < X->cols; f++) {
+            const double x = row[f];
+            if (!is_cat[f] || isnan(x)) continue;
+            if (!(x >= 0.0 && x <= GBM_MAX_CAT && x == floor(x)))
+                return cml_fail(CML_ERR_ARG,
+                                "gbm: column %lld is in categorical_features but row %lld holds "
+                                "%.17g; categories must be integer codes in [0, %.0f]. HINT: "
+                                "cml's CSV reader codes string columns 0..k-1",
+                                (long long)f, (long long)i + 1, x, GBM_MAX_CAT);
+        }
+    }
+    return CML_OK;
+}
+
+cml_status gbm_binned_build(const cml_matrix *X, const double *w, int max_bin,
+                            const uint8_t *is_cat, gbm_binned *out)
 {
     const int64_t n = X->rows, F = X->cols;
     cml_status st = CML_OK;
@@ -148,6 +201,15 @@ cml_status gbm_binned_build(const cml_matrix *X, const double *w, int max_bin, g
     out->rows = n;
     out->cols = F;
     out->cuts.n_features = F;
+    int any_cat = 0;
+    for (int64_t f = 0; is_cat && f < F; f++)
+        any_cat |= is_cat[f] != 0;
+    if (any_cat) {
+        CML_CHECK(gbm_check_categories(X, is_cat));
+        out->is_cat = cml_alloc_array(F, 1);
+        if (!out->is_cat) return CML_ERR_NOMEM;
+        memcpy(out->is_cat, is_cat, (size_t)F);
+    }
     fc = cml_calloc((size_t)F, sizeof *fc);
     nc = cml_calloc((size_t)F, sizeof *nc);
     has_nan = cml_calloc((size_t)F, 1);
@@ -196,6 +258,12 @@ cml_status gbm_binned_build(const cml_matrix *X, const double *w, int max_bin, g
                     continue;
                 }
                 radix_sort(kf, wf, keys + FB * n, ws ? ws + FB * n : NULL, m[j]);
+                if (out->is_cat && out->is_cat[f]) {
+                    nc[f] = cat_cuts(kf, m[j], &fc[f]);
+                    if (nc[f] < 0) failed = 1;
+                    out->cuts.min_values[f] = 0.0;
+                    continue;
+                }
                 fc[f] = cml_alloc_array((int64_t)mb + 1, sizeof(double));
                 if (!fc[f]) {
                     failed = 1;
@@ -229,6 +297,13 @@ cml_status gbm_binned_build(const cml_matrix *X, const double *w, int max_bin, g
             goto fail;
         }
         out->wide |= nc[f] + has_nan[f] > 256;
+        if (nc[f] > 65535) {
+            st = cml_fail(CML_ERR_ARG,
+                          "gbm: categorical column %lld has %d categories; at most 65535 "
+                          "(categorical_features)",
+                          (long long)f, nc[f]);
+            goto fail;
+        }
     }
     out->cuts.ptr[F] = (int32_t)total;
     out->hoff[F] = (int32_t)slots;
@@ -258,7 +333,9 @@ cml_status gbm_binned_build(const cml_matrix *X, const double *w, int max_bin, g
         for (int64_t f = 0; f < F; f++) {
             int32_t nb = cp[f + 1] - cp[f];
             double x = row[f];
-            int32_t b = (isnan(x) || nb == 0) ? nb : find_bin(cv + cp[f], nb, x);
+            int32_t b = (isnan(x) || nb == 0)             ? nb
+                        : (out->is_cat && out->is_cat[f]) ? find_cat(cv + cp[f], nb, x)
+                                                          : find_bin(cv + cp[f], nb, x);
             if (out->wide)
                 out->b16[i * F + f] = (uint16_t)b;
             else

@@ -1,7 +1,9 @@
 /*
  * gbm_export.c — one boosted tree as text (XGBoost's get_dump(with_stats=
  * True) layout: "id:[f<thr] yes=..,no=..,missing=..,gain=..,cover=.." and
- * "id:leaf=..,cover=..", one tab per depth, depth-first), as Graphviz DOT
+ * "id:leaf=..,cover=..", one tab per depth, depth-first; a categorical split
+ * is XGBoost's "id:[f:{1,4}] yes=<right>,no=<left>,..." with the categories
+ * that go right, so "yes" is the right child), as Graphviz DOT
  * (XGBoost's to_graphviz look: split boxes, leaf ellipses, edges "yes" /
  * "no" with the missing side marked) and as a PNG/SVG drawing
  * (src/tree/tree_draw.c). Node ids are cml_gbm_tree_node's.
@@ -32,6 +34,41 @@ static void feat_name(cml_sb *sb, const char *const *names, int f)
         cml_sb_printf(sb, "f%d", f);
 }
 
+/* "{1,4,7}": the categories that go right at a categorical split. */
+static void cat_set_str(cml_sb *sb, const cml_gbm *m, int tree, int node)
+{
+    int n = cml_gbm_node_categories(m, tree, node, NULL, 0, NULL);
+    int32_t *c = n > 0 ? cml_alloc_array(n, sizeof *c) : NULL;
+    if (n > 0 && !c) {
+        sb->failed = 1;
+        return;
+    }
+    if (n > 0) cml_gbm_node_categories(m, tree, node, c, n, NULL);
+    cml_sb_puts(sb, "{");
+    for (int i = 0; i < n; i++)
+        cml_sb_printf(sb, "%s%d", i ? "," : "", c[i]);
+    cml_sb_puts(sb, "}");
+    free(c);
+}
+
+/* The condition of a split as "f<thr" / "f:{1,4}", and its yes / no
+ * children (the categorical "yes" is the set's side, the right child). */
+static void split_cond(cml_sb *sb, const cml_gbm *m, int tree, int node, const cml_gbm_node *nd,
+                       const char *const *names, const char *numfmt, int *yes, int *no)
+{
+    feat_name(sb, names, nd->feature);
+    if (nd->is_categorical) {
+        cml_sb_puts(sb, ":");
+        cat_set_str(sb, m, tree, node);
+        *yes = nd->right;
+        *no = nd->left;
+    } else {
+        cml_sb_printf(sb, numfmt, nd->threshold);
+        *yes = nd->left;
+        *no = nd->right;
+    }
+}
+
 static void text_rec(cml_sb *sb, const cml_gbm *m, int tree, int node, int depth,
                      const char *const *names)
 {
@@ -46,10 +83,11 @@ static void text_rec(cml_sb *sb, const cml_gbm *m, int tree, int node, int depth
         cml_sb_printf(sb, "%d:leaf=%.9g,cover=%.9g\n", node, nd.value, nd.cover);
         return;
     }
+    int yes, no;
     cml_sb_printf(sb, "%d:[", node);
-    feat_name(sb, names, nd.feature);
-    cml_sb_printf(sb, "<%.9g] yes=%d,no=%d,missing=%d,gain=%.9g,cover=%.9g\n", nd.threshold,
-                  nd.left, nd.right, nd.default_left ? nd.left : nd.right, nd.gain, nd.cover);
+    split_cond(sb, m, tree, node, &nd, names, "<%.9g", &yes, &no);
+    cml_sb_printf(sb, "] yes=%d,no=%d,missing=%d,gain=%.9g,cover=%.9g\n", yes, no,
+                  nd.default_left ? nd.left : nd.right, nd.gain, nd.cover);
     text_rec(sb, m, tree, nd.left, depth + 1, names);
     text_rec(sb, m, tree, nd.right, depth + 1, names);
 }
@@ -84,14 +122,15 @@ char *cml_gbm_export_dot(const cml_gbm *m, int tree, const char *const *feature_
                           nd.value, nd.cover);
             continue;
         }
+        int yes, no;
         cml_sb_printf(&sb, "%d [label=\"", j);
-        feat_name(&sb, feature_names, nd.feature);
-        cml_sb_printf(&sb, "<%.6g\\ngain=%.6g\\ncover=%.6g\", shape=box] ;\n", nd.threshold,
-                      nd.gain, nd.cover);
-        cml_sb_printf(&sb, "%d -> %d [label=\"yes%s\", color=\"#0000FF\"] ;\n", j, nd.left,
-                      nd.default_left ? ", missing" : "");
-        cml_sb_printf(&sb, "%d -> %d [label=\"no%s\", color=\"#FF0000\"] ;\n", j, nd.right,
-                      nd.default_left ? "" : ", missing");
+        split_cond(&sb, m, tree, j, &nd, feature_names, "<%.6g", &yes, &no);
+        cml_sb_printf(&sb, "\\ngain=%.6g\\ncover=%.6g\", shape=box] ;\n", nd.gain, nd.cover);
+        const int miss = nd.default_left ? nd.left : nd.right;
+        cml_sb_printf(&sb, "%d -> %d [label=\"yes%s\", color=\"#0000FF\"] ;\n", j, yes,
+                      miss == yes ? ", missing" : "");
+        cml_sb_printf(&sb, "%d -> %d [label=\"no%s\", color=\"#FF0000\"] ;\n", j, no,
+                      miss == no ? ", missing" : "");
     }
     cml_sb_puts(&sb, "}");
     char *s = cml_sb_finish(&sb);
@@ -133,11 +172,18 @@ static int32_t draw_rec(draw_ctx *c, int node, int depth)
         for (int k = 0; k < 3; k++)
             dn->rgb[k] = a * (nd.value >= 0 ? pos[k] : neg[k]) + (1 - a);
     } else {
-        feat_name(&sb, c->names, nd.feature);
-        cml_sb_printf(&sb, " < %.6g\ngain = %.6g\ncover = %.6g", nd.threshold, nd.gain, nd.cover);
+        int yes, no;
+        split_cond(&sb, c->m, c->tree, node, &nd, c->names, " < %.6g", &yes, &no);
+        cml_sb_printf(&sb, "\ngain = %.6g\ncover = %.6g", nd.gain, nd.cover);
         dn->rgb[0] = dn->rgb[1] = dn->rgb[2] = 0.97;
-        dn->edge_lbl[0] = nd.default_left ? "yes, missing" : "yes";
-        dn->edge_lbl[1] = nd.default_left ? "no" : "no, missing";
+        /* edges are drawn left, right; a categorical "yes" is the right one */
+        const int cat = nd.is_categorical;
+        dn->edge_lbl[0] =
+            nd.default_left ? (cat ? "no, missing" : "yes, missing") : (cat ? "no" : "yes");
+        dn->edge_lbl[1] =
+            nd.default_left ? (cat ? "yes" : "no") : (cat ? "yes, missing" : "no, missing");
+        (void)yes;
+        (void)no;
     }
     dn->label = cml_sb_finish(&sb);
     if (!dn->label) c->st = CML_ERR_NOMEM;

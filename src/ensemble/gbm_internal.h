@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cml/gbm.h"
+#include "tree/treeshap.h"
 
 /* ---------------------------------------------------------------- bins */
 
@@ -44,13 +45,27 @@ typedef struct gbm_binned {
     int32_t *nbins;  /* (cols): bins without the missing one */
     uint8_t *active; /* (cols): 1 if a split on f is possible (2+ bins, or NaN) */
     int32_t n_slots; /* hoff[cols] */
+    /* (cols) 1 for a categorical feature, or NULL when there is none. A
+     * categorical feature has one bin per distinct category seen: bin b is
+     * category cuts.values[ptr[f] + b] (ascending), max_bin does not apply. */
+    uint8_t *is_cat;
     gbm_cuts cuts;
 } gbm_binned;
 
+/* Largest category code cml accepts (XGBoost's limit: exact in float32). */
+#define GBM_MAX_CAT 16777215.0
+
 /* Cuts from X (NaN skipped; sample weights w or NULL) and the binned
- * matrix. max_bin >= 2. Parallel over features; deterministic. */
-cml_status gbm_binned_build(const cml_matrix *X, const double *w, int max_bin, gbm_binned *out);
+ * matrix. max_bin >= 2. is_cat (cols) or NULL marks categorical features,
+ * whose values must be integer codes in [0, GBM_MAX_CAT] or NaN
+ * (CML_ERR_ARG naming categorical_features otherwise). Parallel over
+ * features; deterministic. */
+cml_status gbm_binned_build(const cml_matrix *X, const double *w, int max_bin,
+                            const uint8_t *is_cat, gbm_binned *out);
 void gbm_binned_free(gbm_binned *b);
+/* CML_ERR_ARG unless the columns with is_cat[f] hold integer codes in
+ * [0, GBM_MAX_CAT] or NaN. */
+cml_status gbm_check_categories(const cml_matrix *X, const uint8_t *is_cat);
 /* Bin of row r, feature f. */
 static inline int32_t gbm_bin_at(const gbm_binned *b, int64_t r, int64_t f)
 {
@@ -91,13 +106,22 @@ typedef struct gbm_tnode {
     double gain;        /* loss change of the split */
     double G, H;        /* gradient / hessian sums (H = cover) */
     int64_t begin, end; /* its rows: grower rows[begin .. end) */
+    int64_t cat_off;    /* categorical split: its set at gbm_tree.cat_words + cat_off; else -1 */
 } gbm_tnode;
 
+/* A categorical split's category set, {n_words, bits[n_words]}: category c
+ * is bit c % 32 of bits[c / 32]. Routing is XGBoost 1.7's
+ * common::Decision, see catset_goes_left (tree/treeshap.h). */
 typedef struct gbm_tree {
     gbm_tnode *nodes;
     int n, cap;
     const int32_t *rows; /* the grower's partitioned row ids */
+    uint32_t *cat_words; /* category sets of the categorical splits */
+    int64_t n_words, cap_words;
 } gbm_tree;
+
+/* Appends a category set of n_words words (zeroed) to t; *off = its offset. */
+cml_status gbm_tree_add_catset(gbm_tree *t, int64_t n_words, int64_t *off);
 
 typedef struct gbm_grower gbm_grower;
 
@@ -170,6 +194,28 @@ const char *gbm_metric_name(cml_gbm_metric m);
 /* XGBoost's name of an objective ("reg:squarederror"...). */
 const char *gbm_objective_name(cml_gbm_objective o);
 
+/* ---------------------------------------------------------------- ordered target statistics */
+
+/* CatBoost's ordered TS (gbm_ts.c): per encoded feature, the statistic of
+ * each code 0 .. ptr[k+1]-ptr[k]-1 over all training rows. */
+typedef struct gbm_ts {
+    int64_t n;        /* encoded features (0: none) */
+    int32_t *feature; /* (n) their columns */
+    int64_t *ptr;     /* (n + 1) table offsets */
+    double *values;   /* (ptr[n]) */
+    double prior;     /* the statistic of an unseen code */
+} gbm_ts;
+
+/* Xenc (rows, cols) = X with each is_cat column replaced by its ordered TS
+ * over a permutation drawn from seed; t = the per-row target; the full-data
+ * tables go to out. Codes must have passed gbm_check_categories. */
+cml_status gbm_ts_fit(const cml_matrix *X, const double *t, const uint8_t *is_cat, double prior,
+                      double prior_weight, uint64_t seed, double *Xenc, gbm_ts *out);
+/* *out (malloc'd, rows x cols, dense) = X with the encoded columns
+ * replaced by their statistic. */
+cml_status gbm_ts_apply(const gbm_ts *ts, const cml_matrix *X, double **out);
+void gbm_ts_free(gbm_ts *ts);
+
 /* ---------------------------------------------------------------- model */
 
 /* A node of the flat, fitted layout: 16 bytes, children adjacent. A leaf
@@ -177,11 +223,14 @@ const char *gbm_objective_name(cml_gbm_objective o);
  * left), so a block of rows can walk a tree in lock-step for `depth` steps
  * with no per-row exit test; its value is in cml_gbm.leaf. */
 typedef struct gbm_node {
-    double value;     /* split: threshold (left iff x < value); leaf: +inf */
+    double value;     /* split: threshold (left iff x < value); categorical split: offset of
+                         its set in cml_gbm.cat_sets; leaf: +inf */
     int32_t left;     /* absolute index of the left child (right = left + 1); leaf: itself */
-    uint32_t feature; /* split feature | GBM_DEFAULT_LEFT */
+    uint32_t feature; /* split feature | GBM_CATEGORICAL | GBM_DEFAULT_LEFT */
 } gbm_node;
 #define GBM_DEFAULT_LEFT 0x80000000u
+#define GBM_CATEGORICAL  0x40000000u
+#define GBM_FEATURE_MASK 0x3fffffffu
 #define GBM_MAX_FEATURES ((int64_t)1 << 30)
 
 struct cml_gbm {
@@ -204,7 +253,20 @@ struct cml_gbm {
     double *hist_train; /* (n_hist) */
     double *hist_valid; /* (n_hist) or NULL */
     int trees_cap;
+    /* Category sets of the categorical splits, each {n_words, bits...}
+     * (gbm_tree's layout); n_cat_nodes = 0 keeps predict on its numeric
+     * path. */
+    uint32_t *cat_sets;
+    int64_t n_cat_words, cat_cap;
+    int64_t n_cat_nodes;
+    gbm_ts ts; /* cat_encoding=ordered_ts: applied to X before the trees */
 };
+
+/* The set of categorical split node j (absolute index). */
+static inline const uint32_t *gbm_node_catset(const cml_gbm *m, int64_t j)
+{
+    return m->cat_sets + (int64_t)m->nodes[j].value;
+}
 
 /* Appends a grown tree (local ids -> absolute). */
 cml_status gbm_model_add_tree(cml_gbm *m, const gbm_tree *t);

@@ -6,8 +6,10 @@
  *
  * Prediction: margin(x)_k = base_margin + sum over trees t of output k of
  * leaf_t(x); a split sends x left iff x_f < threshold, NaN to its default
- * side. Rows are processed in blocks of 64 (the block's rows stay in L1
- * while every tree is walked), blocks in parallel; each row's sum runs in
+ * side; a categorical split sends x right iff its category is in the
+ * split's set (catset_goes_left, XGBoost's rule). Models without
+ * categorical splits walk a loop that never looks at sets. Rows are processed in blocks of 64 (the
+ * block's rows stay in L1 while every tree is walked), blocks in parallel; each row's sum runs in
  * tree order, so results do not depend on the thread count.
  *
  * Complexity: predict O(rows * trees * depth). Thread-safety: everything
@@ -48,12 +50,25 @@ static void set_leaf(cml_gbm *m, int64_t j, double value)
     m->leaf[j] = value;
 }
 
-static void set_split(cml_gbm *m, int64_t j, int64_t f, double thr, int dl, int64_t left)
+/* cat = 1: thr is the offset of the node's set in m->cat_sets. */
+static void set_split(cml_gbm *m, int64_t j, int64_t f, double thr, int dl, int cat, int64_t left)
 {
     m->nodes[j].value = thr;
     m->nodes[j].left = (int32_t)left;
-    m->nodes[j].feature = (uint32_t)f | (dl ? GBM_DEFAULT_LEFT : 0u);
+    m->nodes[j].feature = (uint32_t)f | (dl ? GBM_DEFAULT_LEFT : 0u) | (cat ? GBM_CATEGORICAL : 0u);
     m->leaf[j] = 0.0;
+}
+
+/* Room for n more words of category sets. */
+static cml_status catset_reserve(cml_gbm *m, int64_t n)
+{
+    if (m->n_cat_words + n <= m->cat_cap) return CML_OK;
+    int64_t cap = CML_MAX(2 * m->cat_cap, m->n_cat_words + n + 256);
+    uint32_t *w = cml_realloc(m->cat_sets, (size_t)cap * sizeof *w);
+    if (!w) return CML_ERR_NOMEM;
+    m->cat_sets = w;
+    m->cat_cap = cap;
+    return CML_OK;
 }
 
 static inline int is_leaf(const gbm_node *nodes, int64_t j)
@@ -90,11 +105,19 @@ cml_status gbm_model_add_tree(cml_gbm *m, const gbm_tree *t)
         if (!nn || !ga || !co || !lv) return CML_ERR_NOMEM;
         m->node_cap = cap;
     }
+    CML_CHECK(catset_reserve(m, t->n_words));
     int32_t depth = 0;
     for (int j = 0; j < t->n; j++) {
         const gbm_tnode *s = &t->nodes[j];
-        if (s->feature >= 0)
-            set_split(m, base + j, s->feature, s->thr, s->default_left, base + s->left);
+        if (s->feature >= 0 && s->cat_off >= 0) {
+            const uint32_t *set = t->cat_words + s->cat_off;
+            const int64_t off = m->n_cat_words;
+            memcpy(m->cat_sets + off, set, (size_t)(set[0] + 1) * sizeof *set);
+            m->n_cat_words += set[0] + 1;
+            m->n_cat_nodes++;
+            set_split(m, base + j, s->feature, (double)off, s->default_left, 1, base + s->left);
+        } else if (s->feature >= 0)
+            set_split(m, base + j, s->feature, s->thr, s->default_left, 0, base + s->left);
         else
             set_leaf(m, base + j, s->value);
         m->gain[base + j] = s->feature >= 0 ? s->gain : 0.0;
@@ -116,25 +139,39 @@ void gbm_model_truncate(cml_gbm *m, int n_rounds)
 
 /* ---------------------------------------------------------------- predict */
 
-/* One step of the walk; a leaf maps to itself. */
+/* One step of the walk; a leaf maps to itself. A model without
+ * categorical splits never has the GBM_CATEGORICAL bit, so the mask keeps
+ * the numeric walk as it was. */
 static inline int32_t step(const gbm_node *nd, const double *x)
 {
     uint32_t fi = nd->feature;
-    double v = x[fi & ~GBM_DEFAULT_LEFT];
+    double v = x[fi & GBM_FEATURE_MASK];
     int right = !(v < nd->value);
     if (v != v) right = !(fi & GBM_DEFAULT_LEFT);
     return nd->left + right;
+}
+
+/* A step that also knows categorical splits. */
+static inline int32_t step_cat(const cml_gbm *m, const gbm_node *nd, const double *x)
+{
+    const uint32_t fi = nd->feature;
+    if (!(fi & GBM_CATEGORICAL)) return step(nd, x);
+    const double v = x[fi & GBM_FEATURE_MASK];
+    const uint32_t *set = m->cat_sets + (int64_t)nd->value;
+    return nd->left + !catset_goes_left(set, v, (fi & GBM_DEFAULT_LEFT) != 0);
 }
 
 void gbm_model_add_tree_margin(const cml_gbm *m, int t, const cml_matrix *X, double *margin)
 {
     const int K = m->obj.n_outputs, k = t % K, depth = m->depth[t];
     const int32_t root = (int32_t)m->tree_ptr[t];
+    const int cat = m->n_cat_nodes > 0;
 #pragma omp parallel for CML_OMP_THREADS schedule(static) if (X->rows > 16384)
     for (int64_t i = 0; i < X->rows; i++) {
         int32_t j = root;
+        const double *x = X->data + i * X->ld;
         for (int d = 0; d < depth; d++)
-            j = step(&m->nodes[j], X->data + i * X->ld);
+            j = cat ? step_cat(m, &m->nodes[j], x) : step(&m->nodes[j], x);
         margin[i * K + k] += m->leaf[j];
     }
 }
@@ -155,9 +192,9 @@ static cml_status check_X(const cml_gbm *m, const cml_matrix *X)
     return CML_OK;
 }
 
-cml_status cml_gbm_predict_margin(const cml_gbm *m, const cml_matrix *X, double *out)
+/* Margins of X as the trees see it (ordered TS already applied). */
+static void predict_margin_raw(const cml_gbm *m, const cml_matrix *X, double *out)
 {
-    CML_CHECK(check_X(m, X));
     const int K = m->obj.n_outputs;
     const int64_t n = X->rows, nblk = (n + ROW_BLOCK - 1) / ROW_BLOCK;
 #pragma omp parallel for CML_OMP_THREADS schedule(dynamic, 4) if (nblk > 1)
@@ -182,13 +219,32 @@ cml_status cml_gbm_predict_margin(const cml_gbm *m, const cml_matrix *X, double 
             const int k = t % K, depth = m->depth[t];
             for (int64_t i = lo; i < hi; i++)
                 idx[i - lo] = root;
-            for (int d = 0; d < depth; d++)
-                for (int64_t i = lo; i < hi; i++)
-                    idx[i - lo] = step(&m->nodes[idx[i - lo]], X->data + i * X->ld);
+            if (m->n_cat_nodes == 0)
+                for (int d = 0; d < depth; d++)
+                    for (int64_t i = lo; i < hi; i++)
+                        idx[i - lo] = step(&m->nodes[idx[i - lo]], X->data + i * X->ld);
+            else
+                for (int d = 0; d < depth; d++)
+                    for (int64_t i = lo; i < hi; i++)
+                        idx[i - lo] = step_cat(m, &m->nodes[idx[i - lo]], X->data + i * X->ld);
             for (int64_t i = lo; i < hi; i++)
                 out[i * K + k] += m->leaf[idx[i - lo]];
         }
     }
+}
+
+cml_status cml_gbm_predict_margin(const cml_gbm *m, const cml_matrix *X, double *out)
+{
+    CML_CHECK(check_X(m, X));
+    if (m->ts.n == 0) {
+        predict_margin_raw(m, X, out);
+        return CML_OK;
+    }
+    double *Xt;
+    CML_CHECK(gbm_ts_apply(&m->ts, X, &Xt));
+    const cml_matrix V = cml_matrix_view(Xt, X->rows, X->cols);
+    predict_margin_raw(m, &V, out);
+    free(Xt);
     return CML_OK;
 }
 
@@ -298,7 +354,7 @@ cml_status cml_gbm_feature_importances(const cml_gbm *m, cml_gbm_importance type
     for (int64_t j = 0; j < m->tree_ptr[m->n_trees]; j++) {
         const gbm_node *nd = &m->nodes[j];
         if (is_leaf(m->nodes, j)) continue;
-        int64_t f = nd->feature & ~GBM_DEFAULT_LEFT;
+        int64_t f = nd->feature & GBM_FEATURE_MASK;
         cnt[f] += 1.0;
         if (type == CML_GBM_IMP_GAIN || type == CML_GBM_IMP_TOTAL_GAIN) out[f] += m->gain[j];
         if (type == CML_GBM_IMP_COVER || type == CML_GBM_IMP_TOTAL_COVER) out[f] += m->cover[j];
@@ -326,8 +382,9 @@ cml_status cml_gbm_tree_node(const cml_gbm *m, int t, int node, cml_gbm_node *ou
     const gbm_node *nd = &m->nodes[base + node];
     memset(out, 0, sizeof *out);
     out->is_leaf = is_leaf(m->nodes, base + node);
-    out->feature = out->is_leaf ? -1 : (int)(nd->feature & ~GBM_DEFAULT_LEFT);
-    out->threshold = out->is_leaf ? NAN : nd->value;
+    out->feature = out->is_leaf ? -1 : (int)(nd->feature & GBM_FEATURE_MASK);
+    out->is_categorical = !out->is_leaf && (nd->feature & GBM_CATEGORICAL);
+    out->threshold = out->is_leaf || out->is_categorical ? NAN : nd->value;
     out->default_left = !out->is_leaf && (nd->feature & GBM_DEFAULT_LEFT);
     out->left = out->is_leaf ? -1 : (int)(nd->left - base);
     out->right = out->is_leaf ? -1 : (int)(nd->left - base + 1);
@@ -337,9 +394,28 @@ cml_status cml_gbm_tree_node(const cml_gbm *m, int t, int node, cml_gbm_node *ou
     return CML_OK;
 }
 
+int cml_gbm_node_categories(const cml_gbm *m, int t, int node, int32_t *out, int cap,
+                            int64_t *range)
+{
+    if (node < 0 || node >= cml_gbm_tree_size(m, t)) return -1;
+    const int64_t j = m->tree_ptr[t] + node;
+    if (is_leaf(m->nodes, j) || !(m->nodes[j].feature & GBM_CATEGORICAL)) return -1;
+    const uint32_t *set = gbm_node_catset(m, j);
+    if (range) *range = 32 * (int64_t)set[0];
+    int n = 0;
+    for (int64_t c = 0; c < 32 * (int64_t)set[0]; c++)
+        if ((set[1 + (c >> 5)] >> (c & 31)) & 1u) {
+            if (n < cap) out[n] = (int32_t)c;
+            n++;
+        }
+    return n;
+}
+
 void cml_gbm_free(cml_gbm *m)
 {
     if (!m) return;
+    free(m->cat_sets);
+    gbm_ts_free(&m->ts);
     free(m->classes);
     free(m->tree_ptr);
     free(m->nodes);
@@ -400,6 +476,20 @@ cml_status gbm_model_save(const cml_gbm *m, cml_gguf_writer *w)
     CML_TRY(cml_gguf_add_f64(w, "node_value", val, 1, nn));
     CML_TRY(cml_gguf_add_f64(w, "node_gain", m->gain, 1, nn));
     CML_TRY(cml_gguf_add_f64(w, "node_cover", m->cover, 1, nn));
+    /* Schema 2: category sets of the categorical splits (a numeric-only
+     * model writes none, so its file is schema 1's). */
+    if (m->n_cat_words > 0) {
+        CML_TRY(cml_gguf_set_i64(w, "cml.fit.n_cat_words", m->n_cat_words));
+        CML_TRY(cml_gguf_add_i32(w, "cat_sets", (const int32_t *)m->cat_sets, m->n_cat_words));
+    }
+    /* ... and the ordered target statistics (cat_encoding=ordered_ts) */
+    if (m->ts.n > 0) {
+        CML_TRY(cml_gguf_set_i64(w, "cml.fit.n_ts", m->ts.n));
+        CML_TRY(cml_gguf_set_f64(w, "cml.fit.ts_prior", m->ts.prior));
+        CML_TRY(cml_gguf_add_i32(w, "ts_feature", m->ts.feature, m->ts.n));
+        CML_TRY(cml_gguf_add_i64(w, "ts_ptr", m->ts.ptr, m->ts.n + 1));
+        CML_TRY(cml_gguf_add_f64(w, "ts_values", m->ts.values, 1, CML_MAX(m->ts.ptr[m->ts.n], 1)));
+    }
 fail:
     free(left);
     free(feat);
@@ -421,6 +511,43 @@ static int name_index(const char *const *names, int n, const char *s)
     for (int i = 0; i < n; i++)
         if (strcmp(names[i], s) == 0) return i;
     return -1;
+}
+
+/* The ordered-TS tables: columns in range, offsets ascending. */
+static cml_status load_ts(const cml_gguf *g, cml_gbm *m)
+{
+    gbm_ts *ts = &m->ts;
+    int64_t n;
+    CML_CHECK(load_i64(g, "cml.fit.n_ts", 1, m->n_features, &n));
+    CML_CHECK(cml_gguf_get_f64(g, "cml.fit.ts_prior", &ts->prior));
+    CML_CHECK(cml_gguf_expect(g, "ts_feature", CML_GGUF_T_I32, 1, n));
+    CML_CHECK(cml_gguf_expect(g, "ts_ptr", CML_GGUF_T_I64, 1, n + 1));
+    ts->feature = cml_alloc_array(n, sizeof *ts->feature);
+    ts->ptr = cml_alloc_array(n + 1, sizeof *ts->ptr);
+    if (!ts->feature || !ts->ptr) return CML_ERR_NOMEM;
+    ts->n = n; /* freed with m from here on */
+    CML_CHECK(cml_gguf_read_i32(g, "ts_feature", n, ts->feature));
+    CML_CHECK(cml_gguf_read_i64(g, "ts_ptr", n + 1, ts->ptr));
+    int ok = ts->ptr[0] == 0;
+    for (int64_t k = 0; k < n && ok; k++)
+        ok = ts->feature[k] >= 0 && ts->feature[k] < m->n_features &&
+             ts->ptr[k + 1] >= ts->ptr[k] && ts->ptr[k + 1] <= INT32_MAX;
+    if (!ok)
+        return cml_fail(CML_ERR_FORMAT, "%s: gbm ordered target statistics are corrupt",
+                        cml_gguf_name(g));
+    const int64_t nv = CML_MAX(ts->ptr[n], 1);
+    CML_CHECK(cml_gguf_expect(g, "ts_values", CML_GGUF_T_F64, 1, nv));
+    ts->values = cml_alloc_array(nv, sizeof *ts->values);
+    if (!ts->values) return CML_ERR_NOMEM;
+    return cml_gguf_read_f64(g, "ts_values", 1, nv, ts->values);
+}
+
+/* A categorical split's offset must name a whole set inside cat_sets. */
+static int catset_valid(const cml_gbm *m, double off)
+{
+    if (!(off >= 0 && off < (double)m->n_cat_words) || off != floor(off)) return 0;
+    const int64_t o = (int64_t)off;
+    return m->cat_sets[o] >= 1 && o + 1 + (int64_t)m->cat_sets[o] <= m->n_cat_words;
 }
 
 cml_status gbm_model_load(const cml_gguf *g, cml_gbm **out)
@@ -525,6 +652,15 @@ cml_status gbm_model_load(const cml_gguf *g, cml_gbm **out)
     CML_TRY(cml_gguf_read_f64(g, "node_value", 1, nn, val));
     CML_TRY(cml_gguf_read_f64(g, "node_gain", 1, nn, m->gain));
     CML_TRY(cml_gguf_read_f64(g, "node_cover", 1, nn, m->cover));
+    if (cml_gguf_has(g, "cml.fit.n_cat_words")) {
+        CML_TRY(load_i64(g, "cml.fit.n_cat_words", 1, INT32_MAX, &v));
+        CML_TRY(cml_gguf_expect(g, "cat_sets", CML_GGUF_T_I32, 1, v));
+        m->cat_sets = cml_alloc_array(v, sizeof *m->cat_sets);
+        if (!m->cat_sets) goto nomem;
+        m->n_cat_words = m->cat_cap = v;
+        CML_TRY(cml_gguf_read_i32(g, "cat_sets", v, (int32_t *)m->cat_sets));
+    }
+    if (cml_gguf_has(g, "cml.fit.n_ts")) CML_TRY(load_ts(g, m));
     /* Children must lie after their parent inside the same tree: walks end,
      * and depths can be computed in one forward pass. */
     int32_t *nd_depth = cml_calloc((size_t)nn, sizeof *nd_depth);
@@ -537,14 +673,16 @@ cml_status gbm_model_load(const cml_gguf *g, cml_gbm **out)
                 set_leaf(m, j, val[j]);
                 continue;
             }
+            const int cat = ((uint32_t)feat[j] & GBM_CATEGORICAL) != 0;
             if (left[j] <= j || left[j] + 1 >= m->tree_ptr[t + 1] ||
-                (int64_t)((uint32_t)feat[j] & ~GBM_DEFAULT_LEFT) >= m->n_features ||
-                isnan(val[j])) {
+                (int64_t)((uint32_t)feat[j] & GBM_FEATURE_MASK) >= m->n_features || isnan(val[j]) ||
+                (cat && !catset_valid(m, val[j]))) {
                 st = CML_ERR_FORMAT;
                 break;
             }
-            set_split(m, j, (uint32_t)feat[j] & ~GBM_DEFAULT_LEFT, val[j],
-                      ((uint32_t)feat[j] & GBM_DEFAULT_LEFT) != 0, left[j]);
+            m->n_cat_nodes += cat;
+            set_split(m, j, (uint32_t)feat[j] & GBM_FEATURE_MASK, val[j],
+                      ((uint32_t)feat[j] & GBM_DEFAULT_LEFT) != 0, cat, left[j]);
             /* a forged file may give a node two parents: keep the longest
              * path, so the lock-step walk of `depth` steps reaches a leaf */
             nd_depth[left[j]] = CML_MAX(nd_depth[left[j]], nd_depth[j] + 1);
@@ -582,6 +720,14 @@ char *gbm_model_describe(const cml_gbm *m)
     cml_sb_json_str(&sb, gbm_metric_name(m->metric));
     cml_sb_printf(&sb, ",\"n_rounds\":%d,\"n_trees\":%d,\"best_iteration\":%d,\"n_nodes\":%lld",
                   m->n_rounds, m->n_trees, m->best_iteration, (long long)m->tree_ptr[m->n_trees]);
+    cml_sb_printf(&sb, ",\"n_categorical_splits\":%lld", (long long)m->n_cat_nodes);
+    if (m->ts.n > 0) {
+        cml_sb_puts(&sb, ",\"ordered_ts_features\":[");
+        for (int64_t k = 0; k < m->ts.n; k++)
+            cml_sb_printf(&sb, "%s%d", k ? "," : "", m->ts.feature[k]);
+        cml_sb_puts(&sb, "],\"ordered_ts_prior\":");
+        cml_sb_json_num(&sb, m->ts.prior);
+    }
     cml_sb_puts(&sb, ",\"base_margin\":");
     cml_sb_json_num(&sb, m->base_margin);
     double *imp = cml_alloc_array(m->n_features, sizeof *imp);

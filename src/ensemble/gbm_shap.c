@@ -4,11 +4,14 @@
  * k, the sum over the trees of output k of their TreeSHAP values (src/tree/
  * treeshap.c), and the bias column base_margin + sum of the trees' expected
  * values (cover = hessian sum of the node at training, XGBoost's sum_hess).
- * Contributions plus bias equal cml_gbm_predict_margin.
+ * Contributions plus bias equal cml_gbm_predict_margin. A categorical
+ * split is one feature's split like any other: TreeSHAP only needs which
+ * child a row takes (category-set membership) and the covers.
  *
  * Complexity O(rows * trees * leaves * depth^2). Thread-safety: reads a
  * const model.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ensemble/gbm_internal.h"
@@ -32,9 +35,11 @@ static cml_status gbm_tree_to_shap(const cml_gbm *m, int t, shap_tree *out)
         }
         s->left = (int32_t)(nd->left - root);
         s->right = s->left + 1;
-        s->feature = (int32_t)(nd->feature & ~GBM_DEFAULT_LEFT);
+        s->feature = (int32_t)(nd->feature & GBM_FEATURE_MASK);
         s->nan_left = (nd->feature & GBM_DEFAULT_LEFT) != 0;
         s->thr = nd->value;
+        /* set membership routes the row; the path algorithm is unchanged */
+        s->cats = (nd->feature & GBM_CATEGORICAL) ? gbm_node_catset(m, root + j) : NULL;
     }
     cml_status st = shap_tree_finish(out);
     if (st != CML_OK) shap_tree_free(out);
@@ -56,7 +61,15 @@ cml_status cml_gbm_shap_values(const cml_gbm *m, const cml_matrix *X, double *ou
     int built = 0;
     for (; built < m->n_trees; built++)
         CML_TRY(gbm_tree_to_shap(m, built, &trees[built]));
-    st = shap_run(trees, m->n_trees, X, K, out);
+    if (m->ts.n > 0) { /* the trees split on the ordered TS of the categorical columns */
+        double *Xt = NULL;
+        CML_TRY(gbm_ts_apply(&m->ts, X, &Xt));
+        const cml_matrix V = cml_matrix_view(Xt, X->rows, X->cols);
+        st = shap_run(trees, m->n_trees, &V, K, out);
+        free(Xt);
+    } else {
+        st = shap_run(trees, m->n_trees, X, K, out);
+    }
 fail:
     for (int i = 0; i < built; i++)
         shap_tree_free(&trees[i]);

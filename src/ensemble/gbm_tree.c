@@ -15,6 +15,16 @@
  * H > 0, within max_depth / max_leaves. Leaf weight (param.h CalcWeight):
  *     w = -T(G) / (H + lambda), clipped to +-max_delta_step, 0 if H < mcw.
  *
+ * Categorical features (XGBoost 1.7's HistEvaluator with
+ * enable_categorical; Fisher 1958 for the sorted partition): with fewer
+ * than max_cat_to_onehot categories, one-vs-rest splits (EnumerateOneHot:
+ * each category alone on the right, missing values left, then right);
+ * otherwise the categories are sorted by their weight CalcWeight(G_c, H_c)
+ * (ties by code) and the prefixes of that order, at most
+ * max_cat_threshold - 1 of them, are scanned forward (prefix right, missing
+ * left) and backward (suffix left, missing right) (EnumeratePart). The split
+ * keeps the set of categories that go right.
+ *
  * Growth: depthwise pops candidates level by level in node-id order;
  * lossguide pops the largest loss change first (ties: older node), as
  * XGBoost's Driver. After a split only the child with fewer rows gets a
@@ -43,10 +53,20 @@
 typedef struct gbm_split {
     double loss_chg;
     int32_t feature;
-    int32_t tbin;
+    int32_t tbin; /* numeric: left iff bin < tbin; one-hot: the bin that goes right;
+                     partition: how many categories of the sorted order go right */
+    int cat;      /* 0 numeric, CAT_ONEHOT or CAT_PART */
     int default_left;
     double GL, HL, GR, HR;
 } gbm_split;
+
+enum { CAT_ONEHOT = 1, CAT_PART = 2 };
+
+/* A category's bin and weight, for the sorted-partition scan. */
+typedef struct cat_pair {
+    double w;
+    int32_t bin;
+} cat_pair;
 
 typedef struct cand {
     int32_t node;
@@ -75,6 +95,9 @@ struct gbm_grower {
     float *lo, *up, *wt;    /* (ncap) monotone weight bounds, the node's clamped weight */
     uint64_t *path, *allow; /* (ncap, words) features split on above / allowed to split */
     uint8_t *use2;          /* (cols) node features after the interaction filter */
+    /* Categorical features (NULL when there is none): */
+    cat_pair *cat_sort; /* (n_slots) feature f sorts in slots hoff[f].. (disjoint per thread) */
+    uint8_t *cat_lt;    /* (max bins + 1) per bin: goes left, for the partition */
 };
 
 /* ---------------------------------------------------------------- XGBoost's param.h */
@@ -170,18 +193,25 @@ static inline int need_replace(const gbm_split *cur, double loss, int32_t f)
     return !(cur->loss_chg > loss);
 }
 
-static inline void update(gbm_split *s, double loss, int32_t f, int32_t t, int dl, double GL,
-                          double HL, double GR, double HR)
+static inline void update_k(gbm_split *s, int kind, double loss, int32_t f, int32_t t, int dl,
+                            double GL, double HL, double GR, double HR)
 {
     if (!need_replace(s, loss, f)) return;
     s->loss_chg = loss;
     s->feature = f;
     s->tbin = t;
+    s->cat = kind;
     s->default_left = dl;
     s->GL = GL;
     s->HL = HL;
     s->GR = GR;
     s->HR = HR;
+}
+
+static inline void update(gbm_split *s, double loss, int32_t f, int32_t t, int dl, double GL,
+                          double HL, double GR, double HR)
+{
+    update_k(s, 0, loss, f, t, dl, GL, HL, GR, HR);
 }
 
 /* Bins per pass of the split scan: prefix sums, then the gains of the
@@ -291,6 +321,128 @@ static void eval_feature(const cml_gbm_params *p, const mono_ctx *mc, const doub
     }
 }
 
+/* Loss change of one candidate: acc is the accumulated side (left when
+ * acc_left), the other is the node minus it. */
+static double one_loss(const cml_gbm_params *p, const mono_ctx *mc, double ag, double ah,
+                       int acc_left, double G, double H, double root_gain)
+{
+    double loss;
+    if (mc)
+        chunk_losses_mono(p, mc, &ag, &ah, 1, acc_left, G, H, root_gain, &loss);
+    else
+        chunk_losses(p, &ag, &ah, 1, acc_left, G, H, root_gain, &loss);
+    return loss;
+}
+
+static int cmp_cat_pair(const void *a, const void *b)
+{
+    const cat_pair *x = a, *y = b;
+    if (x->w != y->w) return x->w < y->w ? -1 : 1;
+    return (x->bin > y->bin) - (x->bin < y->bin); /* = a stable sort */
+}
+
+/* The categories (bins) of a feature sorted by CalcWeight, XGBoost's order
+ * for partition splits. */
+static void cat_order(const cml_gbm_params *p, const double *hf, int32_t nb, cat_pair *out)
+{
+    for (int32_t b = 0; b < nb; b++) {
+        out[b].w = gbm_calc_weight(p, hf[2 * b], hf[2 * b + 1]);
+        out[b].bin = b;
+    }
+    qsort(out, (size_t)nb, sizeof *out, cmp_cat_pair);
+}
+
+/* Best categorical split of one feature (see the file comment); hf = its
+ * slots (nb categories + missing), srt = nb scratch pairs. */
+static void eval_feature_cat(const cml_gbm_params *p, const mono_ctx *mc, const double *hf,
+                             int32_t nb, int32_t f, double G, double H, double root_gain,
+                             cat_pair *srt, gbm_split *best)
+{
+    memset(best, 0, sizeof *best);
+    best->feature = f;
+    const double mg = hf[2 * nb], mh = hf[2 * nb + 1];
+    if (nb < p->max_cat_to_onehot) {
+        for (int32_t b = 0; b < nb; b++) {
+            double rg = hf[2 * b], rh = hf[2 * b + 1];
+            double l = one_loss(p, mc, rg, rh, 0, G, H, root_gain); /* missing left */
+            if (l > best->loss_chg) update_k(best, CAT_ONEHOT, l, f, b, 1, G - rg, H - rh, rg, rh);
+            rg += mg;
+            rh += mh;
+            l = one_loss(p, mc, rg, rh, 0, G, H, root_gain); /* missing right */
+            if (l > best->loss_chg) update_k(best, CAT_ONEHOT, l, f, b, 0, G - rg, H - rh, rg, rh);
+        }
+        return;
+    }
+    cat_order(p, hf, nb, srt);
+    const int32_t n_scan = CML_MIN(p->max_cat_threshold, nb);
+    double ag = 0.0, ah = 0.0;
+    for (int32_t i = 0; i + 1 < n_scan; i++) { /* sorted prefix right, missing left */
+        ag += hf[2 * srt[i].bin];
+        ah += hf[2 * srt[i].bin + 1];
+        double l = one_loss(p, mc, ag, ah, 0, G, H, root_gain);
+        if (l > best->loss_chg) update_k(best, CAT_PART, l, f, i + 1, 1, G - ag, H - ah, ag, ah);
+    }
+    ag = ah = 0.0;
+    for (int32_t j = nb - 1; j > nb - n_scan; j--) { /* sorted suffix left, missing right */
+        ag += hf[2 * srt[j].bin];
+        ah += hf[2 * srt[j].bin + 1];
+        double l = one_loss(p, mc, ag, ah, 1, G, H, root_gain);
+        if (l > best->loss_chg) update_k(best, CAT_PART, l, f, j, 0, ag, ah, G - ag, H - ah);
+    }
+}
+
+/* Per bin of split feature f (and its missing bin): 1 if the rows go left.
+ * hist = the node's histogram the split was found on. */
+static void cat_left_table(const gbm_grower *g, const double *hist, const gbm_split *s, uint8_t *lt)
+{
+    const gbm_binned *b = g->b;
+    const int32_t f = s->feature, nb = b->nbins[f];
+    memset(lt, 1, (size_t)nb);
+    lt[nb] = (uint8_t)s->default_left;
+    if (s->cat == CAT_ONEHOT) {
+        lt[s->tbin] = 0;
+        return;
+    }
+    cat_pair *srt = g->cat_sort + b->hoff[f];
+    cat_order(g->p, hist + 2 * (int64_t)b->hoff[f], nb, srt);
+    for (int32_t i = 0; i < s->tbin; i++)
+        lt[srt[i].bin] = 0;
+}
+
+cml_status gbm_tree_add_catset(gbm_tree *t, int64_t n_words, int64_t *off)
+{
+    const int64_t need = t->n_words + 1 + n_words;
+    if (need > t->cap_words) {
+        int64_t cap = CML_MAX(2 * t->cap_words, need + 64);
+        uint32_t *w = cml_realloc(t->cat_words, (size_t)cap * sizeof *w);
+        if (!w) return CML_ERR_NOMEM;
+        t->cat_words = w;
+        t->cap_words = cap;
+    }
+    *off = t->n_words;
+    t->cat_words[t->n_words] = (uint32_t)n_words;
+    memset(t->cat_words + t->n_words + 1, 0, (size_t)n_words * sizeof *t->cat_words);
+    t->n_words = need;
+    return CML_OK;
+}
+
+/* The category set (categories going right) of a split from its table. */
+static cml_status cat_set_of(const gbm_binned *b, int32_t f, const uint8_t *lt, gbm_tree *t,
+                             int64_t *off)
+{
+    const int32_t nb = b->nbins[f];
+    const double *codes = b->cuts.values + b->cuts.ptr[f];
+    const int64_t n_words = (int64_t)codes[nb - 1] / 32 + 1;
+    CML_CHECK(gbm_tree_add_catset(t, n_words, off));
+    uint32_t *bits = t->cat_words + *off + 1;
+    for (int32_t i = 0; i < nb; i++)
+        if (!lt[i]) {
+            const uint32_t c = (uint32_t)codes[i];
+            bits[c >> 5] |= 1u << (c & 31u);
+        }
+    return CML_OK;
+}
+
 /* ---------------------------------------------------------------- grower */
 
 static cml_status hist_get(gbm_grower *g, double **out)
@@ -341,6 +493,8 @@ void gbm_grower_free(gbm_grower *g)
     free(g->path);
     free(g->allow);
     free(g->use2);
+    free(g->cat_sort);
+    free(g->cat_lt);
     free(g);
 }
 
@@ -358,6 +512,17 @@ cml_status gbm_grower_new(const gbm_binned *b, const cml_gbm_params *p, gbm_grow
     g->tree_act = cml_alloc_array(b->cols + 1, 1);
     g->feat_list = cml_alloc_array(b->cols + 1, sizeof *g->feat_list);
     g->fbest = cml_alloc_array(b->cols + 1, sizeof *g->fbest);
+    if (b->is_cat) {
+        int32_t mx = 0;
+        for (int64_t f = 0; f < b->cols; f++)
+            mx = CML_MAX(mx, b->nbins[f]);
+        g->cat_sort = cml_alloc_array(CML_MAX(b->n_slots, 1), sizeof *g->cat_sort);
+        g->cat_lt = cml_alloc_array((int64_t)mx + 1, 1);
+        if (!g->cat_sort || !g->cat_lt) {
+            gbm_grower_free(g);
+            return CML_ERR_NOMEM;
+        }
+    }
     if (!g->rows || !g->tmp || !g->chunk_left || !g->node_use || !g->tree_act || !g->feat_list ||
         !g->fbest) {
         gbm_grower_free(g);
@@ -453,6 +618,7 @@ void gbm_tree_free(gbm_tree *t)
 {
     if (!t) return;
     free(t->nodes);
+    free(t->cat_words);
     memset(t, 0, sizeof *t);
 }
 
@@ -475,6 +641,7 @@ static cml_status tree_add(gbm_tree *t, int32_t depth, double G, double H, int64
     nd->H = H;
     nd->begin = begin;
     nd->end = end;
+    nd->cat_off = -1;
     return CML_OK;
 }
 
@@ -557,6 +724,13 @@ static gbm_split eval_node(gbm_grower *g, const double *hist, const gbm_tnode *n
         }
         mono_ctx mc;
         if (c && c->mono) mc = (mono_ctx){g->lo[id], g->up[id], c->mono[f]};
+        if (b->is_cat && b->is_cat[f]) {
+            if (c && c->mono) mc.c = 0; /* categories have no order to be monotone in */
+            eval_feature_cat(p, c && c->mono ? &mc : NULL, hist + 2 * (int64_t)b->hoff[f],
+                             b->nbins[f], (int32_t)f, nd->G, nd->H, root_gain,
+                             g->cat_sort + b->hoff[f], &g->fbest[f]);
+            continue;
+        }
         eval_feature(p, c && c->mono ? &mc : NULL, hist + 2 * (int64_t)b->hoff[f], b->nbins[f],
                      (int32_t)f, nd->G, nd->H, root_gain, &g->fbest[f]);
     }
@@ -578,8 +752,11 @@ static int split_valid(const cml_gbm_params *p, const gbm_split *s, int num_leav
 }
 
 /* Stable partition of rows[begin..end) by the split; returns the left count.
- * Chunks of fixed size are counted then scattered in parallel. */
-static int64_t partition(gbm_grower *g, int64_t begin, int64_t end, int32_t f, int32_t t, int dl)
+ * Chunks of fixed size are counted then scattered in parallel. lt: per bin
+ * "goes left" for a categorical split, NULL for a numeric one. */
+#define GOES_LEFT(bb) (lt ? lt[bb] : ((bb) < t) | (((bb) == miss) & dl))
+static int64_t partition(gbm_grower *g, int64_t begin, int64_t end, int32_t f, int32_t t, int dl,
+                         const uint8_t *lt)
 {
     const gbm_binned *b = g->b;
     const int64_t n = end - begin;
@@ -595,7 +772,7 @@ static int64_t partition(gbm_grower *g, int64_t begin, int64_t end, int32_t f, i
         int64_t nl = 0, nr = 0;
         for (int64_t i = 0; i < n; i++) {
             int32_t r = rows[i], bb = gbm_bin_at(b, r, f);
-            int gl = (bb < t) | ((bb == miss) & dl);
+            int gl = GOES_LEFT(bb);
             rows[nl] = r;
             tmp[nr] = r;
             nl += gl;
@@ -609,7 +786,7 @@ static int64_t partition(gbm_grower *g, int64_t begin, int64_t end, int32_t f, i
         int64_t lo = c * PART_CHUNK, hi = CML_MIN(n, lo + PART_CHUNK), cnt = 0;
         for (int64_t i = lo; i < hi; i++) {
             int32_t bb = gbm_bin_at(b, rows[i], f);
-            cnt += (bb < t) | ((bb == miss) & dl);
+            cnt += GOES_LEFT(bb);
         }
         cl[c] = cnt;
     }
@@ -626,7 +803,7 @@ static int64_t partition(gbm_grower *g, int64_t begin, int64_t end, int32_t f, i
         for (int64_t i = lo; i < hi; i++) {
             int32_t r = rows[i];
             int32_t bb = gbm_bin_at(b, r, f);
-            if ((bb < t) | ((bb == miss) & dl))
+            if (GOES_LEFT(bb))
                 tmp[li++] = r;
             else
                 tmp[ri++] = r;
@@ -635,6 +812,7 @@ static int64_t partition(gbm_grower *g, int64_t begin, int64_t end, int32_t f, i
     memcpy(rows, tmp, (size_t)n * sizeof *rows);
     return nleft;
 }
+#undef GOES_LEFT
 
 static int can_split_depth(const cml_gbm_params *p, int32_t depth)
 {
@@ -649,6 +827,7 @@ cml_status gbm_grow_tree(gbm_grower *g, const double *gh, const int32_t *rows_in
     cml_status st = CML_OK;
     double *hist = NULL;
     tree->n = 0;
+    tree->n_words = 0;
     tree->rows = g->rows;
     g->n_queue = 0;
     memcpy(g->rows, rows_in, (size_t)n * sizeof *g->rows);
@@ -679,14 +858,22 @@ cml_status gbm_grow_tree(gbm_grower *g, const double *gh, const int32_t *rows_in
         }
         int32_t id = c.node, lid = tree->n;
         gbm_tnode nd = tree->nodes[id];
-        int64_t nleft = partition(g, nd.begin, nd.end, c.s.feature, c.s.tbin, c.s.default_left);
+        const uint8_t *lt = NULL;
+        int64_t cat_off = -1;
+        if (c.s.cat) {
+            cat_left_table(g, c.hist, &c.s, g->cat_lt);
+            lt = g->cat_lt;
+            CML_TRY(cat_set_of(b, c.s.feature, lt, tree, &cat_off));
+        }
+        int64_t nleft = partition(g, nd.begin, nd.end, c.s.feature, c.s.tbin, c.s.default_left, lt);
         CML_TRY(tree_add(tree, nd.depth + 1, c.s.GL, c.s.HL, nd.begin, nd.begin + nleft));
         CML_TRY(tree_add(tree, nd.depth + 1, c.s.GR, c.s.HR, nd.begin + nleft, nd.end));
         gbm_tnode *pn = &tree->nodes[id];
         pn->feature = c.s.feature;
         pn->tbin = c.s.tbin;
         pn->default_left = c.s.default_left;
-        pn->thr = gbm_cut_threshold(&b->cuts, c.s.feature, c.s.tbin);
+        pn->thr = c.s.cat ? NAN : gbm_cut_threshold(&b->cuts, c.s.feature, c.s.tbin);
+        pn->cat_off = cat_off;
         pn->left = lid;
         pn->gain = c.s.loss_chg;
         num_leaves++;

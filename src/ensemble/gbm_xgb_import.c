@@ -15,8 +15,14 @@
  * them in double where XGBoost sums in float32, so margins differ by
  * XGBoost's own float rounding (~1e-7 relative).
  *
- * Supported: gbtree boosters with numerical splits (num_parallel_tree >= 1,
- * so boosted random forests / XGBRF* too),
+ * Categorical splits (enable_categorical=True; split_type 1, with
+ * categories / categories_nodes / categories_segments / categories_sizes)
+ * become cml's category sets with the bitset size XGBoost's JSON loader
+ * gives them (words for the largest listed category), so unseen and
+ * out-of-range codes route as XGBoost's predictor routes them.
+ *
+ * Supported: gbtree boosters with numerical and categorical splits
+ * (num_parallel_tree >= 1, so boosted random forests / XGBRF* too),
  * objectives reg:squarederror (reg:linear), reg:absoluteerror,
  * reg:pseudohubererror, reg:quantileerror (one quantile), count:poisson,
  * binary:logistic, multi:softprob / multi:softmax. Trees are renumbered
@@ -66,7 +72,55 @@ static int num_of(const cJSON *v, double *out)
         *out = cJSON_IsTrue(v) ? 1.0 : 0.0;
         return 1;
     }
+    if (cJSON_IsNull(v)) { /* XGBoost's bare NaN, see nan_to_null */
+        *out = NAN;
+        return 1;
+    }
     return 0;
+}
+
+/* XGBoost writes the split_conditions of categorical splits as a bare
+ * NaN, which is not JSON: a copy of text with every NaN token outside
+ * strings turned into null (num_of reads null as NaN). */
+static char *nan_to_null(const char *text, size_t len, size_t *out_len)
+{
+    size_t n_nan = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (in_str) {
+            if (text[i] == '\\')
+                i++;
+            else if (text[i] == '"')
+                in_str = 0;
+        } else if (text[i] == '"') {
+            in_str = 1;
+        } else if (i + 3 <= len && !memcmp(text + i, "NaN", 3)) {
+            n_nan++;
+        }
+    }
+    char *out = cml_malloc(len + n_nan + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (in_str) {
+            if (text[i] == '\\' && i + 1 < len)
+                out[o++] = text[i++];
+            else if (text[i] == '"')
+                in_str = 0;
+        } else if (text[i] == '"') {
+            in_str = 1;
+        } else if (i + 3 <= len && !memcmp(text + i, "NaN", 3)) {
+            memcpy(out + o, "null", 4);
+            o += 4;
+            i += 2;
+            continue;
+        }
+        out[o++] = text[i];
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
 }
 
 /* Array `name` of tree `t` with exactly n numbers into out (n). */
@@ -151,6 +205,103 @@ static cml_status set_objective(const cJSON *learner, cml_gbm *m, int *is_clf)
 
 /* ---------------------------------------------------------------- trees */
 
+/* A tree's categorical split data: split_type per node, and per
+ * categorical node (categories_nodes, ascending) its segment of the flat
+ * categories list. */
+typedef struct cat_info {
+    double *type; /* (n) or NULL when the tree has no categorical split */
+    double *nodes, *segs, *sizes, *cats;
+    int64_t n_cat_nodes, n_cats;
+} cat_info;
+
+static void cat_info_free(cat_info *c)
+{
+    free(c->type);
+    free(c->nodes);
+    free(c->segs);
+    free(c->sizes);
+    free(c->cats);
+    memset(c, 0, sizeof *c);
+}
+
+static cml_status cat_array(const cJSON *t, const char *name, int tree, int64_t *n, double **out)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(t, name);
+    if (!cJSON_IsArray(a))
+        return cml_fail(CML_ERR_FORMAT, WHO ": tree %d has categorical splits but no \"%s\"", tree,
+                        name);
+    *n = cJSON_GetArraySize(a);
+    *out = cml_alloc_array(CML_MAX(*n, 1), sizeof **out);
+    if (!*out) return CML_ERR_NOMEM;
+    return num_array(t, name, *n, tree, *out);
+}
+
+static cml_status cat_info_read(const cJSON *jt, int ti, int64_t n, cat_info *ci)
+{
+    memset(ci, 0, sizeof *ci);
+    const cJSON *jtype = cJSON_GetObjectItemCaseSensitive(jt, "split_type");
+    int any = 0;
+    if (cJSON_IsArray(jtype)) {
+        const cJSON *v;
+        cJSON_ArrayForEach(v, jtype) any |= cJSON_IsNumber(v) && v->valuedouble != 0;
+    }
+    if (!any) return CML_OK;
+    cml_status st;
+    int64_t k1, k2, k3;
+    ci->type = cml_alloc_array(n, sizeof *ci->type);
+    if (!ci->type) return CML_ERR_NOMEM;
+    CML_TRY(num_array(jt, "split_type", n, ti, ci->type));
+    CML_TRY(cat_array(jt, "categories_nodes", ti, &k1, &ci->nodes));
+    CML_TRY(cat_array(jt, "categories_segments", ti, &k2, &ci->segs));
+    CML_TRY(cat_array(jt, "categories_sizes", ti, &k3, &ci->sizes));
+    CML_TRY(cat_array(jt, "categories", ti, &ci->n_cats, &ci->cats));
+    if (k1 != k2 || k1 != k3) {
+        st = cml_fail(CML_ERR_FORMAT,
+                      WHO ": tree %d: categories_nodes / _segments / _sizes differ "
+                          "in length",
+                      ti);
+        goto fail;
+    }
+    ci->n_cat_nodes = k1;
+    return CML_OK;
+fail:
+    cat_info_free(ci);
+    return st;
+}
+
+/* The category set of XGBoost node x into tree out; *off its offset. */
+static cml_status cat_split(const cat_info *ci, int ti, int32_t x, gbm_tree *out, int64_t *off)
+{
+    int64_t k = 0;
+    while (k < ci->n_cat_nodes && ci->nodes[k] != x)
+        k++;
+    const double seg = k < ci->n_cat_nodes ? ci->segs[k] : -1,
+                 size = k < ci->n_cat_nodes ? ci->sizes[k] : -1;
+    if (!(seg >= 0 && size >= 0 && seg + size <= (double)ci->n_cats))
+        return cml_fail(CML_ERR_FORMAT,
+                        WHO ": tree %d node %d: categorical split without a valid "
+                            "category segment",
+                        ti, x);
+    double mx = 0;
+    for (int64_t i = (int64_t)seg; i < (int64_t)(seg + size); i++) {
+        const double c = ci->cats[i];
+        if (!(c >= 0 && c <= GBM_MAX_CAT) || c != floor(c))
+            return cml_fail(CML_ERR_FORMAT,
+                            WHO ": tree %d node %d: category %g is not a code in "
+                                "[0, 2^24)",
+                            ti, x, c);
+        mx = fmax(mx, c);
+    }
+    /* XGBoost's loader sizes the set for its largest category */
+    CML_CHECK(gbm_tree_add_catset(out, (int64_t)mx / 32 + 1, off));
+    uint32_t *bits = out->cat_words + *off + 1;
+    for (int64_t i = (int64_t)seg; i < (int64_t)(seg + size); i++) {
+        const uint32_t c = (uint32_t)ci->cats[i];
+        bits[c >> 5] |= 1u << (c & 31u);
+    }
+    return CML_OK;
+}
+
 /* One XGBoost tree, renumbered breadth-first into gbm_tree's layout. */
 static cml_status import_tree(const cJSON *jt, int ti, int64_t n_features, gbm_tree *out,
                               double *buf, int32_t *order)
@@ -170,18 +321,14 @@ static cml_status import_tree(const cJSON *jt, int ti, int64_t n_features, gbm_t
     CML_CHECK(num_array(jt, "default_left", n, ti, D));
     CML_CHECK(num_array(jt, "sum_hessian", n, ti, H));
     CML_CHECK(num_array(jt, "loss_changes", n, ti, G));
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(jt, "split_type");
-    if (cJSON_IsArray(st)) {
-        const cJSON *v;
-        cJSON_ArrayForEach(v, st) if (cJSON_IsNumber(v) && v->valuedouble != 0) return cml_fail(
-            CML_ERR_UNSUPPORTED,
-            WHO ": tree %d has categorical splits, which cml cannot import "
-                "yet. HINT: train with numerical (one-hot or ordinal) features",
-            ti);
-    }
+    cat_info ci;
+    CML_CHECK(cat_info_read(jt, ti, n, &ci));
     /* Breadth-first: order[k] = XGBoost id of cml's node k. */
     gbm_tnode *nodes = cml_alloc_array(n, sizeof *nodes);
-    if (!nodes) return CML_ERR_NOMEM;
+    if (!nodes) {
+        cat_info_free(&ci);
+        return CML_ERR_NOMEM;
+    }
     int64_t head = 0, tail = 1;
     order[0] = 0;
     nodes[0].depth = 0;
@@ -194,15 +341,21 @@ static cml_status import_tree(const cJSON *jt, int ti, int64_t n_features, gbm_t
         memset(nd, 0, sizeof *nd);
         nd->depth = depth;
         nd->H = H[x];
+        nd->cat_off = -1;
         const int32_t l = (int32_t)L[x], r = (int32_t)R[x];
         if (l == -1 && r == -1) {
             nd->feature = -1;
             nd->left = -1;
             nd->value = (double)(float)C[x]; /* a leaf's split_condition is its value */
+            if (!isfinite(nd->value)) {
+                s = cml_fail(CML_ERR_FORMAT, WHO ": tree %d leaf %d has no finite value", ti, x);
+                goto fail;
+            }
             continue;
         }
+        const int is_cat = ci.type && ci.type[x] != 0;
         if (l < 0 || r < 0 || l >= n || r >= n || tail + 2 > n || F[x] < 0 ||
-            F[x] >= (double)n_features || !isfinite(C[x])) {
+            F[x] >= (double)n_features || (!is_cat && !isfinite(C[x]))) {
             s = cml_fail(CML_ERR_FORMAT,
                          WHO ": tree %d node %d: bad children, feature or "
                              "threshold",
@@ -211,6 +364,11 @@ static cml_status import_tree(const cJSON *jt, int ti, int64_t n_features, gbm_t
         }
         nd->feature = (int32_t)F[x];
         nd->thr = float_lt_threshold((float)C[x]);
+        if (is_cat) {
+            s = cat_split(&ci, ti, x, out, &nd->cat_off);
+            if (s != CML_OK) goto fail;
+            nd->thr = NAN;
+        }
         nd->default_left = D[x] != 0;
         nd->gain = (double)(float)G[x];
         nd->left = (int32_t)tail;
@@ -223,9 +381,11 @@ static cml_status import_tree(const cJSON *jt, int ti, int64_t n_features, gbm_t
     out->n = (int)tail;
     out->cap = (int)n;
     out->rows = NULL;
+    cat_info_free(&ci);
     return CML_OK;
 fail:
     free(nodes);
+    cat_info_free(&ci);
     return s;
 }
 
@@ -371,7 +531,11 @@ fail:
 cml_status cml_gbm_import_xgboost_json(const char *text, size_t len, cml_gbm **out)
 {
     *out = NULL;
-    cJSON *root = cJSON_ParseWithLength(text, len);
+    size_t clen;
+    char *clean = nan_to_null(text, len, &clen);
+    if (!clean) return CML_ERR_NOMEM;
+    cJSON *root = cJSON_ParseWithLength(clean, clen);
+    free(clean);
     if (!root)
         return cml_fail(CML_ERR_FORMAT, WHO ": not valid JSON. HINT: save the model with "
                                             "booster.save_model(\"model.json\") (UBJSON and the "

@@ -42,6 +42,7 @@ cml_status shap_tree_alloc(shap_tree *t, int64_t n_nodes, int n_val)
         return CML_ERR_NOMEM;
     }
     memset(t->value, 0, (size_t)(n_nodes * n_val) * sizeof *t->value);
+    memset(t->nodes, 0, (size_t)n_nodes * sizeof *t->nodes); /* numeric splits: cats = NULL */
     return CML_OK;
 }
 
@@ -181,6 +182,7 @@ typedef struct shap_ctx {
 
 static int goes_left(const shap_tree *t, const shap_node *nd, double x)
 {
+    if (nd->cats) return catset_goes_left(nd->cats, x, nd->nan_left);
     if (t->rule == SHAP_RULE_LE_F32) {
         float v = (float)x;
         return isnan(v) ? nd->nan_left : (double)v <= nd->thr;

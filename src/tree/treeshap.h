@@ -23,7 +23,21 @@ enum {
     SHAP_RULE_LE_F32 = 1 /* left iff (double)(float)x <= thr (scikit-learn) */
 };
 
+/*
+ * A categorical split's category set {n_words, bits[n_words]} (category c =
+ * bit c % 32 of bits[c / 32]) routes x as XGBoost 1.7's common::Decision:
+ * NaN, a negative x or x >= 32 n_words go to the missing side; otherwise
+ * the category (int)x goes right iff it is in the set, else left.
+ */
+static inline int catset_goes_left(const uint32_t *set, double x, int nan_left)
+{
+    if (!(x >= 0.0 && x < 32.0 * (double)set[0])) return nan_left; /* NaN fails too */
+    const uint32_t c = (uint32_t)x;
+    return !((set[1 + (c >> 5)] >> (c & 31u)) & 1u);
+}
+
 typedef struct shap_node {
+    const uint32_t *cats; /* categorical split: its category set (borrowed); else NULL */
     double thr;
     int32_t left, right; /* child ids (> own id); -1 at leaves */
     int32_t feature;     /* split feature; -1 at leaves */

@@ -111,6 +111,27 @@ static int make_step(const cli_cmd *cmd, const char *spec, const cml_table *X, c
     return CLI_OK;
 }
 
+/* Estimators that split on categories natively (gbm's
+ * categorical_features) get the table's string columns, unless --param
+ * names the parameter or --prep changes the columns first. */
+static int auto_categorical(const cli_args *a, cml_model *m, const cml_table *X)
+{
+    static const char key[] = "categorical_features";
+    const cml_estimator *est = cml_model_estimator(m);
+    const char *const *vals;
+    int has = 0;
+    for (int i = 0; i < est->n_params; i++)
+        has |= !strcmp(est->params[i].name, key);
+    if (!has || !X || cli_get(a, "prep")) return CLI_OK;
+    int n = cli_get_all(a, "param", &vals);
+    for (int i = 0; i < n; i++)
+        if (!strncmp(vals[i], key, sizeof key - 1) && vals[i][sizeof key - 1] == '=') return CLI_OK;
+    char cols[CML_PARAM_STRLEN];
+    categorical_columns(X, cols, sizeof cols);
+    cml_status st = cols[0] ? cml_model_set_param(m, key, cols) : CML_OK;
+    return st == CML_OK ? CLI_OK : cli_fail(st);
+}
+
 int cli_build_model(const cli_args *a, const char *algo, const cml_table *X, cml_model **out)
 {
     cml_model *m;
@@ -123,6 +144,7 @@ int cli_build_model(const cli_args *a, const char *algo, const cml_table *X, cml
     for (int i = 0; i < n && !rc; i++)
         if (strncmp(vals[i], "vectorizer.", 11) != 0) /* fit --text: the vectorizer's */
             rc = set_param(a->cmd, m, vals[i]);
+    if (!rc) rc = auto_categorical(a, m, X);
     n = cli_get_all(a, "prep", &vals);
     for (int i = 0; i < n && !rc; i++) {
         cml_model *step;

@@ -153,11 +153,24 @@ cml_status cli_model_predict_proba(const cml_model *m, const cli_data *d, double
 int cli_write_matrix(const char *path, const char *const *names, const double *m, int64_t rows,
                      int64_t cols);
 /* Writes predictions: a `prediction` column (class labels as the user's
- * strings when the target was a string column) and, when proba != NULL,
- * proba_<class> columns. "-" = stdout. */
+ * strings when the target was a string column), when proba != NULL
+ * proba_<class> columns, then n_extra columns extra (rows, n_extra) named
+ * extra_names (n_extra 0: none). "-" = stdout. */
 int cli_write_predictions(const char *path, const cml_column *target, const double *pred,
                           const double *proba, const double *classes, int64_t n_classes,
-                          int64_t rows);
+                          int64_t rows, const char *const *extra_names, const double *extra,
+                          int64_t n_extra);
+
+/* TreeSHAP (shap_cli.c): *phi (rows, *K outputs, *F + 1) malloc'd for a
+ * tree model (CLI_USAGE naming mpath otherwise); column names
+ * "<prefix>[<class>:]<feature>" and "<prefix>[<class>:]bias" (features
+ * named from d when F matches its columns, else x0, x1...). */
+int cli_shap(const cml_model *m, const char *mpath, const cml_matrix *X, double **phi, int64_t *K,
+             int64_t *F);
+int cli_shap_check(const cml_model *m, const char *mpath); /* CLI_USAGE if not a tree model */
+char **cli_shap_names(const cli_data *d, int64_t F, int64_t K, const cml_column *target,
+                      const double *classes, const char *prefix);
+void cli_names_free(char **names, int64_t n);
 
 /* ---------------------------------------------------------------- evaluation */
 
@@ -219,6 +232,7 @@ extern const cli_cmd cli_cmd_web;
 extern const cli_cmd cli_cmd_plot;
 extern const cli_cmd cli_cmd_neighbors;
 extern const cli_cmd cli_cmd_explain;
+extern const cli_cmd cli_cmd_import;
 extern const cli_cmd cli_cmd_tree;
 
 #endif

@@ -27,40 +27,6 @@ static int ends_with(const char *s, const char *suf)
     return a >= b && !strcmp(s + a - b, suf);
 }
 
-/* Column names: "<feature>" and "bias" per output, prefixed "<class>:"
- * when there are several outputs. Feature names come from the data when
- * the explained columns are the data's, else x0, x1... */
-static char **column_names(const cli_data *d, int64_t F, int64_t K, const cml_column *target,
-                           const double *classes)
-{
-    char **names = calloc((size_t)(K * (F + 1)), sizeof *names);
-    if (!names) return NULL;
-    for (int64_t k = 0; k < K; k++) {
-        char cls[128] = "";
-        if (K > 1) {
-            if (classes)
-                cli_class_label(target, classes[k], cls, sizeof cls);
-            else
-                snprintf(cls, sizeof cls, "%lld", (long long)k);
-        }
-        for (int64_t j = 0; j <= F; j++) {
-            char feat[256];
-            if (j == F)
-                snprintf(feat, sizeof feat, "bias");
-            else if (d->X->cols == F)
-                snprintf(feat, sizeof feat, "%s", d->X->columns[j].name);
-            else
-                snprintf(feat, sizeof feat, "x%lld", (long long)j);
-            cml_sb sb;
-            cml_sb_init(&sb);
-            if (K > 1) cml_sb_printf(&sb, "%s:", cls);
-            cml_sb_puts(&sb, feat);
-            names[k * (F + 1) + j] = cml_sb_finish(&sb);
-        }
-    }
-    return names;
-}
-
 typedef struct imp {
     double v;
     int64_t j;
@@ -106,15 +72,7 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
         F = cml_gbm_n_features_in(xgb);
     } else {
         if ((st = cml_model_load(mpath, &m, &g)) != CML_OK) return cli_fail(st);
-        K = cml_shap_n_outputs(m);
-        if (K == 0) {
-            cli_error("%s: %s is not a tree model. HINT: explain works for decision trees, "
-                      "random forests, extra trees and gbm models",
-                      mpath, cml_model_estimator(m)->name);
-            rc = CLI_USAGE;
-            goto done;
-        }
-        F = cml_shap_n_features(m);
+        if ((rc = cli_shap_check(m, mpath))) goto done;
         if ((rc = cli_load_for_model(&a, data, g, &d))) goto done;
         if ((st = cli_schema_target(g, &target)) != CML_OK) {
             rc = cli_fail(st);
@@ -123,25 +81,28 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
     }
     double load_s = cml_now() - t0;
     cml_matrix X = cml_table_matrix(d.X);
-    phi = malloc(sizeof(double) * (size_t)(X.rows * K * (F + 1)));
-    if (!phi) {
-        rc = cli_fail(CML_ERR_NOMEM);
-        goto done;
-    }
     t0 = cml_now();
-    st = xgb ? cml_gbm_shap_values(xgb, &X, phi) : cml_shap_values(m, &X, phi);
-    double shap_s = cml_now() - t0;
-    if (st != CML_OK) {
-        rc = cli_fail(st);
+    if (xgb) {
+        phi = malloc(sizeof(double) * (size_t)(X.rows * K * (F + 1)));
+        if (!phi) {
+            rc = cli_fail(CML_ERR_NOMEM);
+            goto done;
+        }
+        if ((st = cml_gbm_shap_values(xgb, &X, phi)) != CML_OK) {
+            rc = cli_fail(st);
+            goto done;
+        }
+    } else if ((rc = cli_shap(m, mpath, &X, &phi, &K, &F))) {
         goto done;
     }
+    double shap_s = cml_now() - t0;
     const double *classes = NULL;
     if (xgb)
         cml_gbm_classes(xgb, &classes);
     else
         classes = cml_model_classes(m);
     /* binary gbm: one margin, no class prefix */
-    names = column_names(&d, F, K, target, K > 1 ? classes : NULL);
+    names = cli_shap_names(&d, F, K, target, K > 1 ? classes : NULL, "");
     if (!names) {
         rc = cli_fail(CML_ERR_NOMEM);
         goto done;
@@ -193,10 +154,7 @@ static int run(const cli_cmd *cmd, int argc, char **argv)
         cml_sb_free(&sb);
     }
 done:
-    if (names)
-        for (int64_t i = 0; i < K * (F + 1); i++)
-            free(names[i]);
-    free(names);
+    cli_names_free(names, K * (F + 1));
     free(im);
     free(phi);
     if (target) cml_columns_free(target, 1);

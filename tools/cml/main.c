@@ -26,6 +26,7 @@ static const cli_cmd *const commands[] = {
     &cli_cmd_plot,
     &cli_cmd_neighbors,
     &cli_cmd_explain,
+    &cli_cmd_import,
     &cli_cmd_tree,
     &cli_cmd_index,
     &cli_cmd_search,

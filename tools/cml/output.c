@@ -34,7 +34,8 @@ static void put_field(FILE *f, const char *s)
 
 int cli_write_predictions(const char *path, const cml_column *target, const double *pred,
                           const double *proba, const double *classes, int64_t n_classes,
-                          int64_t rows)
+                          int64_t rows, const char *const *extra_names, const double *extra,
+                          int64_t n_extra)
 {
     int to_stdout = !strcmp(path, "-");
     FILE *f = to_stdout ? stdout : fopen(path, "w");
@@ -52,6 +53,10 @@ int cli_write_predictions(const char *path, const cml_column *target, const doub
             fputc(',', f);
             put_field(f, name);
         }
+    for (int64_t j = 0; j < n_extra; j++) {
+        fputc(',', f);
+        put_field(f, extra_names[j]);
+    }
     fputc('\n', f);
     for (int64_t i = 0; i < rows; i++) {
         cli_class_label(target, pred[i], buf, sizeof buf);
@@ -59,6 +64,8 @@ int cli_write_predictions(const char *path, const cml_column *target, const doub
         if (proba)
             for (int64_t k = 0; k < n_classes; k++)
                 fprintf(f, ",%.17g", proba[i * n_classes + k]);
+        for (int64_t j = 0; j < n_extra; j++)
+            fprintf(f, ",%.17g", extra[i * n_extra + j]);
         fputc('\n', f);
     }
     int bad = ferror(f);
