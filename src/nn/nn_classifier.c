@@ -381,12 +381,14 @@ static void load_batch(const cml_net *m, const cml_matrix *X, const int64_t *idx
     }
 }
 
-/* Rows per forward pass when no gradient is needed (predict, validation). The
- * eager graph keeps every activation of a pass in its arena, so a small batch
- * keeps each op's output in cache and the arena small (256 rows of ResNet-8
- * took a 400 MB arena, paid in page faults on every predict call). Eval-mode
- * outputs are per row, so this does not change any result. */
-#define EVAL_BATCH 64
+/* Rows per forward pass when no gradient is needed (predict, validation).
+ * Fewer rows keep each op's output in cache and the arena small (the eager
+ * graph keeps a pass's activations: 256 rows of ResNet-8 take ~400 MB), but
+ * every op is one OpenMP fork/join, and on a machine with more runnable
+ * threads than cores each join waits for a descheduled thread: 64-row
+ * batches measured 3x slower there with 2 threads, 7% faster with one.
+ * Eval-mode outputs are per row, so this does not change any result. */
+#define EVAL_BATCH 256
 
 static cml_tensor *input_tensor(const cml_net *m, cml_graph *g, float *xb, int64_t B)
 {
