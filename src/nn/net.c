@@ -461,8 +461,41 @@ static cml_tensor *conv(const nn_net *net, cml_graph *g, cml_tensor *x, int wi, 
                         bi >= 0 ? nn_store_tensor(&net->params, bi, g, 1) : NULL, s, p, d, gr);
 }
 
-cml_tensor *nn_net_forward(const nn_net *net, cml_graph *g, cml_tensor *x, int tr)
+/*
+ * conv then batch norm on running stats, folded into one conv for inference
+ * (no gradient wanted): with a_o = gamma_o / sqrt(var_o + eps),
+ *   W'_o = a_o W_o,   b'_o = beta_o + a_o (b_o - mean_o),
+ * which saves the batch norm's pass over the activations. Equal to the two ops
+ * up to float rounding; the folded weights live in the graph's arena.
+ */
+static cml_tensor *conv_bn(const nn_net *net, cml_graph *g, cml_tensor *x, int wi, int bi,
+                           const int64_t *sp, int gi, int bbi, int mi, int vi, int mode)
 {
+    int s = (int)sp[0], p = (int)sp[1], d = (int)sp[2], gr = (int)sp[3];
+    if (mode != NN_INFER || !x)
+        return bn(net, g, conv(net, g, x, wi, bi, s, p, d, gr), gi, bbi, mi, vi);
+    const nn_pentry *e = &net->params.e[wi];
+    cml_tensor *w = cml_t_new(g, CML_F32, e->ndim, e->shape);
+    cml_tensor *b = cml_t_new(g, CML_F32, 1, e->shape);
+    if (!w || !b) return NULL;
+    const float *w0 = nn_store_ptr(&net->params, wi),
+                *b0 = bi >= 0 ? nn_store_ptr(&net->params, bi) : NULL;
+    const float *ga = nn_store_ptr(&net->params, gi), *be = nn_store_ptr(&net->params, bbi);
+    const float *rm = nn_store_ptr(&net->buffers, mi), *rv = nn_store_ptr(&net->buffers, vi);
+    int64_t O = e->shape[0], per = O ? cml_t_numel(w) / O : 0;
+    float *wd = w->data, *bd = b->data;
+    for (int64_t o = 0; o < O; o++) {
+        double a = ga[o] / sqrt((double)rv[o] + BN_EPS);
+        for (int64_t i = 0; i < per; i++)
+            wd[o * per + i] = (float)(a * w0[o * per + i]);
+        bd[o] = (float)(be[o] + a * ((b0 ? b0[o] : 0) - rm[o]));
+    }
+    return cml_t_conv2d(x, w, b, s, p, d, gr);
+}
+
+cml_tensor *nn_net_forward(const nn_net *net, cml_graph *g, cml_tensor *x, int mode)
+{
+    int tr = mode == NN_TRAIN;
     cml_graph_set_training(g, tr);
     for (int i = 0; i < net->n_layers && x; i++) {
         const nn_layer *l = &net->layers[i];
@@ -472,6 +505,13 @@ cml_tensor *nn_net_forward(const nn_net *net, cml_graph *g, cml_tensor *x, int t
                              nn_store_tensor(&net->params, l->b, g, 1));
             break;
         case NN_CONV:
+            if (mode == NN_INFER && i + 1 < net->n_layers && net->layers[i + 1].kind == NN_BN) {
+                const nn_layer *nb = &net->layers[++i];
+                int64_t sp[4] = {l->stride, l->pad, l->dil, l->groups};
+                x = conv_bn(net, g, x, l->w, l->b, sp, nb->bn_g, nb->bn_b, nb->bn_m, nb->bn_v,
+                            mode);
+                break;
+            }
             x = conv(net, g, x, l->w, l->b, (int)l->stride, (int)l->pad, (int)l->dil,
                      (int)l->groups);
             break;
@@ -496,15 +536,15 @@ cml_tensor *nn_net_forward(const nn_net *net, cml_graph *g, cml_tensor *x, int t
             break;
         }
         case NN_RES: {
-            int s = (int)l->stride;
-            cml_tensor *h = conv(net, g, x, l->w, -1, s, 1, 1, 1);
-            h = cml_t_relu(bn(net, g, h, l->bn_g, l->bn_b, l->bn_m, l->bn_v));
-            h = conv(net, g, h, l->w2, -1, 1, 1, 1, 1);
-            h = bn(net, g, h, l->bn2_g, l->bn2_b, l->bn2_m, l->bn2_v);
+            int64_t s1[4] = {l->stride, 1, 1, 1}, s2[4] = {1, 1, 1, 1},
+                    sp[4] = {l->stride, 0, 1, 1};
+            cml_tensor *h = cml_t_relu(
+                conv_bn(net, g, x, l->w, -1, s1, l->bn_g, l->bn_b, l->bn_m, l->bn_v, mode));
+            h = conv_bn(net, g, h, l->w2, -1, s2, l->bn2_g, l->bn2_b, l->bn2_m, l->bn2_v, mode);
             cml_tensor *sc = x;
             if (l->wp >= 0)
-                sc = bn(net, g, conv(net, g, x, l->wp, -1, s, 0, 1, 1), l->bnp_g, l->bnp_b,
-                        l->bnp_m, l->bnp_v);
+                sc =
+                    conv_bn(net, g, x, l->wp, -1, sp, l->bnp_g, l->bnp_b, l->bnp_m, l->bnp_v, mode);
             x = cml_t_relu(cml_t_add(h, sc));
             break;
         }

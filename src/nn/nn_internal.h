@@ -93,9 +93,14 @@ typedef enum nn_init { NN_INIT_DEFAULT = 0, NN_INIT_KAIMING, NN_INIT_XAVIER } nn
 cml_status nn_net_build(nn_net *net, const char *spec, int in_ndim, const int64_t *in_shape,
                         int64_t n_out, nn_init init, uint64_t seed);
 void nn_net_free(nn_net *net);
-/* x (N, in_shape...) -> logits (N, n_out). training: dropout on, batch norm
- * on batch statistics (updating the running ones). */
-cml_tensor *nn_net_forward(const nn_net *net, cml_graph *g, cml_tensor *x, int training);
+/* Modes of nn_net_forward. */
+enum {
+    NN_EVAL = 0,  /* dropout off, batch norm on running stats; gradients flow */
+    NN_TRAIN = 1, /* dropout on, batch norm on batch statistics (updating the running ones) */
+    NN_INFER = 2  /* NN_EVAL without gradients: batch norm after a conv is folded into it */
+};
+/* x (N, in_shape...) -> logits (N, n_out); mode is one of NN_EVAL, NN_TRAIN, NN_INFER. */
+cml_tensor *nn_net_forward(const nn_net *net, cml_graph *g, cml_tensor *x, int mode);
 
 /* ---------------------------------------------------------------- optimizers */
 

@@ -175,6 +175,18 @@ static void test_cnn(void **state)
     nn_net net;
     load_net(&net, "cnn", cnn_spec, 3, in);
     check_forward_backward(&net, "cnn", &b, 0);
+    /* inference mode (batch norm folded into the conv) gives PyTorch's logits too */
+    cml_graph *g = cml_graph_new(NULL);
+    cml_tensor *z =
+        nn_net_forward(&net, g, cml_t_wrap(g, CML_F32, b.nd, b.shape, b.x, NULL), NN_INFER);
+    assert_int_equal(cml_graph_status(g), CML_OK);
+    double zd[64];
+    assert_true(cml_t_numel(z) <= 64);
+    for (int64_t i = 0; i < cml_t_numel(z); i++)
+        zd[i] = cml_t_get(z, i);
+    assert_close(zd, golden_get(G, "cnn.logits", NULL, NULL), cml_t_numel(z), RTOL, ATOL,
+                 "cnn.logits (inference)");
+    cml_graph_free(g);
     nn_net_free(&net);
     /* training-mode trajectory with dropout off (masks differ between libraries) */
     load_net(&net, "cnn", cnn_spec, 3, in);
@@ -195,6 +207,42 @@ static void test_cnn(void **state)
     free(b.y);
 }
 
+/* Residual blocks with batch norm on (non-trivial) running stats: inference
+ * mode, which folds every conv + batch norm pair, matches eval mode. */
+static void test_infer_folds_batch_norm(void **state)
+{
+    (void)state;
+    int64_t in[3] = {2, 8, 8}, sh[4] = {3, 2, 8, 8};
+    nn_net net;
+    assert_int_equal(
+        nn_net_build(&net, "conv:4:3:1:1,bn,relu,res:4,res:8:2,gap", 3, in, 3, NN_INIT_DEFAULT, 7),
+        CML_OK);
+    cml_rng rng;
+    cml_rng_seed(&rng, 3);
+    for (int64_t i = 0; i < net.buffers.n; i++) /* means near 0, variances near 1 */
+        net.buffers.data[i] = (float)(0.5 + cml_rng_uniform(&rng));
+    for (int64_t i = 0; i < net.params.n; i++)
+        net.params.data[i] += (float)(0.1 * (cml_rng_uniform(&rng) - 0.5));
+    float x[3 * 2 * 8 * 8];
+    for (int i = 0; i < 3 * 2 * 8 * 8; i++)
+        x[i] = (float)(2 * cml_rng_uniform(&rng) - 1);
+    cml_graph *g1 = cml_graph_new(NULL), *g2 = cml_graph_new(NULL);
+    cml_tensor *a = nn_net_forward(&net, g1, cml_t_wrap(g1, CML_F32, 4, sh, x, NULL), NN_EVAL);
+    cml_tensor *f = nn_net_forward(&net, g2, cml_t_wrap(g2, CML_F32, 4, sh, x, NULL), NN_INFER);
+    assert_int_equal(cml_graph_status(g1), CML_OK);
+    assert_int_equal(cml_graph_status(g2), CML_OK);
+    assert_int_equal(cml_t_numel(a), 9);
+    double ad[9], fd[9];
+    for (int i = 0; i < 9; i++) {
+        ad[i] = cml_t_get(a, i);
+        fd[i] = cml_t_get(f, i);
+    }
+    assert_close(fd, ad, 9, 1e-5, 1e-6, "inference vs eval logits");
+    cml_graph_free(g1);
+    cml_graph_free(g2);
+    nn_net_free(&net);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -210,6 +258,7 @@ static int teardown(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_mlp), cmocka_unit_test(test_cnn)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_mlp), cmocka_unit_test(test_cnn),
+                                       cmocka_unit_test(test_infer_folds_batch_norm)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }

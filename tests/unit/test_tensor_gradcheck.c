@@ -369,6 +369,11 @@ static void test_conv_pool_bn(void **state)
     gradcheck("conv2d", b_conv, 3, c, 0);
     gc_input cg[3] = {IN(4, 2, 4, 7, 6), IN(4, 6, 2, 3, 2), IN(1, 6)};
     gradcheck("conv2d stride/pad/dilation/groups", b_conv_sdg, 3, cg, 0);
+    /* 17x17 outputs: one image per chunk, 20 chunks in 16 dW slots (two share one);
+     * the input is held constant to keep the finite differences few (dX per chunk is
+     * covered above and by test_conv_thread_independent) */
+    gc_input cm[3] = {INC(4, 20, 1, 17, 17), IN(4, 2, 1, 3, 3), IN(1, 2)};
+    gradcheck("conv2d many chunks", b_conv, 3, cm, 0);
     gc_input p[1] = {IN(4, 2, 2, 5, 6)};
     gradcheck("maxpool", b_maxpool, 1, p, 0);
     gradcheck("avgpool", b_avgpool, 1, p, 0);
@@ -478,6 +483,57 @@ static void test_shape_errors(void **state)
     cml_graph_free(g);
 }
 
+/* conv2d output and gradients (f32, several chunks and dW slots) are
+ * bit-identical whatever the thread count. */
+static void conv_run(int threads, const float *x, const float *w, float *y, float *gx, float *gw)
+{
+    int64_t xs[4] = {37, 3, 20, 20}, ws[4] = {8, 3, 3, 3}, n = 37 * 8 * 10 * 10;
+    cml_set_num_threads(threads);
+    cml_graph *g = cml_graph_new(NULL);
+    memset(gx, 0, 37 * 3 * 20 * 20 * sizeof(float));
+    memset(gw, 0, 8 * 3 * 3 * 3 * sizeof(float));
+    cml_tensor *X = cml_t_wrap(g, CML_F32, 4, xs, (void *)x, gx);
+    cml_tensor *W = cml_t_wrap(g, CML_F32, 4, ws, (void *)w, gw);
+    cml_tensor *Y = cml_t_conv2d(X, W, NULL, 2, 1, 1, 1);
+    cml_tensor *r = cml_t_new(g, CML_F32, Y->ndim, Y->shape);
+    for (int64_t i = 0; i < n; i++)
+        ((float *)r->data)[i] = (float)sin(0.3 * (double)i);
+    cml_tensor *L = cml_t_sum(cml_t_mul(Y, r), 0);
+    assert_int_equal(cml_graph_status(g), CML_OK);
+    assert_int_equal(cml_graph_backward(g, L), CML_OK);
+    memcpy(y, Y->data, (size_t)n * sizeof(float));
+    cml_graph_free(g);
+}
+
+static void test_conv_thread_independent(void **state)
+{
+    (void)state;
+    enum { NX = 37 * 3 * 20 * 20, NW = 8 * 3 * 3 * 3, NY = 37 * 8 * 10 * 10 };
+    float *x = malloc(NX * sizeof(float)), *w = malloc(NW * sizeof(float));
+    float *y[2], *gx[2], *gw[2];
+    for (int i = 0; i < NX; i++)
+        x[i] = (float)cos(0.1 * i);
+    for (int i = 0; i < NW; i++)
+        w[i] = (float)sin(0.7 * i);
+    for (int k = 0; k < 2; k++) {
+        y[k] = malloc(NY * sizeof(float));
+        gx[k] = malloc(NX * sizeof(float));
+        gw[k] = malloc(NW * sizeof(float));
+        conv_run(k ? 3 : 1, x, w, y[k], gx[k], gw[k]);
+    }
+    cml_set_num_threads(2);
+    assert_memory_equal(y[0], y[1], NY * sizeof(float));
+    assert_memory_equal(gx[0], gx[1], NX * sizeof(float));
+    assert_memory_equal(gw[0], gw[1], NW * sizeof(float));
+    for (int k = 0; k < 2; k++) {
+        free(y[k]);
+        free(gx[k]);
+        free(gw[k]);
+    }
+    free(x);
+    free(w);
+}
+
 int main(void)
 {
     cml_set_num_threads(2);
@@ -486,7 +542,7 @@ int main(void)
         cmocka_unit_test(test_matmul_linear), cmocka_unit_test(test_misc_ops),
         cmocka_unit_test(test_conv_pool_bn),  cmocka_unit_test(test_losses),
         cmocka_unit_test(test_loss_values),   cmocka_unit_test(test_f32_matches_f64),
-        cmocka_unit_test(test_shape_errors),
+        cmocka_unit_test(test_shape_errors),  cmocka_unit_test(test_conv_thread_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
