@@ -37,6 +37,8 @@
 #define CHUNK_MAX   16384
 #define SUM_BLOCK   256
 #define PAR_MIN     200000
+/* Rows per block of cml_forest_apply. */
+#define APPLY_BLOCK 64
 
 int cml_forest_kind_is_classifier(cml_forest_kind kind)
 {
@@ -381,18 +383,10 @@ static cml_status mean_leaf_vectors(const cml_forest *f, const cml_matrix *X, do
     }
     for (int64_t c0 = 0; c0 < X->rows; c0 += chunk) {
         const int64_t m = CML_MIN(chunk, X->rows - c0);
-        for (int64_t i = 0; i < m; i++) {
-            const double *r = cml_matrix_row(X, c0 + i);
-            for (int64_t j = 0; j < d; j++)
-                xf[i * d + j] = (float)r[j];
-        }
+        cml_dtree_rows_f32(X, c0, m, xf);
 #pragma omp parallel for CML_OMP_THREADS schedule(dynamic) if (par)
-        for (int64_t t = 0; t < T; t++) {
-            const cml_dtree *dt = f->trees[t]->t;
-            int32_t *lt = leaf + t * chunk;
-            for (int64_t i = 0; i < m; i++)
-                lt[i] = (int32_t)cml_dtree_leaf_f32(dt, xf + i * d);
-        }
+        for (int64_t t = 0; t < T; t++)
+            cml_dtree_apply_f32(f->trees[t]->t, xf, d, m, leaf + t * chunk);
         const int64_t nb = (m + SUM_BLOCK - 1) / SUM_BLOCK;
 #pragma omp parallel for CML_OMP_THREADS schedule(static) if (par && nb > 1)
         for (int64_t b = 0; b < nb; b++) {
@@ -455,10 +449,17 @@ cml_status cml_forest_apply(const cml_forest *f, const cml_matrix *X, int64_t *l
 {
     CML_CHECK(check_X(f, X));
     const int64_t T = f->n_trees;
+    const int64_t nb = (X->rows + APPLY_BLOCK - 1) / APPLY_BLOCK;
 #pragma omp parallel for CML_OMP_THREADS schedule(static) if (X->rows * T > 20000)
-    for (int64_t i = 0; i < X->rows; i++)
-        for (int64_t t = 0; t < T; t++)
-            leaf[i * T + t] = cml_dtree_leaf(f->trees[t]->t, cml_matrix_row(X, i));
+    for (int64_t b = 0; b < nb; b++) {
+        int32_t lb[APPLY_BLOCK];
+        const int64_t r0 = b * APPLY_BLOCK, m = CML_MIN(APPLY_BLOCK, X->rows - r0);
+        for (int64_t t = 0; t < T; t++) {
+            cml_dtree_apply_f64(f->trees[t]->t, cml_matrix_row(X, r0), X->ld, m, lb);
+            for (int64_t i = 0; i < m; i++)
+                leaf[(r0 + i) * T + t] = lb[i];
+        }
+    }
     return CML_OK;
 }
 
