@@ -29,10 +29,12 @@
 #include "tree/sk_random.h"
 
 /* Predict: a chunk holds at most CHUNK_BYTES of float32 rows (so it stays in
- * cache while every tree walks it), between CHUNK_MIN and CHUNK_MAX rows;
+ * L2 while every tree walks it: a walk reads one feature of a row per step,
+ * so wide rows beyond L2 cost a miss a step), between CHUNK_MIN and
+ * CHUNK_MAX rows;
  * the summing pass goes by SUM_BLOCK rows. Fewer (row, tree) pairs than
  * PAR_MIN predict on one thread: a fork-join costs more than the walks. */
-#define CHUNK_BYTES ((int64_t)1 << 22)
+#define CHUNK_BYTES ((int64_t)1 << 20)
 #define CHUNK_MIN   64
 #define CHUNK_MAX   16384
 #define SUM_BLOCK   256
