@@ -312,7 +312,7 @@ cml_status cml_tree_predict(const cml_tree *t, const cml_matrix *X, double *out)
     CML_CHECK(check_X(t, X));
     const cml_dtree *d = t->t;
     const int64_t nb = (X->rows + BLOCK - 1) / BLOCK;
-#pragma omp parallel for CML_OMP_THREADS if (X->rows > PAR_ROWS)
+#pragma omp parallel for CML_OMP_THREADS schedule(dynamic) if (X->rows > PAR_ROWS)
     for (int64_t b = 0; b < nb; b++) {
         int32_t leaf[BLOCK];
         const int64_t r0 = b * BLOCK, m = CML_MIN(BLOCK, X->rows - r0);
@@ -333,7 +333,7 @@ cml_status cml_tree_predict_proba(const cml_tree *t, const cml_matrix *X, double
     CML_CHECK(check_X(t, X));
     const cml_dtree *d = t->t;
     const int64_t k = d->stride, nb = (X->rows + BLOCK - 1) / BLOCK;
-#pragma omp parallel for CML_OMP_THREADS if (X->rows > PAR_ROWS)
+#pragma omp parallel for CML_OMP_THREADS schedule(dynamic) if (X->rows > PAR_ROWS)
     for (int64_t b = 0; b < nb; b++) {
         int32_t leaf[BLOCK];
         const int64_t r0 = b * BLOCK, m = CML_MIN(BLOCK, X->rows - r0);
@@ -348,7 +348,7 @@ cml_status cml_tree_apply(const cml_tree *t, const cml_matrix *X, int64_t *leaf)
 {
     CML_CHECK(check_X(t, X));
     const int64_t nb = (X->rows + BLOCK - 1) / BLOCK;
-#pragma omp parallel for CML_OMP_THREADS if (X->rows > PAR_ROWS)
+#pragma omp parallel for CML_OMP_THREADS schedule(dynamic) if (X->rows > PAR_ROWS)
     for (int64_t b = 0; b < nb; b++) {
         int32_t lb[BLOCK];
         const int64_t r0 = b * BLOCK, m = CML_MIN(BLOCK, X->rows - r0);

@@ -12,6 +12,9 @@
  * smallest effective alpha (R(t) - R(T_t)) / (|leaves(T_t)| - 1) (first
  * index on ties) until the root is a leaf or the alpha exceeds ccp_alpha.
  * Each step is O(n_nodes), so the path costs O(n_nodes^2) at worst.
+ * Predict-side walks (cml_dtree_apply_*) step CML_DTREE_LANES rows through
+ * one tree together over its 16-byte float32 node copy: each step is
+ * branch-free, so the lanes' dependent loads overlap; O(rows * depth).
  * Thread-safety: read-only functions may run concurrently on one tree.
  */
 #include <float.h>
@@ -103,7 +106,8 @@ void cml_dtree_make_leaf(cml_dtree *t, int64_t id)
     nd->nan_left = 0;
 }
 
-/* The largest float32 <= v (v finite): see cml_fnode. */
+/* The largest float32 <= v (v not NaN; +-inf map to themselves): see
+ * cml_fnode. */
 static float float_at_or_below(double v)
 {
     float f = (float)v;

@@ -5,7 +5,8 @@
  * for every row, with rows placed on each split threshold, one double or one
  * float32 step either side of it, at +-infinity and NaN (both NaN
  * directions), for row counts that are and are not multiples of the lane
- * count; and predictions that do not depend on the thread count.
+ * count; forest predictions equal to the tree-order mean of the leaf values
+ * and independent of the thread count, on narrow and wide rows.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "cml/ensemble.h"
 #include "cml/tree.h"
 #include "golden.h"
+#include "ensemble/forest_common.h"
 #include "tree/tree_model.h"
 
 /* Rows probing every split of t: copies of base rows with the split feature
@@ -116,15 +118,29 @@ static void test_walk_matches_reference(void **state)
     free(y);
 }
 
-/* Forest and tree predictions, proba and apply: the same at 1 and 2 threads
- * on enough rows to take the parallel paths. */
-static void test_threads(void **state)
+/* Forest predict against the plain definition: each row's leaf values
+ * summed in tree order, divided by the tree count (bit for bit). */
+static void check_forest_mean(const cml_forest *f, const cml_matrix *B, const double *pred)
 {
-    (void)state;
-    double *X, *y;
-    int64_t n, d;
-    test_load_dataset("diabetes", &X, &n, &d, &y);
-    const int64_t rep = 12, N = n * rep; /* 5304 rows */
+    const int64_t T = f->n_trees;
+    int64_t *lf = malloc(sizeof(int64_t) * (size_t)(B->rows * T));
+    assert_non_null(lf);
+    assert_int_equal(cml_forest_apply(f, B, lf), CML_OK);
+    for (int64_t i = 0; i < B->rows; i++) {
+        double s = 0.0;
+        for (int64_t t = 0; t < T; t++)
+            s += f->trees[t]->t->value[lf[i * T + t]];
+        assert_true(s / (double)T == pred[i]);
+    }
+    free(lf);
+}
+
+/* Forest and tree predictions and apply: the same at 1 and 2 threads, on
+ * enough rows to take the parallel paths, narrow (a forest shares each chunk
+ * of rows among its trees) and wide (chunks of rows run in parallel). */
+static void run_threads(const double *X, int64_t n, int64_t d, const double *y, int64_t rep)
+{
+    const int64_t N = n * rep;
     double *XX = malloc(sizeof(double) * (size_t)(N * d));
     assert_non_null(XX);
     for (int64_t r = 0; r < rep; r++)
@@ -149,6 +165,7 @@ static void test_threads(void **state)
         assert_int_equal(cml_forest_predict(f, &B, out[k]), CML_OK);
         assert_int_equal(cml_tree_predict(t, &B, tout[k]), CML_OK);
         assert_int_equal(cml_forest_apply(f, &B, lf[k]), CML_OK);
+        check_forest_mean(f, &B, out[k]);
     }
     cml_set_num_threads(0);
     assert_memory_equal(out[0], out[1], sizeof(double) * (size_t)N);
@@ -162,6 +179,24 @@ static void test_threads(void **state)
     cml_forest_free(f);
     cml_tree_free(t);
     free(XX);
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    double *X, *y;
+    int64_t n, d;
+    test_load_dataset("diabetes", &X, &n, &d, &y);
+    run_threads(X, n, d, y, 12); /* 5304 x 10 */
+    /* 50 copies of the columns, each shifted: 500 features */
+    const int64_t W = 50 * d;
+    double *Xw = malloc(sizeof(double) * (size_t)(n * W));
+    assert_non_null(Xw);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < W; j++)
+            Xw[i * W + j] = X[i * d + j % d] + 0.01 * (double)(j / d);
+    run_threads(Xw, n, W, y, 12); /* 5304 x 500: 11 chunks */
+    free(Xw);
     free(X);
     free(y);
 }
