@@ -24,9 +24,12 @@ Data (all real):
 Every set is split 75/25 by a seeded permutation; both sides get the same float64 matrices
 (cml through a CSV). Settings: forests n_estimators=100, random_state=0 (cml's default; the
 same seed grows the same trees on both sides), otherwise scikit-learn's defaults; GBM
-max_depth=6, max_bin 256 (XGBoost, cml) / max_bins 255 + a missing bin (HistGradientBoosting, which also gets max_leaf_nodes=None, l2_regularization=1 as XGBoost's
-reg_lambda, early_stopping=False; its min_samples_leaf stays 20). Times: best of REPEATS
-(bench_fit in-process for cml, around .fit()/.predict() for the references); 1 on flights.
+max_depth=6, max_bin 256 (XGBoost, cml) / max_bins 255 + a missing bin (HistGradientBoosting,
+which also gets max_leaf_nodes=None, l2_regularization=1 as XGBoost's reg_lambda,
+early_stopping=False; its min_samples_leaf stays 20); rounds and learning rates per set in
+CASES. Times: best of REPEATS (bench_fit in-process for cml, around .fit()/.predict() for
+the references); 1 on flights and for GBM on fashion-20k. About 10 minutes on 2 quiet cores (a loaded machine slows the
+OpenMP references far more than cml: XGBoost and HistGradientBoosting spin-wait).
 
 Supersedes these rows of bench_estimators.py: gbm_regressor diamonds, gbm_classifier
 fashion-20k, and its BENCH_EXTRA forest rows (random_forest_classifier fashion-6k,
@@ -111,7 +114,6 @@ def xgb(task, **kw):
 
 
 def histgb(task, n_estimators, max_depth, learning_rate):
-    from sklearn.experimental import enable_hist_gradient_boosting  # noqa: F401 (no-op in 1.2)
     cls = (ensemble.HistGradientBoostingClassifier if task == "classification"
            else ensemble.HistGradientBoostingRegressor)
     return cls(max_iter=n_estimators, max_depth=max_depth, learning_rate=learning_rate,
@@ -175,7 +177,8 @@ for algo, params, name, task, refname, make in CASES:
     if name not in sets:
         sets[name] = load(name)
     Xtr, ytr, Xte, yte = sets[name]
-    reps = 1 if name.startswith("flights") else REPEATS
+    slow = name.startswith("flights") or (name == "fashion-20k" and algo.startswith("gbm"))
+    reps = 1 if slow else REPEATS
     train, test = os.path.join(tmp, f"{name}-train.csv"), os.path.join(tmp, f"{name}-test.csv")
     if name not in written:
         write_csv(train, Xtr, ytr)
@@ -196,7 +199,7 @@ for algo, params, name, task, refname, make in CASES:
     m, v = score(task, yte, pred)
     common.emit(bench="trees", task=tag, data=label, impl=refname, metric=m, value=v,
                 fit_s=ref_fit, predict_s=ref_pred,
-                note=f"trees: {T} threads each, best of {REPEATS} (1 on flights); settings in "
-                     "bench/bench_trees.py's docstring")
+                note=f"trees: {T} threads each, best of {REPEATS} (1 on flights and for GBM on "
+                     "fashion-20k); settings in bench/bench_trees.py's docstring")
     print(f"bench_trees: {tag} {label} done at {time.perf_counter() - start:.0f} s",
           file=sys.stderr, flush=True)
