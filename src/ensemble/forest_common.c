@@ -29,14 +29,17 @@
 #include "tree/sk_random.h"
 
 /* Predict: a chunk holds at most CHUNK_BYTES of float32 rows (so it stays in
- * cache while every tree walks it), between CHUNK_MIN and CHUNK_MAX rows;
- * the summing pass goes by SUM_BLOCK rows. Fewer (row, tree) pairs than
- * PAR_MIN predict on one thread: a fork-join costs more than the walks. */
-#define CHUNK_BYTES ((int64_t)1 << 22)
+ * L2 while every tree walks it: a walk reads one feature of a row per step,
+ * so wide rows beyond L2 cost a miss a step), between CHUNK_MIN and
+ * CHUNK_MAX rows. Fewer (row, tree) pairs than PAR_MIN predict on one
+ * thread: a fork-join costs more than the walks. */
+#define CHUNK_BYTES ((int64_t)1 << 20)
 #define CHUNK_MIN   64
 #define CHUNK_MAX   16384
-#define SUM_BLOCK   256
+#define SUM_BLOCK   256 /* rows per block of mean_by_trees' sums */
 #define PAR_MIN     200000
+/* Rows per block of cml_forest_apply. */
+#define APPLY_BLOCK 64
 
 int cml_forest_kind_is_classifier(cml_forest_kind kind)
 {
@@ -359,19 +362,14 @@ static cml_status check_X(const cml_forest *f, const cml_matrix *X)
     return CML_OK;
 }
 
-/* Mean over trees of each row's leaf vector (proba or value): out (rows, k).
- * Rows go in chunks, rounded to float32 once (as scikit-learn does) and
- * sized to stay in cache. Per chunk, like scikit-learn, each tree walks all
- * the chunk's rows (a deep tree, MBs, is read once per chunk), in parallel
- * over trees, writing leaf ids; then the sums run in parallel over rows, in
- * tree order for each row, so the result does not depend on the thread
- * count. Returns CML_ERR_NOMEM if the buffers cannot be had. */
-static cml_status mean_leaf_vectors(const cml_forest *f, const cml_matrix *X, double *out)
+/* mean_leaf_vectors over few chunks: per chunk, like scikit-learn, the trees
+ * walk all its rows in parallel over trees (a deep tree, MBs, is read once
+ * per chunk), writing leaf ids; then the sums run in parallel over rows, in
+ * tree order for each row. */
+static cml_status mean_by_trees(const cml_forest *f, const cml_matrix *X, int64_t chunk, int par,
+                                double *out)
 {
     const int64_t k = f->classifier ? f->n_classes : 1, T = f->n_trees, d = X->cols;
-    int64_t chunk = CML_MAX(CHUNK_MIN, CML_MIN(CHUNK_MAX, CHUNK_BYTES / (4 * d)));
-    chunk = CML_MAX(1, CML_MIN(chunk, X->rows));
-    const int par = X->rows * T > PAR_MIN;
     int32_t *leaf = cml_alloc_array(T * chunk, sizeof *leaf);
     float *xf = cml_alloc_array(chunk * d, sizeof *xf);
     if (!leaf || !xf) {
@@ -381,20 +379,12 @@ static cml_status mean_leaf_vectors(const cml_forest *f, const cml_matrix *X, do
     }
     for (int64_t c0 = 0; c0 < X->rows; c0 += chunk) {
         const int64_t m = CML_MIN(chunk, X->rows - c0);
-        for (int64_t i = 0; i < m; i++) {
-            const double *r = cml_matrix_row(X, c0 + i);
-            for (int64_t j = 0; j < d; j++)
-                xf[i * d + j] = (float)r[j];
-        }
+        cml_dtree_rows_f32(X, c0, m, xf);
 #pragma omp parallel for CML_OMP_THREADS schedule(dynamic) if (par)
-        for (int64_t t = 0; t < T; t++) {
-            const cml_dtree *dt = f->trees[t]->t;
-            int32_t *lt = leaf + t * chunk;
-            for (int64_t i = 0; i < m; i++)
-                lt[i] = (int32_t)cml_dtree_leaf_f32(dt, xf + i * d);
-        }
+        for (int64_t t = 0; t < T; t++)
+            cml_dtree_apply_f32(f->trees[t]->t, xf, d, m, leaf + t * chunk);
         const int64_t nb = (m + SUM_BLOCK - 1) / SUM_BLOCK;
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (par && nb > 1)
+#pragma omp parallel for CML_OMP_THREADS schedule(dynamic) if (par && nb > 1)
         for (int64_t b = 0; b < nb; b++) {
             const int64_t i0 = b * SUM_BLOCK, i1 = CML_MIN(m, i0 + SUM_BLOCK);
             double *o0 = out + (c0 + i0) * k;
@@ -417,6 +407,59 @@ static cml_status mean_leaf_vectors(const cml_forest *f, const cml_matrix *X, do
     free(leaf);
     free(xf);
     return CML_OK;
+}
+
+/* Mean over trees of each row's leaf vector (proba or value): out (rows, k).
+ * Rows go in chunks, rounded to float32 once (as scikit-learn does) and
+ * sized to stay in cache while every tree walks them; each chunk's rows then
+ * add their leaf vectors tree after tree, so every row sums in tree order
+ * and the result depends neither on the thread count nor on the chunking.
+ * With enough chunks (wide rows, many rows) the chunks run in parallel: one
+ * fork-join for the whole call and no barrier between trees, so a stalled
+ * thread on a busy machine holds up no other; with few, mean_by_trees. */
+static cml_status mean_leaf_vectors(const cml_forest *f, const cml_matrix *X, double *out)
+{
+    const int64_t k = f->classifier ? f->n_classes : 1, T = f->n_trees, d = X->cols;
+    const int64_t n = X->rows;
+    const int par = n * T > PAR_MIN;
+    int64_t chunk = CML_MAX(CHUNK_MIN, CML_MIN(CHUNK_MAX, CHUNK_BYTES / (4 * d)));
+    chunk = CML_MAX(1, CML_MIN(chunk, n));
+    const int64_t nc = (n + chunk - 1) / chunk;
+    /* Too few chunks to share among the threads: share each chunk's trees. */
+    if (par && nc < 2 * (int64_t)cml_get_num_threads()) return mean_by_trees(f, X, chunk, par, out);
+    int failed = 0;
+#pragma omp parallel CML_OMP_THREADS if (par && nc > 1)
+    {
+        int32_t *leaf = cml_alloc_array(chunk, sizeof *leaf);
+        float *xf = cml_alloc_array(chunk * d, sizeof *xf);
+        if (!leaf || !xf) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic)
+        for (int64_t c = 0; c < nc; c++) {
+            if (!leaf || !xf) continue;
+            const int64_t c0 = c * chunk, m = CML_MIN(chunk, n - c0);
+            double *o = out + c0 * k;
+            cml_dtree_rows_f32(X, c0, m, xf);
+            memset(o, 0, (size_t)(m * k) * sizeof(double));
+            for (int64_t t = 0; t < T; t++) {
+                const cml_dtree *dt = f->trees[t]->t;
+                const double *src = f->classifier ? dt->proba : dt->value;
+                cml_dtree_apply_f32(dt, xf, d, m, leaf);
+                for (int64_t i = 0; i < m; i++) {
+                    const double *v = src + (int64_t)leaf[i] * k;
+                    for (int64_t j = 0; j < k; j++)
+                        o[i * k + j] += v[j];
+                }
+            }
+            for (int64_t i = 0; i < m * k; i++)
+                o[i] /= (double)T;
+        }
+        free(leaf);
+        free(xf);
+    }
+    return failed ? CML_ERR_NOMEM : CML_OK;
 }
 
 cml_status cml_forest_predict_proba(const cml_forest *f, const cml_matrix *X, double *out)
@@ -455,10 +498,17 @@ cml_status cml_forest_apply(const cml_forest *f, const cml_matrix *X, int64_t *l
 {
     CML_CHECK(check_X(f, X));
     const int64_t T = f->n_trees;
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (X->rows * T > 20000)
-    for (int64_t i = 0; i < X->rows; i++)
-        for (int64_t t = 0; t < T; t++)
-            leaf[i * T + t] = cml_dtree_leaf(f->trees[t]->t, cml_matrix_row(X, i));
+    const int64_t nb = (X->rows + APPLY_BLOCK - 1) / APPLY_BLOCK;
+#pragma omp parallel for CML_OMP_THREADS schedule(dynamic) if (X->rows * T > 20000)
+    for (int64_t b = 0; b < nb; b++) {
+        int32_t lb[APPLY_BLOCK];
+        const int64_t r0 = b * APPLY_BLOCK, m = CML_MIN(APPLY_BLOCK, X->rows - r0);
+        for (int64_t t = 0; t < T; t++) {
+            cml_dtree_apply_f64(f->trees[t]->t, cml_matrix_row(X, r0), X->ld, m, lb);
+            for (int64_t i = 0; i < m; i++)
+                leaf[(r0 + i) * T + t] = lb[i];
+        }
+    }
     return CML_OK;
 }
 

@@ -12,6 +12,9 @@
  * smallest effective alpha (R(t) - R(T_t)) / (|leaves(T_t)| - 1) (first
  * index on ties) until the root is a leaf or the alpha exceeds ccp_alpha.
  * Each step is O(n_nodes), so the path costs O(n_nodes^2) at worst.
+ * Predict-side walks (cml_dtree_apply_*) step CML_DTREE_LANES rows through
+ * one tree together over its 16-byte float32 node copy: each step is
+ * branch-free, so the lanes' dependent loads overlap; O(rows * depth).
  * Thread-safety: read-only functions may run concurrently on one tree.
  */
 #include <float.h>
@@ -36,6 +39,7 @@ void cml_dtree_free(cml_dtree *t)
     free(t->n_samples);
     free(t->w_samples);
     free(t->proba);
+    free(t->flat);
     free(t);
 }
 
@@ -102,10 +106,42 @@ void cml_dtree_make_leaf(cml_dtree *t, int64_t id)
     nd->nan_left = 0;
 }
 
+/* The largest float32 <= v (v not NaN; +-inf map to themselves): see
+ * cml_fnode. */
+static float float_at_or_below(double v)
+{
+    float f = (float)v;
+    if ((double)f > v) f = nextafterf(f, -INFINITY);
+    return f;
+}
+
+static cml_status build_flat(cml_dtree *t)
+{
+    free(t->flat);
+    t->flat = cml_alloc_array(t->n_nodes, sizeof *t->flat);
+    if (!t->flat) return CML_ERR_NOMEM;
+    for (int64_t i = 0; i < t->n_nodes; i++) {
+        const cml_tnode *nd = &t->nodes[i];
+        cml_fnode *q = &t->flat[i];
+        if (nd->left < 0) {
+            q->thr = 0.0f;
+            q->feat = 0;
+            q->child[0] = q->child[1] = (int32_t)i;
+        } else {
+            q->thr = float_at_or_below(nd->threshold);
+            q->feat = (uint32_t)nd->feature | (nd->nan_left ? 0x80000000u : 0u);
+            q->child[0] = nd->left;
+            q->child[1] = nd->right;
+        }
+    }
+    return CML_OK;
+}
+
 cml_status cml_dtree_finish(cml_dtree *t, int classifier)
 {
     free(t->proba);
     t->proba = NULL;
+    CML_CHECK(build_flat(t));
     if (!classifier) return CML_OK;
     const int64_t k = t->stride;
     t->proba = cml_alloc_array(t->n_nodes * k, sizeof(double));
@@ -118,6 +154,64 @@ cml_status cml_dtree_finish(cml_dtree *t, int classifier)
             t->proba[i * k + c] = v[c] / s;
     }
     return CML_OK;
+}
+
+/* One step of a walk: the child of node q that a row x goes to (x rounded to
+ * float32 first). NaN fails the compare, so it goes by the NaN bit. */
+#define DEFINE_STEP(NAME, TYPE)                                                                    \
+    static inline int32_t NAME(const cml_fnode *q, const TYPE *x)                                  \
+    {                                                                                              \
+        float v = (float)x[q->feat & 0x7fffffffu];                                                 \
+        int left = (v <= q->thr) | ((int)(q->feat >> 31) & (v != v));                              \
+        return q->child[!left];                                                                    \
+    }
+DEFINE_STEP(step_f32, float)
+DEFINE_STEP(step_f64, double)
+
+/* The lockstep walk of cml_dtree_apply_f32 with step function STEP and rows
+ * of TYPE: leaves loop to themselves, so every lane steps until none moves;
+ * the tail rows walk alone. */
+#define APPLY_BODY(STEP, TYPE)                                                                     \
+    const cml_fnode *nd = t->flat;                                                                 \
+    int64_t i0 = 0;                                                                                \
+    for (; i0 + CML_DTREE_LANES <= n; i0 += CML_DTREE_LANES) {                                     \
+        int32_t id[CML_DTREE_LANES] = {0};                                                         \
+        const TYPE *x0 = X + i0 * ld;                                                              \
+        for (int moved = 1; moved;) {                                                              \
+            moved = 0;                                                                             \
+            for (int r = 0; r < CML_DTREE_LANES; r++) {                                            \
+                int32_t nx = STEP(nd + id[r], x0 + r * ld);                                        \
+                moved |= nx != id[r];                                                              \
+                id[r] = nx;                                                                        \
+            }                                                                                      \
+        }                                                                                          \
+        memcpy(leaf + i0, id, sizeof id);                                                          \
+    }                                                                                              \
+    for (; i0 < n; i0++) {                                                                         \
+        int32_t i = 0, nx;                                                                         \
+        while ((nx = STEP(nd + i, X + i0 * ld)) != i)                                              \
+            i = nx;                                                                                \
+        leaf[i0] = i;                                                                              \
+    }
+
+void cml_dtree_apply_f32(const cml_dtree *t, const float *X, int64_t ld, int64_t n, int32_t *leaf)
+{
+    APPLY_BODY(step_f32, float)
+}
+
+void cml_dtree_apply_f64(const cml_dtree *t, const double *X, int64_t ld, int64_t n, int32_t *leaf)
+{
+    APPLY_BODY(step_f64, double)
+}
+
+void cml_dtree_rows_f32(const cml_matrix *X, int64_t r0, int64_t m, float *xf)
+{
+    const int64_t d = X->cols;
+    for (int64_t i = 0; i < m; i++) {
+        const double *r = cml_matrix_row(X, r0 + i);
+        for (int64_t j = 0; j < d; j++)
+            xf[i * d + j] = (float)r[j];
+    }
 }
 
 void cml_dtree_importances(const cml_dtree *t, int64_t n_features, int normalize, double *out)

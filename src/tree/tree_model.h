@@ -26,6 +26,8 @@
 
 #define CML_TREE_LEAF      (-1)
 #define CML_TREE_UNDEFINED (-2)
+/* Rows walked together by cml_dtree_apply_f32. */
+#define CML_DTREE_LANES 8
 
 /* One node: 24 bytes, all a traversal step reads, in one cache line. */
 typedef struct cml_tnode {
@@ -35,6 +37,19 @@ typedef struct cml_tnode {
     int32_t right;
     int32_t nan_left; /* 1: a NaN goes to the left child */
 } cml_tnode;
+
+/* The predict-time copy of a node (16 bytes, built by cml_dtree_finish; see
+ * cml_dtree_apply_f32). thr is the split threshold rounded down to float32:
+ * for a float32 x, (double)x <= threshold exactly when x <= thr, thr being
+ * the largest float <= threshold, so float compares route every row as the
+ * double ones do. feat holds the NaN direction in its top bit. A leaf points
+ * to itself (feature 0), so a walk may step past it in lockstep with other
+ * rows. */
+typedef struct cml_fnode {
+    float thr;
+    uint32_t feat;    /* feature | nan_left << 31 */
+    int32_t child[2]; /* left, right */
+} cml_fnode;
 
 typedef struct cml_dtree {
     int64_t n_nodes, cap;
@@ -46,6 +61,7 @@ typedef struct cml_dtree {
     int64_t *n_samples; /* (n_nodes) training rows (distinct, non-zero weight) */
     double *w_samples;  /* (n_nodes) their total weight */
     double *proba;      /* (n_nodes, stride) classifiers: value / row sum (derived) */
+    cml_fnode *flat;    /* (n_nodes) predict-time nodes (derived) */
 } cml_dtree;
 
 /* The fitted estimator behind cml_tree (cml/tree.h). */
@@ -70,7 +86,8 @@ int64_t cml_dtree_add_node(cml_dtree *t, int64_t parent, int is_left, int is_lea
 /* Turns node id into a leaf (best-first growth out of budget). */
 void cml_dtree_make_leaf(cml_dtree *t, int64_t id);
 /* Fills t->proba for classifiers (value rows normalized as scikit-learn's
- * predict_proba: divided by their sum, a zero sum counting as 1). */
+ * predict_proba: divided by their sum, a zero sum counting as 1) and t->flat.
+ * Every built or loaded tree goes through it before use. */
 cml_status cml_dtree_finish(cml_dtree *t, int classifier);
 
 /* Leaf reached by one row of doubles (n_features wide). */
@@ -98,6 +115,19 @@ static inline int64_t cml_dtree_leaf_f32(const cml_dtree *t, const float *row)
     }
     return i;
 }
+
+/* Leaf ids of n rows already rounded to float32 (row i at X + i * ld) into
+ * leaf[i]: the same leaves as cml_dtree_leaf_f32, walked CML_DTREE_LANES rows
+ * at a time in lockstep, so the lanes' cache misses overlap and the branch on
+ * the split direction becomes a select. */
+void cml_dtree_apply_f32(const cml_dtree *t, const float *X, int64_t ld, int64_t n, int32_t *leaf);
+/* The same over rows of doubles, each value rounded to float32 as it is read
+ * (cheaper than rounding whole rows when one tree reads a few features). */
+void cml_dtree_apply_f64(const cml_dtree *t, const double *X, int64_t ld, int64_t n, int32_t *leaf);
+
+/* Rounds rows [r0, r0 + m) of X to float32 into xf (m, X->cols), as
+ * scikit-learn's predict does before any walk. */
+void cml_dtree_rows_f32(const cml_matrix *X, int64_t r0, int64_t m, float *xf);
 
 /* Unnormalized MDI importance of each feature (scikit-learn's
  * compute_feature_importances) into out (n_features), divided by the root
