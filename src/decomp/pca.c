@@ -237,11 +237,22 @@ static int64_t choose_k(nc_kind kind, double value, const double *ev, const doub
 
 /* ---------------------------------------------------------------- solvers */
 
+/* sklearn divides 0 by 0 on data without variance and returns NaN ratios
+ * with a warning; such data has no principal axes to report. */
+static cml_status no_variance(void)
+{
+    return cml_fail(CML_ERR_ARG,
+                    "PCA: every column of X is constant (total variance 0), so there are no "
+                    "principal components (HINT: check that the data was read as intended)");
+}
+
 /* Explained variance S^2 / (n - 1) and its ratio to total_var, both (ms),
  * allocated. */
 static cml_status spectrum_of(const double *S, int64_t ms, int64_t n, double total_var, double **ev,
                               double **ratio)
 {
+    *ev = *ratio = NULL;
+    if (!(total_var > 0.0)) return no_variance();
     *ev = cml_alloc_array(ms, sizeof(double));
     *ratio = cml_alloc_array(ms, sizeof(double));
     if (!*ev || !*ratio) {
@@ -392,6 +403,7 @@ static cml_status fit_randomized(cml_pca *m, const cml_pca_params *prm, double *
     for (int64_t t = 0; t < n * p; t++)
         total += Xc[t] * Xc[t];
     total /= (double)(n - 1);
+    if (!(total > 0.0)) return no_variance();
     double sum_ev = 0.0;
     for (int64_t t = 0; t < k; t++) {
         m->ev[t] = m->sv[t] * m->sv[t] / (double)(n - 1);

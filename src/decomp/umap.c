@@ -503,6 +503,7 @@ cml_status cml_umap_fit(const cml_umap_params *p, const cml_matrix *X, cml_umap 
                         "UMAP: n_neighbors (%lld) must be less than n_samples (%lld) "
                         "(HINT: n_neighbors between 5 and 50 suits most data)",
                         (long long)k, (long long)n);
+    CML_CHECK(cml_embed_check_spread(X, "UMAP"));
     cml_status st;
     cml_umap *m = cml_calloc(1, sizeof *m);
     double *dist = NULL, *sigma = NULL, *rho = NULL, *val = NULL;
