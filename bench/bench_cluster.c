@@ -12,6 +12,9 @@
  * Fashion-MNIST matrix would be a ~1 GB CSV, and parsing is not timed anyway.
  *
  * usage: bench_cluster ALGO X.f64 ROWS COLS REPEATS OUT.f64 [key=value]...
+ * kmeans also takes init_file=C.f64 (n_clusters x COLS raw float64): the fit
+ * starts from those centres (sklearn's init=ndarray), so both sides run the
+ * same iterations from the same start.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,9 +43,8 @@ static int write_raw(const char *path, const double *x, size_t n)
 }
 
 /* Quality numbers from the typed getters, as a JSON object text. */
-static void quality(const char *algo, const cml_model *m, char *buf, size_t cap)
+static void quality(const char *algo, const void *s, char *buf, size_t cap)
 {
-    const void *s = cml_model_state(m);
     if (!strcmp(algo, "kmeans")) {
         snprintf(buf, cap, "{\"inertia\":%.17g,\"n_iter\":%d}", cml_kmeans_inertia(s),
                  cml_kmeans_n_iter(s));
@@ -84,8 +86,12 @@ int main(int argc, char **argv)
     double best = 1e300;
     char q[512] = "{}";
     cml_model *m = NULL;
+    cml_kmeans *km = NULL; /* the fit from given centres */
+    double *init = NULL;
     for (int r = 0; r < repeats; r++) {
         cml_model_free(m);
+        cml_kmeans_free(km);
+        km = NULL;
         if (cml_model_create(algo, &m) != CML_OK) goto fail;
         for (int i = 7; i < argc; i++) {
             char key[128];
@@ -93,16 +99,32 @@ int main(int argc, char **argv)
             if (!eq || (size_t)(eq - argv[i]) >= sizeof key) goto fail;
             memcpy(key, argv[i], (size_t)(eq - argv[i]));
             key[eq - argv[i]] = '\0';
-            if (cml_model_set_param(m, key, eq + 1) != CML_OK) goto fail;
+            if (!strcmp(key, "init_file")) {
+                const cml_kmeans_params *kp = cml_model_params(m);
+                free(init);
+                init = read_raw(eq + 1, (size_t)kp->n_clusters * (size_t)cols);
+                if (!init) {
+                    fprintf(stderr, "bench_cluster: cannot read %s\n", eq + 1);
+                    return 1;
+                }
+            } else if (cml_model_set_param(m, key, eq + 1) != CML_OK) {
+                goto fail;
+            }
         }
         double t0 = cml_now();
-        if (cml_model_fit(m, &A, NULL, NULL) != CML_OK) goto fail;
+        if (init) {
+            const cml_kmeans_params *kp = cml_model_params(m);
+            cml_matrix C = cml_matrix_view(init, kp->n_clusters, cols);
+            if (cml_kmeans_fit_from(kp, &A, NULL, &C, &km) != CML_OK) goto fail;
+        } else if (cml_model_fit(m, &A, NULL, NULL) != CML_OK) {
+            goto fail;
+        }
         double t1 = cml_now();
         best = t1 - t0 < best ? t1 - t0 : best;
     }
-    quality(algo, m, q, sizeof q);
-    const int64_t *labels;
-    int64_t nl = cml_model_labels(m, &labels);
+    quality(algo, km ? (const void *)km : cml_model_state(m), q, sizeof q);
+    const int64_t *labels = km ? cml_kmeans_labels(km) : NULL;
+    int64_t nl = km ? rows : cml_model_labels(m, &labels);
     int64_t k = nl > 0 ? 1 : cml_model_n_transform_cols(m);
     out = malloc(sizeof(double) * (size_t)(rows * k));
     if (!out) goto fail;
@@ -120,6 +142,8 @@ int main(int argc, char **argv)
            "\"blas\":\"%s\"}\n",
            algo, best, (long long)k, q, cml_get_num_threads(), cml_blas_name());
     cml_model_free(m);
+    cml_kmeans_free(km);
+    free(init);
     free(out);
     free(X);
     return 0;
