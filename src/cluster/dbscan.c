@@ -16,15 +16,14 @@
  *
  * Neighbourhoods: as sklearn's NearestNeighbors(radius=eps) with
  * algorithm='auto' (a KD-tree for euclidean / manhattan with n_features <=
- * 15, else brute force), through the shared neighbour index (a KD-tree
- * radius query per point, in parallel) in low dimensions, and
- * region_query.c (blocked brute force through BLAS) otherwise and for
- * cosine. Both compare the exact distance (squared, for euclidean) with eps
- * as sklearn's tree does. Neighbour order within a row does not change the
- * labels: each cluster is grown to completion before the next one starts.
- * Complexity: O(n log n + pairs) for tree queries in low dimensions (O(n^2
- * p) brute force), O(n + pairs) for the expansion; memory O(n + pairs).
- * Thread-safety: fit is reentrant; a fitted model is immutable.
+ * 15, else brute force): region_query.c's grid of eps-wide cells in 1 to
+ * 3 dimensions, the shared neighbour index (a KD-tree radius query per
+ * point, in parallel) up to 15, and region_query.c's blocked brute force
+ * through BLAS beyond and for cosine. Both compare the exact distance (squared, for euclidean) with
+ * eps as sklearn's tree does. Neighbour order within a row does not change the labels: each cluster
+ * is grown to completion before the next one starts. Complexity: O(n log n + pairs) for tree
+ * queries in low dimensions (O(n^2 p) brute force), O(n + pairs) for the expansion; memory O(n +
+ * pairs). Thread-safety: fit is reentrant; a fitted model is immutable.
  */
 #include <math.h>
 #include <stddef.h>
@@ -119,7 +118,8 @@ static cml_status expand_clusters(const rq_neighborhoods *nb, const char *is_cor
 static cml_status neighborhoods(const cml_dbscan_params *p, const cml_matrix *X,
                                 rq_neighborhoods *nb)
 {
-    if (p->metric == CML_DBSCAN_COSINE || X->cols > DBSCAN_TREE_MAX_FEATURES)
+    if (p->metric == CML_DBSCAN_COSINE || X->cols > DBSCAN_TREE_MAX_FEATURES ||
+        rq_grid_applies(X, (rq_metric)p->metric, p->eps))
         return rq_radius_neighbors(X, (rq_metric)p->metric, p->eps, nb);
     cml_nn_params np = cml_nn_params_default();
     np.algorithm = CML_NN_KD_TREE;
