@@ -154,17 +154,32 @@ static cml_status pca_alloc(cml_pca *m)
 }
 
 /* Xc = X - column means (contiguous copy); mean (p). */
-static cml_status center(const cml_matrix *X, double *mean, double **Xc)
+static void column_means(const cml_matrix *X, double *mean)
 {
     int64_t n = X->rows, p = X->cols;
-    double *c = cml_alloc_array(n * p, sizeof(double));
-    if (!c) return CML_ERR_NOMEM;
     memset(mean, 0, (size_t)p * sizeof(double));
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < p; j++)
             mean[j] += X->data[i * X->ld + j];
     for (int64_t j = 0; j < p; j++)
         mean[j] /= (double)n;
+}
+
+/* Rows [s, e) of X minus the mean into out ((e - s), p). */
+static void center_rows(const cml_matrix *X, const double *mean, int64_t s, int64_t e, double *out)
+{
+    int64_t p = X->cols;
+    for (int64_t i = s; i < e; i++)
+        for (int64_t j = 0; j < p; j++)
+            out[(i - s) * p + j] = X->data[i * X->ld + j] - mean[j];
+}
+
+static cml_status center(const cml_matrix *X, double *mean, double **Xc)
+{
+    int64_t n = X->rows, p = X->cols;
+    double *c = cml_alloc_array(n * p, sizeof(double));
+    if (!c) return CML_ERR_NOMEM;
+    column_means(X, mean);
 #pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static)
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < p; j++)
@@ -326,21 +341,33 @@ fail:
     return st;
 }
 
-static cml_status fit_covariance(cml_pca *m, const double *Xc, nc_kind kind, double value)
+/* Rows per centred block of the covariance route: the centred copy of X is
+ * never formed whole (for tall data it is most of the memory traffic and a
+ * large allocation); each block is centred exactly as the copy would be. */
+#define COV_BLOCK 2048
+
+static cml_status fit_covariance(cml_pca *m, const cml_matrix *X, nc_kind kind, double value)
 {
     int64_t n = m->n, p = m->p, ms = CML_MIN(n, p);
+    int64_t blk = CML_MIN(n, COV_BLOCK);
     cml_status st;
     double *C = cml_alloc_array(p * p, sizeof(double));
     double *w = cml_alloc_array(p, sizeof(double));
     double *S = cml_alloc_array(ms, sizeof(double));
     double *Vt = cml_alloc_array(ms * p, sizeof(double));
+    double *B = cml_alloc_array(blk * p, sizeof(double));
     double *Z = NULL;
-    if (!C || !w || !S || !Vt) {
+    if (!C || !w || !S || !Vt || !B) {
         st = CML_ERR_NOMEM;
         goto fail;
     }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)p, (int)n, 1.0, Xc, (int)p, 0.0, C,
-                (int)p);
+    /* C = Xc^T Xc, one dsyrk per centred block (upper triangle). */
+    for (int64_t s = 0; s < n; s += blk) {
+        int64_t e = CML_MIN(s + blk, n);
+        center_rows(X, m->mean, s, e, B);
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)p, (int)(e - s), 1.0, B, (int)p,
+                    s == 0 ? 0.0 : 1.0, C, (int)p);
+    }
     double trace = 0.0;
     for (int64_t j = 0; j < p; j++)
         trace += C[j * p + j];
@@ -372,8 +399,12 @@ static cml_status fit_covariance(cml_pca *m, const double *Xc, nc_kind kind, dou
         st = CML_ERR_NOMEM;
         goto fail;
     }
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)k, (int)p, 1.0, Xc, (int)p,
-                Vt, (int)p, 0.0, Z, (int)k);
+    for (int64_t s = 0; s < n; s += blk) {
+        int64_t e = CML_MIN(s + blk, n);
+        center_rows(X, m->mean, s, e, B);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(e - s), (int)k, (int)p, 1.0, B,
+                    (int)p, Vt, (int)p, 0.0, Z + s * k, (int)k);
+    }
     dc_svd_flip(Z, n, k, Vt, k, p);
     st = finish_full(m, kind, value, S, Vt, ms, trace / (double)(n - 1));
 fail:
@@ -381,6 +412,7 @@ fail:
     free(w);
     free(S);
     free(Vt);
+    free(B);
     free(Z);
     return st;
 }
@@ -469,13 +501,16 @@ cml_status cml_pca_fit(const cml_pca_params *prm, const cml_matrix *X, cml_pca *
         st = CML_ERR_NOMEM;
         goto fail;
     }
-    CML_TRY(center(X, m->mean, &Xc));
-    if (solver == CML_PCA_FULL)
-        st = fit_full(m, Xc, kind, value);
-    else if (solver == CML_PCA_COVARIANCE_EIGH)
-        st = fit_covariance(m, Xc, kind, value);
-    else
-        st = fit_randomized(m, prm, Xc, k_req);
+    if (solver == CML_PCA_COVARIANCE_EIGH) {
+        column_means(X, m->mean);
+        st = fit_covariance(m, X, kind, value);
+    } else {
+        CML_TRY(center(X, m->mean, &Xc));
+        if (solver == CML_PCA_FULL)
+            st = fit_full(m, Xc, kind, value);
+        else
+            st = fit_randomized(m, prm, Xc, k_req);
+    }
     if (st != CML_OK) goto fail;
     *out = m;
     m = NULL;
@@ -509,9 +544,7 @@ cml_status cml_pca_transform(const cml_pca *m, const cml_matrix *X, double *out)
         double *b = buf;
 #endif
         int64_t s = c * chunk, e = CML_MIN(s + chunk, n);
-        for (int64_t i = s; i < e; i++)
-            for (int64_t j = 0; j < p; j++)
-                b[(i - s) * p + j] = X->data[i * X->ld + j] - m->mean[j];
+        center_rows(X, m->mean, s, e, b);
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(e - s), (int)k, (int)p, 1.0, b,
                     (int)p, m->components, (int)p, 0.0, out + s * k, (int)k);
         if (m->whiten)
