@@ -130,18 +130,29 @@ double km_tolerance(const double *X, int64_t n, int64_t p, int64_t ld, double to
  * clipped at 0. */
 static void sq_dists_to_rows(const km_data *d, const double *cand, int m, double *dist)
 {
-    int64_t n = d->n, p = d->p;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, (int)n, (int)p, -2.0, cand, (int)p,
-                d->X, (int)d->ld, 0.0, dist, (int)n);
+    int64_t n = d->n, p = d->p, nc = n_chunks_of(n);
+    double cc[64]; /* m <= 2 + log(k) trials */
     for (int t = 0; t < m; t++) {
-        double cc = 0.0;
+        cc[t] = 0.0;
         for (int64_t j = 0; j < p; j++)
-            cc += cand[t * p + j] * cand[t * p + j];
-        double *row = dist + (int64_t)t * n;
-#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static) if (n > KM_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) {
-            double v = row[i] + cc + d->xsq[i];
-            row[i] = v > 0.0 ? v : 0.0;
+            cc[t] += cand[t * p + j] * cand[t * p + j];
+    }
+    /* One dgemm per chunk of rows inside cml's own parallel loop (BLAS then
+     * single-threaded), as Lloyd's E-step: a multi-threaded BLAS call over
+     * all of X synchronises its threads at every block, which costs several
+     * times the work on a busy machine. Each entry's value does not depend
+     * on the chunking. */
+#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static) if (n * p > KM_PAR_MIN)
+    for (int64_t c = 0; c < nc; c++) {
+        int64_t s = c * KM_CHUNK, e = CML_MIN(s + KM_CHUNK, n);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, (int)(e - s), (int)p, -2.0, cand,
+                    (int)p, d->X + s * d->ld, (int)d->ld, 0.0, dist + s, (int)n);
+        for (int t = 0; t < m; t++) {
+            double *row = dist + (int64_t)t * n;
+            for (int64_t i = s; i < e; i++) {
+                double v = row[i] + cc[t] + d->xsq[i];
+                row[i] = v > 0.0 ? v : 0.0;
+            }
         }
     }
 }

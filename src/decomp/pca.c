@@ -344,30 +344,65 @@ fail:
 /* Rows per centred block of the covariance route: the centred copy of X is
  * never formed whole (for tall data it is most of the memory traffic and a
  * large allocation); each block is centred exactly as the copy would be. */
-#define COV_BLOCK 2048
+#define COV_BLOCK 1024
+/* Partial covariances summed in a fixed order: at most this many, and at
+ * most 256 MB of them. */
+#define COV_GROUPS 8
 
+static int cov_groups(int64_t n_blocks, int64_t p)
+{
+    int64_t g = CML_MIN(n_blocks, COV_GROUPS);
+    while (g > 1 && (double)g * (double)p * (double)p * 8.0 > 256e6)
+        g /= 2;
+    return (int)CML_MAX(g, 1);
+}
+
+static inline int thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* Threads are cml's own, over groups of row blocks, each BLAS call then
+ * single-threaded inside the parallel region: a multi-threaded BLAS call
+ * per block synchronises its threads at every step, which on a busy
+ * machine costs several times the work itself. Group g's blocks are summed
+ * in order and the groups in index order, so C does not depend on the
+ * thread count. */
 static cml_status fit_covariance(cml_pca *m, const cml_matrix *X, nc_kind kind, double value)
 {
     int64_t n = m->n, p = m->p, ms = CML_MIN(n, p);
-    int64_t blk = CML_MIN(n, COV_BLOCK);
+    int64_t blk = CML_MIN(n, COV_BLOCK), nb = (n + blk - 1) / blk;
+    int T = cml_get_num_threads(), G = cov_groups(nb, p);
     cml_status st;
-    double *C = cml_alloc_array(p * p, sizeof(double));
+    double *C = cml_alloc_array((int64_t)G * p * p, sizeof(double));
     double *w = cml_alloc_array(p, sizeof(double));
     double *S = cml_alloc_array(ms, sizeof(double));
     double *Vt = cml_alloc_array(ms * p, sizeof(double));
-    double *B = cml_alloc_array(blk * p, sizeof(double));
+    double *B = cml_alloc_array((int64_t)T * blk * p, sizeof(double));
     double *Z = NULL;
     if (!C || !w || !S || !Vt || !B) {
         st = CML_ERR_NOMEM;
         goto fail;
     }
-    /* C = Xc^T Xc, one dsyrk per centred block (upper triangle). */
-    for (int64_t s = 0; s < n; s += blk) {
-        int64_t e = CML_MIN(s + blk, n);
-        center_rows(X, m->mean, s, e, B);
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)p, (int)(e - s), 1.0, B, (int)p,
-                    s == 0 ? 0.0 : 1.0, C, (int)p);
+    /* C_g = sum of Xc_b^T Xc_b over group g's blocks (upper triangles). */
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
+    for (int g = 0; g < G; g++) {
+        double *Bt = B + (int64_t)thread_num() * blk * p, *Cg = C + (int64_t)g * p * p;
+        for (int64_t b = g * nb / G; b < (g + 1) * nb / G; b++) {
+            int64_t s = b * blk, e = CML_MIN(s + blk, n);
+            center_rows(X, m->mean, s, e, Bt);
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)p, (int)(e - s), 1.0, Bt,
+                        (int)p, b == g * nb / G ? 0.0 : 1.0, Cg, (int)p);
+        }
     }
+    for (int g = 1; g < G; g++)
+        for (int64_t i = 0; i < p; i++)
+            for (int64_t j = i; j < p; j++)
+                C[i * p + j] += C[(int64_t)g * p * p + i * p + j];
     double trace = 0.0;
     for (int64_t j = 0; j < p; j++)
         trace += C[j * p + j];
@@ -399,10 +434,12 @@ static cml_status fit_covariance(cml_pca *m, const cml_matrix *X, nc_kind kind, 
         st = CML_ERR_NOMEM;
         goto fail;
     }
-    for (int64_t s = 0; s < n; s += blk) {
-        int64_t e = CML_MIN(s + blk, n);
-        center_rows(X, m->mean, s, e, B);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(e - s), (int)k, (int)p, 1.0, B,
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int64_t b = 0; b < nb; b++) {
+        double *Bt = B + (int64_t)thread_num() * blk * p;
+        int64_t s = b * blk, e = CML_MIN(s + blk, n);
+        center_rows(X, m->mean, s, e, Bt);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(e - s), (int)k, (int)p, 1.0, Bt,
                     (int)p, Vt, (int)p, 0.0, Z + s * k, (int)k);
     }
     dc_svd_flip(Z, n, k, Vt, k, p);
