@@ -83,6 +83,12 @@ void cml_tsne_free(cml_tsne *m);
 
 typedef enum cml_umap_init { CML_UMAP_INIT_SPECTRAL = 0, CML_UMAP_INIT_RANDOM } cml_umap_init;
 
+typedef enum cml_umap_knn {
+    CML_UMAP_KNN_AUTO = 0,
+    CML_UMAP_KNN_EXACT,
+    CML_UMAP_KNN_NN_DESCENT
+} cml_umap_knn;
+
 typedef struct cml_umap_params {
     int n_neighbors;          /* 15, counting the point itself (umap-learn), < n_samples */
     int n_components;         /* 2 */
@@ -94,6 +100,10 @@ typedef struct cml_umap_params {
     double spread;            /* 1.0 */
     int negative_sample_rate; /* 5 negative samples per positive one */
     int random_state;         /* 0 */
+    /* cml_umap_knn: the kNN graph; auto = exact below 4096 samples, else
+     * NN-descent (umap-learn's switch; its force_approximation_algorithm
+     * is nn_descent here). */
+    int knn;
 } cml_umap_params;
 
 typedef struct cml_umap cml_umap;

@@ -14,11 +14,16 @@
  * border point reachable from two clusters goes to the one started first,
  * and cluster numbers are the same.
  *
- * Neighbourhoods come from region_query.c (blocked brute force through
- * BLAS), to be swapped for the shared KD/ball-tree index.
- * Complexity: O(n^2 p) for the neighbourhoods, O(n + pairs) for the
- * expansion; memory O(n + pairs).
- * Thread-safety: fit is reentrant; a fitted model is immutable.
+ * Neighbourhoods: as sklearn's NearestNeighbors(radius=eps) with
+ * algorithm='auto' (a KD-tree for euclidean / manhattan with n_features <=
+ * 15, else brute force): region_query.c's grid of eps-wide cells in 1 to
+ * 3 dimensions, the shared neighbour index (a KD-tree radius query per
+ * point, in parallel) up to 15, and region_query.c's blocked brute force
+ * through BLAS beyond and for cosine. Both compare the exact distance (squared, for euclidean) with
+ * eps as sklearn's tree does. Neighbour order within a row does not change the labels: each cluster
+ * is grown to completion before the next one starts. Complexity: O(n log n + pairs) for tree
+ * queries in low dimensions (O(n^2 p) brute force), O(n + pairs) for the expansion; memory O(n +
+ * pairs). Thread-safety: fit is reentrant; a fitted model is immutable.
  */
 #include <math.h>
 #include <stddef.h>
@@ -27,6 +32,7 @@
 #include "cluster/region_query.h"
 #include "cml/cluster.h"
 #include "cml/model.h"
+#include "cml/neighbors.h"
 #include "core/internal.h"
 #include "core/strbuf.h"
 
@@ -105,6 +111,35 @@ static cml_status expand_clusters(const rq_neighborhoods *nb, const char *is_cor
     return CML_OK;
 }
 
+/* sklearn's NearestNeighbors 'auto' rule takes a tree up to this width. */
+#define DBSCAN_TREE_MAX_FEATURES 15
+
+/* Every row's eps-neighbourhood (itself included) as CSR. */
+static cml_status neighborhoods(const cml_dbscan_params *p, const cml_matrix *X,
+                                rq_neighborhoods *nb)
+{
+    if (p->metric == CML_DBSCAN_COSINE || X->cols > DBSCAN_TREE_MAX_FEATURES ||
+        rq_grid_applies(X, (rq_metric)p->metric, p->eps))
+        return rq_radius_neighbors(X, (rq_metric)p->metric, p->eps, nb);
+    cml_nn_params np = cml_nn_params_default();
+    np.algorithm = CML_NN_KD_TREE;
+    np.metric = p->metric == CML_DBSCAN_MANHATTAN ? CML_NN_MANHATTAN : CML_NN_EUCLIDEAN;
+    cml_nn_index *ix = NULL;
+    cml_nn_radius_result *r = NULL;
+    cml_status st;
+    CML_TRY(cml_nn_index_build(&np, X, &ix));
+    CML_TRY(cml_nn_index_radius_neighbors(ix, X, p->eps, &r));
+    /* Take the CSR arrays over (both sides allocate with malloc). */
+    nb->n = r->n_queries;
+    nb->indptr = r->offsets;
+    nb->indices = r->indices;
+    r->offsets = r->indices = NULL;
+fail:
+    cml_nn_radius_result_free(r);
+    cml_nn_index_free(ix);
+    return st;
+}
+
 cml_status cml_dbscan_fit(const cml_dbscan_params *p, const cml_matrix *X,
                           const double *sample_weight, cml_dbscan **out)
 {
@@ -126,7 +161,7 @@ cml_status cml_dbscan_fit(const cml_dbscan_params *p, const cml_matrix *X,
     if (!m) return CML_ERR_NOMEM;
     m->n = n;
     m->p = d;
-    CML_TRY(rq_radius_neighbors(X, (rq_metric)p->metric, p->eps, &nb));
+    CML_TRY(neighborhoods(p, X, &nb));
     is_core = cml_calloc((size_t)n, 1);
     m->labels = cml_alloc_array(n, sizeof(int64_t));
     if (!is_core || !m->labels) {

@@ -130,18 +130,29 @@ double km_tolerance(const double *X, int64_t n, int64_t p, int64_t ld, double to
  * clipped at 0. */
 static void sq_dists_to_rows(const km_data *d, const double *cand, int m, double *dist)
 {
-    int64_t n = d->n, p = d->p;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, (int)n, (int)p, -2.0, cand, (int)p,
-                d->X, (int)d->ld, 0.0, dist, (int)n);
+    int64_t n = d->n, p = d->p, nc = n_chunks_of(n);
+    double cc[64]; /* m <= 2 + log(k) trials */
     for (int t = 0; t < m; t++) {
-        double cc = 0.0;
+        cc[t] = 0.0;
         for (int64_t j = 0; j < p; j++)
-            cc += cand[t * p + j] * cand[t * p + j];
-        double *row = dist + (int64_t)t * n;
-#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static) if (n > KM_PAR_MIN)
-        for (int64_t i = 0; i < n; i++) {
-            double v = row[i] + cc + d->xsq[i];
-            row[i] = v > 0.0 ? v : 0.0;
+            cc[t] += cand[t * p + j] * cand[t * p + j];
+    }
+    /* One dgemm per chunk of rows inside cml's own parallel loop (BLAS then
+     * single-threaded), as Lloyd's E-step: a multi-threaded BLAS call over
+     * all of X synchronises its threads at every block, which costs several
+     * times the work on a busy machine. Each entry's value does not depend
+     * on the chunking. */
+#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static) if (n * p > KM_PAR_MIN)
+    for (int64_t c = 0; c < nc; c++) {
+        int64_t s = c * KM_CHUNK, e = CML_MIN(s + KM_CHUNK, n);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, (int)(e - s), (int)p, -2.0, cand,
+                    (int)p, d->X + s * d->ld, (int)d->ld, 0.0, dist + s, (int)n);
+        for (int t = 0; t < m; t++) {
+            double *row = dist + (int64_t)t * n;
+            for (int64_t i = s; i < e; i++) {
+                double v = row[i] + cc[t] + d->xsq[i];
+                row[i] = v > 0.0 ? v : 0.0;
+            }
         }
     }
 }
@@ -253,6 +264,14 @@ typedef struct km_ws {
     double *shift; /* (k) centre shifts */
     double *cbuf;  /* (k, p) second centre buffer */
     double *far;   /* (n) squared distances for empty-cluster relocation */
+    /* Running M-step state: the weighted sums, weights and (nonzero-weight)
+     * member counts of the clusters under the current labels. Each iteration
+     * adds only the rows whose label changed (as per-group deltas, reduced in
+     * group order), so rows that stay put are not read again: Elkan then
+     * touches only the rows its bounds cannot settle. */
+    double *S, *W;
+    int64_t *cnt, *gcnt; /* (k), (G, k) */
+    int first;           /* next update counts every row as new */
 } km_ws;
 
 static void ws_free(km_ws *ws)
@@ -264,6 +283,10 @@ static void ws_free(km_ws *ws)
     free(ws->shift);
     free(ws->cbuf);
     free(ws->far);
+    free(ws->S);
+    free(ws->W);
+    free(ws->cnt);
+    free(ws->gcnt);
 }
 
 static cml_status ws_init(km_ws *ws, const km_data *d, int k, int with_sums)
@@ -282,7 +305,14 @@ static cml_status ws_init(km_ws *ws, const km_data *d, int k, int with_sums)
         ws->gw = cml_alloc_array((int64_t)ws->G * k, sizeof(double));
         ws->cbuf = cml_alloc_array((int64_t)k * d->p, sizeof(double));
         ws->far = cml_alloc_array(d->n, sizeof(double));
-        if (!ws->gsum || !ws->gw || !ws->cbuf || !ws->far) goto fail;
+        ws->S = cml_calloc((size_t)k * (size_t)d->p, sizeof(double));
+        ws->W = cml_calloc((size_t)k, sizeof(double));
+        ws->cnt = cml_calloc((size_t)k, sizeof(int64_t));
+        ws->gcnt = cml_alloc_array((int64_t)ws->G * k, sizeof(int64_t));
+        ws->first = 1;
+        if (!ws->gsum || !ws->gw || !ws->cbuf || !ws->far || !ws->S || !ws->W || !ws->cnt ||
+            !ws->gcnt)
+            goto fail;
     }
     return CML_OK;
 fail:
@@ -290,29 +320,56 @@ fail:
     return CML_ERR_NOMEM;
 }
 
-/* Adds w * x to the group's running sums of cluster `label`. */
-static inline void accumulate(double *gsum, double *gw, int64_t label, const double *x, double w,
-                              int64_t p)
+/* Moves row x (weight w) from cluster `from` (-1: none) to `to` in the
+ * group's deltas. */
+static inline void move_row(double *gsum, double *gw, int64_t *gcnt, int64_t from, int64_t to,
+                            const double *x, double w, int64_t p)
 {
-    double *s = gsum + label * p;
+    double *t = gsum + to * p;
     for (int64_t j = 0; j < p; j++)
-        s[j] += x[j] * w;
-    gw[label] += w;
+        t[j] += x[j] * w;
+    gw[to] += w;
+    gcnt[to] += w != 0.0;
+    if (from < 0) return;
+    double *f = gsum + from * p;
+    for (int64_t j = 0; j < p; j++)
+        f[j] -= x[j] * w;
+    gw[from] -= w;
+    gcnt[from] -= w != 0.0;
 }
 
-/* Totals of the groups' partial sums, added in group order. */
-static void reduce_groups(const km_ws *ws, int64_t p, double *sums, double *wsum)
+static void clear_deltas(km_ws *ws, int64_t p)
 {
-    int64_t kp = (int64_t)ws->k * p;
-    memcpy(sums, ws->gsum, (size_t)kp * sizeof(double));
-    memcpy(wsum, ws->gw, (size_t)ws->k * sizeof(double));
-    for (int g = 1; g < ws->G; g++) {
+    memset(ws->gsum, 0, (size_t)ws->G * (size_t)ws->k * (size_t)p * sizeof(double));
+    memset(ws->gw, 0, (size_t)ws->G * (size_t)ws->k * sizeof(double));
+    memset(ws->gcnt, 0, (size_t)ws->G * (size_t)ws->k * sizeof(int64_t));
+}
+
+/* Adds the groups' deltas (in group order: thread-count independent) to the
+ * running sums, then copies them to sums / wsum for the M-step. A cluster
+ * left without members is reset to exact zeros, so rounding residue of the
+ * removals can never pass for a weight (sklearn tests wsum == 0). */
+static void commit_deltas(km_ws *ws, int64_t p, double *sums, double *wsum)
+{
+    int k = ws->k;
+    int64_t kp = (int64_t)k * p;
+    for (int g = 0; g < ws->G; g++) {
         const double *s = ws->gsum + g * kp;
         for (int64_t j = 0; j < kp; j++)
-            sums[j] += s[j];
-        for (int c = 0; c < ws->k; c++)
-            wsum[c] += ws->gw[(int64_t)g * ws->k + c];
+            ws->S[j] += s[j];
+        for (int c = 0; c < k; c++) {
+            ws->W[c] += ws->gw[(int64_t)g * k + c];
+            ws->cnt[c] += ws->gcnt[(int64_t)g * k + c];
+        }
     }
+    for (int c = 0; c < k; c++)
+        if (ws->cnt[c] == 0) {
+            ws->W[c] = 0.0;
+            memset(ws->S + (int64_t)c * p, 0, (size_t)p * sizeof(double));
+        }
+    memcpy(sums, ws->S, (size_t)kp * sizeof(double));
+    memcpy(wsum, ws->W, (size_t)k * sizeof(double));
+    ws->first = 0;
 }
 
 /* ---------------------------------------------------------------- M-step */
@@ -387,8 +444,10 @@ static double center_shifts(const double *c_old, const double *c_new, int k, int
 /* E-step on rows [s, e): dist = ||c||^2 - 2 X C^T (the ||x||^2 term does not
  * change the argmin), argmin per row, first minimum on ties as sklearn. */
 static void lloyd_chunk(const double *X, int64_t ld, int64_t p, int64_t s, int64_t e, int k,
-                        const double *C, const double *csq, double *dist, int64_t *labels)
+                        const double *C, const double *csq, double *dist, int64_t *labels,
+                        km_ws *ws, int g, const double *w)
 {
+    int64_t kp = (int64_t)k * p;
     int64_t m = e - s;
     for (int64_t i = 0; i < m; i++)
         memcpy(dist + i * k, csq, (size_t)k * sizeof(double));
@@ -403,7 +462,11 @@ static void lloyd_chunk(const double *X, int64_t ld, int64_t p, int64_t s, int64
                 best = r[j];
                 label = j;
             }
+        int64_t old = ws && !ws->first ? labels[s + i] : -1;
         labels[s + i] = label;
+        if (ws && old != label)
+            move_row(ws->gsum + g * kp, ws->gw + (int64_t)g * k, ws->gcnt + (int64_t)g * k, old,
+                     label, X + (s + i) * ld, w[s + i], p);
     }
 }
 
@@ -423,29 +486,23 @@ static void lloyd_iter(const km_data *d, km_ws *ws, const double *c_old, double 
                        double *wsum, int64_t *labels)
 {
     int k = ws->k;
-    int64_t p = d->p, kp = (int64_t)k * p;
+    int64_t p = d->p;
     int update = c_new != NULL;
     int G = update ? ws->G : (int)CML_MIN(ws->n_chunks, 1024);
     center_norms(c_old, k, p, ws->csq);
-    if (update) {
-        memset(ws->gsum, 0, (size_t)(ws->G * kp) * sizeof(double));
-        memset(ws->gw, 0, (size_t)ws->G * (size_t)k * sizeof(double));
-    }
+    if (update) clear_deltas(ws, p);
 #pragma omp parallel for num_threads(ws->T) schedule(dynamic, 1) if (d->n * p * k > KM_PAR_MIN)
     for (int g = 0; g < G; g++) {
         double *dist = ws->dist + (int64_t)thread_id() * KM_CHUNK * k;
         int64_t c0 = g * ws->n_chunks / G, c1 = (g + 1) * ws->n_chunks / G;
         for (int64_t ch = c0; ch < c1; ch++) {
             int64_t s = ch * KM_CHUNK, e = CML_MIN(s + KM_CHUNK, d->n);
-            lloyd_chunk(d->X, d->ld, p, s, e, k, c_old, ws->csq, dist, labels);
-            if (!update) continue;
-            double *gsum = ws->gsum + g * kp, *gw = ws->gw + (int64_t)g * k;
-            for (int64_t i = s; i < e; i++)
-                accumulate(gsum, gw, labels[i], d->X + i * d->ld, d->w[i], p);
+            lloyd_chunk(d->X, d->ld, p, s, e, k, c_old, ws->csq, dist, labels, update ? ws : NULL,
+                        g, d->w);
         }
     }
     if (!update) return;
-    reduce_groups(ws, p, c_new, wsum);
+    commit_deltas(ws, p, c_new, wsum);
     relocate_empty(d, ws, c_old, c_new, wsum, labels);
     average_centers(c_new, wsum, k, p);
 }
@@ -545,23 +602,21 @@ static void elkan_iter(const km_data *d, km_ws *ws, elkan_state *es, const doubl
     int64_t p = d->p, kp = (int64_t)k * p;
     int update = c_new != NULL;
     int G = update ? ws->G : (int)CML_MIN(ws->n_chunks, 1024);
-    if (update) {
-        memset(ws->gsum, 0, (size_t)(ws->G * kp) * sizeof(double));
-        memset(ws->gw, 0, (size_t)ws->G * (size_t)k * sizeof(double));
-    }
+    if (update) clear_deltas(ws, p);
 #pragma omp parallel for num_threads(ws->T) schedule(dynamic, 1) if (d->n * p * k > KM_PAR_MIN)
     for (int g = 0; g < G; g++) {
         int64_t c0 = g * ws->n_chunks / G, c1 = (g + 1) * ws->n_chunks / G;
         int64_t s = c0 * KM_CHUNK, e = CML_MIN(c1 * KM_CHUNK, d->n);
         for (int64_t i = s; i < e; i++) {
+            int64_t old = update && !ws->first ? labels[i] : -1;
             elkan_row(d, c_old, k, es, labels, i);
-            if (update)
-                accumulate(ws->gsum + g * kp, ws->gw + (int64_t)g * k, labels[i], d->X + i * d->ld,
-                           d->w[i], p);
+            if (update && labels[i] != old)
+                move_row(ws->gsum + g * kp, ws->gw + (int64_t)g * k, ws->gcnt + (int64_t)g * k, old,
+                         labels[i], d->X + i * d->ld, d->w[i], p);
         }
     }
     if (!update) return;
-    reduce_groups(ws, p, c_new, wsum);
+    commit_deltas(ws, p, c_new, wsum);
     relocate_empty(d, ws, c_old, c_new, wsum, labels);
     average_centers(c_new, wsum, k, p);
     center_shifts(c_old, c_new, k, p, ws->shift);

@@ -307,3 +307,18 @@ fail:
     free(penalty);
     return st;
 }
+
+cml_status cml_embed_check_spread(const cml_matrix *X, const char *who)
+{
+    const double *r0 = X->data;
+    for (int64_t i = 1; i < X->rows; i++) {
+        const double *r = X->data + i * X->ld;
+        for (int64_t j = 0; j < X->cols; j++)
+            if (r[j] != r0[j]) return CML_OK;
+    }
+    return cml_fail(CML_ERR_ARG,
+                    "%s: every column of X is constant (all %lld rows are the same point), so "
+                    "there are no neighbours to preserve (HINT: check that the data was read as "
+                    "intended)",
+                    who, (long long)X->rows);
+}

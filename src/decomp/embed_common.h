@@ -63,6 +63,10 @@ cml_status cml_embed_symmetrize(int64_t n, int64_t k, const int64_t *idx, const 
 void cml_embed_perplexity_search(const double *sqdist, int64_t n, int64_t k, double perplexity,
                                  double *P);
 
+/* CML_ERR_ARG naming `who` when every row of X is the same point (each
+ * column constant): no neighbourhood structure to embed. */
+cml_status cml_embed_check_spread(const cml_matrix *X, const char *who);
+
 /* A 64-bit hash of X's shape and every value's bits (row order, ld ignored),
  * so the same matrix gives the same fingerprint wherever it lives. */
 uint64_t cml_embed_fingerprint(const cml_matrix *X);

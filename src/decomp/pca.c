@@ -154,17 +154,32 @@ static cml_status pca_alloc(cml_pca *m)
 }
 
 /* Xc = X - column means (contiguous copy); mean (p). */
-static cml_status center(const cml_matrix *X, double *mean, double **Xc)
+static void column_means(const cml_matrix *X, double *mean)
 {
     int64_t n = X->rows, p = X->cols;
-    double *c = cml_alloc_array(n * p, sizeof(double));
-    if (!c) return CML_ERR_NOMEM;
     memset(mean, 0, (size_t)p * sizeof(double));
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < p; j++)
             mean[j] += X->data[i * X->ld + j];
     for (int64_t j = 0; j < p; j++)
         mean[j] /= (double)n;
+}
+
+/* Rows [s, e) of X minus the mean into out ((e - s), p). */
+static void center_rows(const cml_matrix *X, const double *mean, int64_t s, int64_t e, double *out)
+{
+    int64_t p = X->cols;
+    for (int64_t i = s; i < e; i++)
+        for (int64_t j = 0; j < p; j++)
+            out[(i - s) * p + j] = X->data[i * X->ld + j] - mean[j];
+}
+
+static cml_status center(const cml_matrix *X, double *mean, double **Xc)
+{
+    int64_t n = X->rows, p = X->cols;
+    double *c = cml_alloc_array(n * p, sizeof(double));
+    if (!c) return CML_ERR_NOMEM;
+    column_means(X, mean);
 #pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static)
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < p; j++)
@@ -237,11 +252,22 @@ static int64_t choose_k(nc_kind kind, double value, const double *ev, const doub
 
 /* ---------------------------------------------------------------- solvers */
 
+/* sklearn divides 0 by 0 on data without variance and returns NaN ratios
+ * with a warning; such data has no principal axes to report. */
+static cml_status no_variance(void)
+{
+    return cml_fail(CML_ERR_ARG,
+                    "PCA: every column of X is constant (total variance 0), so there are no "
+                    "principal components (HINT: check that the data was read as intended)");
+}
+
 /* Explained variance S^2 / (n - 1) and its ratio to total_var, both (ms),
  * allocated. */
 static cml_status spectrum_of(const double *S, int64_t ms, int64_t n, double total_var, double **ev,
                               double **ratio)
 {
+    *ev = *ratio = NULL;
+    if (!(total_var > 0.0)) return no_variance();
     *ev = cml_alloc_array(ms, sizeof(double));
     *ratio = cml_alloc_array(ms, sizeof(double));
     if (!*ev || !*ratio) {
@@ -315,21 +341,68 @@ fail:
     return st;
 }
 
-static cml_status fit_covariance(cml_pca *m, const double *Xc, nc_kind kind, double value)
+/* Rows per centred block of the covariance route: the centred copy of X is
+ * never formed whole (for tall data it is most of the memory traffic and a
+ * large allocation); each block is centred exactly as the copy would be. */
+#define COV_BLOCK 1024
+/* Partial covariances summed in a fixed order: at most this many, and at
+ * most 256 MB of them. */
+#define COV_GROUPS 8
+
+static int cov_groups(int64_t n_blocks, int64_t p)
+{
+    int64_t g = CML_MIN(n_blocks, COV_GROUPS);
+    while (g > 1 && (double)g * (double)p * (double)p * 8.0 > 256e6)
+        g /= 2;
+    return (int)CML_MAX(g, 1);
+}
+
+static inline int thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* Threads are cml's own, over groups of row blocks, each BLAS call then
+ * single-threaded inside the parallel region: a multi-threaded BLAS call
+ * per block synchronises its threads at every step, which on a busy
+ * machine costs several times the work itself. Group g's blocks are summed
+ * in order and the groups in index order, so C does not depend on the
+ * thread count. */
+static cml_status fit_covariance(cml_pca *m, const cml_matrix *X, nc_kind kind, double value)
 {
     int64_t n = m->n, p = m->p, ms = CML_MIN(n, p);
+    int64_t blk = CML_MIN(n, COV_BLOCK), nb = (n + blk - 1) / blk;
+    int T = cml_get_num_threads(), G = cov_groups(nb, p);
     cml_status st;
-    double *C = cml_alloc_array(p * p, sizeof(double));
+    double *C = cml_alloc_array((int64_t)G * p * p, sizeof(double));
     double *w = cml_alloc_array(p, sizeof(double));
     double *S = cml_alloc_array(ms, sizeof(double));
     double *Vt = cml_alloc_array(ms * p, sizeof(double));
+    double *B = cml_alloc_array((int64_t)T * blk * p, sizeof(double));
     double *Z = NULL;
-    if (!C || !w || !S || !Vt) {
+    if (!C || !w || !S || !Vt || !B) {
         st = CML_ERR_NOMEM;
         goto fail;
     }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)p, (int)n, 1.0, Xc, (int)p, 0.0, C,
-                (int)p);
+    /* C_g = sum of Xc_b^T Xc_b over group g's blocks (upper triangles). */
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
+    for (int g = 0; g < G; g++) {
+        double *Bt = B + (int64_t)thread_num() * blk * p, *Cg = C + (int64_t)g * p * p;
+        for (int64_t b = g * nb / G; b < (g + 1) * nb / G; b++) {
+            int64_t s = b * blk, e = CML_MIN(s + blk, n);
+            center_rows(X, m->mean, s, e, Bt);
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)p, (int)(e - s), 1.0, Bt,
+                        (int)p, b == g * nb / G ? 0.0 : 1.0, Cg, (int)p);
+        }
+    }
+    for (int g = 1; g < G; g++)
+        for (int64_t i = 0; i < p; i++)
+            for (int64_t j = i; j < p; j++)
+                C[i * p + j] += C[(int64_t)g * p * p + i * p + j];
     double trace = 0.0;
     for (int64_t j = 0; j < p; j++)
         trace += C[j * p + j];
@@ -361,8 +434,14 @@ static cml_status fit_covariance(cml_pca *m, const double *Xc, nc_kind kind, dou
         st = CML_ERR_NOMEM;
         goto fail;
     }
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)k, (int)p, 1.0, Xc, (int)p,
-                Vt, (int)p, 0.0, Z, (int)k);
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int64_t b = 0; b < nb; b++) {
+        double *Bt = B + (int64_t)thread_num() * blk * p;
+        int64_t s = b * blk, e = CML_MIN(s + blk, n);
+        center_rows(X, m->mean, s, e, Bt);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(e - s), (int)k, (int)p, 1.0, Bt,
+                    (int)p, Vt, (int)p, 0.0, Z + s * k, (int)k);
+    }
     dc_svd_flip(Z, n, k, Vt, k, p);
     st = finish_full(m, kind, value, S, Vt, ms, trace / (double)(n - 1));
 fail:
@@ -370,6 +449,7 @@ fail:
     free(w);
     free(S);
     free(Vt);
+    free(B);
     free(Z);
     return st;
 }
@@ -392,6 +472,7 @@ static cml_status fit_randomized(cml_pca *m, const cml_pca_params *prm, double *
     for (int64_t t = 0; t < n * p; t++)
         total += Xc[t] * Xc[t];
     total /= (double)(n - 1);
+    if (!(total > 0.0)) return no_variance();
     double sum_ev = 0.0;
     for (int64_t t = 0; t < k; t++) {
         m->ev[t] = m->sv[t] * m->sv[t] / (double)(n - 1);
@@ -457,13 +538,16 @@ cml_status cml_pca_fit(const cml_pca_params *prm, const cml_matrix *X, cml_pca *
         st = CML_ERR_NOMEM;
         goto fail;
     }
-    CML_TRY(center(X, m->mean, &Xc));
-    if (solver == CML_PCA_FULL)
-        st = fit_full(m, Xc, kind, value);
-    else if (solver == CML_PCA_COVARIANCE_EIGH)
-        st = fit_covariance(m, Xc, kind, value);
-    else
-        st = fit_randomized(m, prm, Xc, k_req);
+    if (solver == CML_PCA_COVARIANCE_EIGH) {
+        column_means(X, m->mean);
+        st = fit_covariance(m, X, kind, value);
+    } else {
+        CML_TRY(center(X, m->mean, &Xc));
+        if (solver == CML_PCA_FULL)
+            st = fit_full(m, Xc, kind, value);
+        else
+            st = fit_randomized(m, prm, Xc, k_req);
+    }
     if (st != CML_OK) goto fail;
     *out = m;
     m = NULL;
@@ -497,9 +581,7 @@ cml_status cml_pca_transform(const cml_pca *m, const cml_matrix *X, double *out)
         double *b = buf;
 #endif
         int64_t s = c * chunk, e = CML_MIN(s + chunk, n);
-        for (int64_t i = s; i < e; i++)
-            for (int64_t j = 0; j < p; j++)
-                b[(i - s) * p + j] = X->data[i * X->ld + j] - m->mean[j];
+        center_rows(X, m->mean, s, e, b);
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(e - s), (int)k, (int)p, 1.0, b,
                     (int)p, m->components, (int)p, 0.0, out + s * k, (int)k);
         if (m->whiten)

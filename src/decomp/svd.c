@@ -12,7 +12,8 @@
  * wide, as sklearn (transpose="auto"). Cost O(n_iter * rows * cols * l).
  * The Gaussian draws come from cml_rng, so results equal sklearn's up to
  * the randomness (i.e. to the accuracy of the method).
- * Thread-safety: pure functions; parallelism inside BLAS and the CSR loops.
+ * Thread-safety: pure functions; parallel over row blocks (dense) and rows
+ * (CSR), results independent of the thread count.
  */
 #include <cblas.h>
 #include <lapacke.h>
@@ -24,18 +25,51 @@
 
 /* ---------------------------------------------------------------- operators */
 
+/* Dense products in row blocks inside cml's own parallel loops, each BLAS
+ * call single-threaded there: one multi-threaded call over a tall matrix
+ * synchronises its threads at every block, which on a busy machine costs
+ * several times the work. A^T Y sums fixed groups of blocks in index order,
+ * so results do not depend on the thread count. */
+#define DENSE_ROWS   2048
+#define DENSE_GROUPS 8
+
 static void dense_mul(const void *ctx, const double *X, int64_t l, double *out)
 {
     const cml_matrix *A = ctx;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)A->rows, (int)l, (int)A->cols, 1.0,
-                A->data, (int)A->ld, X, (int)l, 0.0, out, (int)l);
+    int64_t n = A->rows, nb = (n + DENSE_ROWS - 1) / DENSE_ROWS;
+#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static) if (nb > 1)
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t s = b * DENSE_ROWS, e = CML_MIN(s + DENSE_ROWS, n);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(e - s), (int)l, (int)A->cols,
+                    1.0, A->data + s * A->ld, (int)A->ld, X, (int)l, 0.0, out + s * l, (int)l);
+    }
 }
 
 static void dense_mul_t(const void *ctx, const double *Y, int64_t l, double *out)
 {
     const cml_matrix *A = ctx;
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)A->cols, (int)l, (int)A->rows, 1.0,
-                A->data, (int)A->ld, Y, (int)l, 0.0, out, (int)l);
+    int64_t n = A->rows, p = A->cols, nb = (n + DENSE_ROWS - 1) / DENSE_ROWS;
+    int G = (int)CML_MIN(nb, DENSE_GROUPS);
+    double *part = G > 1 ? cml_alloc_array((int64_t)(G - 1) * p * l, sizeof(double)) : NULL;
+    if (!part) { /* one block, or no memory for the partial sums: one call */
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)p, (int)l, (int)n, 1.0, A->data,
+                    (int)A->ld, Y, (int)l, 0.0, out, (int)l);
+        return;
+    }
+#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(dynamic, 1)
+    for (int g = 0; g < G; g++) {
+        double *dst = g == 0 ? out : part + (int64_t)(g - 1) * p * l;
+        for (int64_t b = g * nb / G; b < (g + 1) * nb / G; b++) {
+            int64_t s = b * DENSE_ROWS, e = CML_MIN(s + DENSE_ROWS, n);
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)p, (int)l, (int)(e - s), 1.0,
+                        A->data + s * A->ld, (int)A->ld, Y + s * l, (int)l,
+                        b == g * nb / G ? 0.0 : 1.0, dst, (int)l);
+        }
+    }
+    for (int g = 1; g < G; g++)
+        for (int64_t t = 0; t < p * l; t++)
+            out[t] += part[(int64_t)(g - 1) * p * l + t];
+    free(part);
 }
 
 dc_linop dc_dense_op(const cml_matrix *A)

@@ -474,6 +474,7 @@ cml_status cml_tsne_fit(const cml_tsne_params *p, const cml_matrix *X, cml_tsne 
                         "t-SNE: perplexity (%g) must be less than n_samples (%lld) "
                         "(HINT: perplexity between 5 and 50 suits most data)",
                         p->perplexity, (long long)n);
+    CML_CHECK(cml_embed_check_spread(X, "t-SNE"));
     cml_status st;
     tsne_obj o;
     memset(&o, 0, sizeof o);

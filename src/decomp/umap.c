@@ -3,8 +3,10 @@
  * Melville, arXiv:1802.03426, 2018), following umap-learn 0.5's defaults and
  * steps.
  *
- * Graph: the exact k nearest neighbours (k = n_neighbors, counting the point
- * itself, through the shared neighbour index); per point rho_i = distance to
+ * Graph: the k nearest neighbours (k = n_neighbors, counting the point
+ * itself): exact through the shared neighbour index below 4096 samples,
+ * NN-descent (nndescent.c) from there, as umap-learn switches to pynndescent
+ * (param knn forces either); per point rho_i = distance to
  * the nearest other point and sigma_i by bisection so that
  * sum_{j >= 1} exp(-max(0, d_ij - rho_i) / sigma_i) = log2(k) (umap-learn's
  * smooth_knn_dist, 64 steps, tolerance 1e-5, floor 1e-3 * mean distance);
@@ -42,7 +44,8 @@
  * the sigma floor over the whole batch): a row's result depends only on the
  * row, the model and the seed.
  *
- * Cost: kNN O(n^2 p) (brute) or trees; graph O(n k); spectral see
+ * Cost: kNN O(n^2 p) (brute), trees, or NN-descent (about max_iter n k^2 p);
+ * graph O(n k); spectral see
  * umap_spectral.c; SGD O(n_epochs n k (1 + negative_sample_rate) dim).
  * Thread-safety: fit is reentrant; transform reads a const model.
  */
@@ -56,6 +59,7 @@
 #include "core/internal.h"
 #include "core/strbuf.h"
 #include "decomp/embed_common.h"
+#include "decomp/nndescent.h"
 #include "decomp/umap_internal.h"
 
 #define SMOOTH_K_TOLERANCE 1e-5
@@ -95,6 +99,8 @@ static const cml_param_def umap_params[] = {
     {"negative_sample_rate", CML_PARAM_INT, "5", 0, 1000000, 0, NULL,
      "negative samples per positive sample", P(negative_sample_rate)},
     {"random_state", CML_PARAM_INT, "0", 0, INT32_MAX, 0, NULL, "seed", P(random_state)},
+    {"knn", CML_PARAM_ENUM, "auto", 0, 0, 0, "auto|exact|nn_descent",
+     "kNN graph: exact, NN-descent (approximate), or auto (exact below 4096 samples)", P(knn)},
 };
 #undef P
 #define N_PARAMS ((int)(sizeof umap_params / sizeof umap_params[0]))
@@ -490,6 +496,15 @@ static cml_status finish_model(cml_umap *m)
     return cml_nn_index_build(&np, &Xm, &m->index);
 }
 
+/* umap-learn's rule: exact kNN below 4096 samples, NN-descent from there. */
+#define UMAP_NN_DESCENT_MIN_SAMPLES 4096
+
+static int use_nn_descent(const cml_umap_params *p, int64_t n)
+{
+    if (p->knn == CML_UMAP_KNN_AUTO) return n >= UMAP_NN_DESCENT_MIN_SAMPLES;
+    return p->knn == CML_UMAP_KNN_NN_DESCENT;
+}
+
 cml_status cml_umap_fit(const cml_umap_params *p, const cml_matrix *X, cml_umap **out)
 {
     *out = NULL;
@@ -503,6 +518,7 @@ cml_status cml_umap_fit(const cml_umap_params *p, const cml_matrix *X, cml_umap 
                         "UMAP: n_neighbors (%lld) must be less than n_samples (%lld) "
                         "(HINT: n_neighbors between 5 and 50 suits most data)",
                         (long long)k, (long long)n);
+    CML_CHECK(cml_embed_check_spread(X, "UMAP"));
     cml_status st;
     cml_umap *m = cml_calloc(1, sizeof *m);
     double *dist = NULL, *sigma = NULL, *rho = NULL, *val = NULL;
@@ -541,7 +557,13 @@ cml_status cml_umap_fit(const cml_umap_params *p, const cml_matrix *X, cml_umap 
             st = CML_ERR_NOMEM;
             goto fail;
         }
-        st = cml_nn_index_kneighbors_self(m->index, k - 1, d1, i1);
+        if (use_nn_descent(p, n)) {
+            cml_nnd_params np = cml_nnd_params_default();
+            st = cml_nnd_knn(X, (cml_embed_metric)p->metric, k - 1, &np, (uint64_t)p->random_state,
+                             d1, i1, NULL);
+        } else {
+            st = cml_nn_index_kneighbors_self(m->index, k - 1, d1, i1);
+        }
         for (int64_t i = 0; i < n && st == CML_OK; i++) {
             dist[i * k] = 0.0;
             idx[i * k] = i;

@@ -49,18 +49,24 @@ for name, (X, k) in sets.items():
           for s in range(5)]
     g.put(f"{name}_minibatch_inertia", np.median(mb))
 
-# DBSCAN: eps chosen so that there are several clusters and noise
-dbs = [("iris", "euclidean", 0.5, 5), ("iris", "manhattan", 0.8, 5), ("iris", "cosine", 0.02, 5),
-       ("wine", "euclidean", 2.3, 5), ("wine", "manhattan", 6.0, 4), ("wine", "cosine", 0.2, 5),
-       ("digits", "euclidean", 20.0, 5)]
-for i, (name, metric, eps, ms) in enumerate(dbs):
+# DBSCAN: eps chosen so that there are several clusters and noise. The last field is the
+# number of leading columns used (0: all): 1 to 3 columns exercise cml's grid search, up to 15
+# the KD-tree, more the brute force.
+dbs = [("iris", "euclidean", 0.5, 5, 0), ("iris", "manhattan", 0.8, 5, 0),
+       ("iris", "cosine", 0.02, 5, 0), ("wine", "euclidean", 2.3, 5, 0),
+       ("wine", "manhattan", 6.0, 4, 0), ("wine", "cosine", 0.2, 5, 0),
+       ("digits", "euclidean", 20.0, 5, 0), ("iris", "euclidean", 0.1, 5, 1),
+       ("iris", "manhattan", 0.3, 5, 2), ("iris", "euclidean", 0.3, 5, 3),
+       ("wine", "euclidean", 0.3, 5, 2), ("wine", "euclidean", 0.4, 5, 3)]
+for i, (name, metric, eps, ms, cols) in enumerate(dbs):
     X = sets[name][0]
+    X = X[:, :cols] if cols else X
     db = DBSCAN(eps=eps, min_samples=ms, metric=metric).fit(X)
     lab = db.labels_
     print(f"dbscan {name} {metric} eps={eps}: clusters={lab.max() + 1} noise={(lab == -1).sum()}")
     assert lab.max() + 1 >= 2 and (lab == -1).sum() > 0
     g.put(f"dbscan{i}_params", [["iris", "wine", "digits"].index(name),
-                                ["euclidean", "manhattan", "cosine"].index(metric), eps, ms])
+                                ["euclidean", "manhattan", "cosine"].index(metric), eps, ms, cols])
     g.put(f"dbscan{i}_labels", lab)
     g.put(f"dbscan{i}_core", db.core_sample_indices_)
 

@@ -51,6 +51,18 @@ static void test_errors(void **state)
     pp.svd_solver = CML_PCA_RANDOMIZED;
     assert_int_equal(cml_pca_fit(&pp, &Xm, &m), CML_ERR_ARG);
     assert_non_null(strstr(cml_last_error(), "randomized"));
+    /* No variance at all: every solver refuses it (sklearn: NaN ratios). */
+    double same[30 * 4];
+    for (int i = 0; i < 30 * 4; i++)
+        same[i] = (double)(i % 4);
+    cml_matrix S = cml_matrix_view(same, 30, 4);
+    for (int s = CML_PCA_AUTO; s <= CML_PCA_RANDOMIZED; s++) {
+        pp = cml_pca_params_default();
+        pp.svd_solver = s;
+        snprintf(pp.n_components, sizeof pp.n_components, "2");
+        assert_int_equal(cml_pca_fit(&pp, &S, &m), CML_ERR_ARG);
+        assert_non_null(strstr(cml_last_error(), "constant"));
+    }
     pp = cml_pca_params_default();
     snprintf(pp.iterated_power, sizeof pp.iterated_power, "lots");
     assert_int_equal(cml_pca_fit(&pp, &Xm, &m), CML_ERR_ARG);

@@ -77,6 +77,13 @@ static void test_tsne_errors(void **state)
     bad[7] = NAN;
     cml_matrix B = cml_matrix_view(bad, n_iris, p_iris);
     expect_arg(cml_tsne_fit(&tp, &B, &m), "NaN");
+    /* Every row the same point (each column constant): a clear error, with
+     * either init (random would otherwise embed pure noise). */
+    for (int64_t i = 0; i < n_iris * p_iris; i++)
+        bad[i] = (double)(i % p_iris);
+    tp.perplexity = 5;
+    tp.init = CML_TSNE_INIT_RANDOM;
+    expect_arg(cml_tsne_fit(&tp, &B, &m), "constant");
     free(bad);
     assert_null(m);
     /* Through the generic layer: names and ranges from the table. */
@@ -111,6 +118,13 @@ static void test_umap_errors(void **state)
     expect_arg(cml_umap_fit(&up, &X, &m), "spread");
     double a, b;
     expect_arg(cml_umap_find_ab_params(1.0, 2.0, &a, &b), "min_dist");
+    double same[40 * 3];
+    for (int i = 0; i < 40 * 3; i++)
+        same[i] = (double)(i % 3);
+    cml_matrix S = cml_matrix_view(same, 40, 3);
+    up = cml_umap_params_default();
+    up.n_neighbors = 5;
+    expect_arg(cml_umap_fit(&up, &S, &m), "constant");
     assert_null(m);
     /* Transform with the wrong width or NaN. */
     up = cml_umap_params_default();

@@ -168,7 +168,8 @@ static void test_minibatch(void **state)
 }
 
 /* DBSCAN: labels identical to sklearn's (same cluster numbers), same core
- * samples, for the three metrics. */
+ * samples, for the three metrics and for 1 to 3 leading columns (the grid
+ * search), 4 to 13 (the KD-tree) and 64 (brute force). */
 static void test_dbscan(void **state)
 {
     (void)state;
@@ -183,6 +184,7 @@ static void test_dbscan(void **state)
         p.eps = prm[2];
         p.min_samples = (int)prm[3];
         cml_matrix X = cml_matrix_view(d->X, d->n, d->p);
+        if (prm[4] > 0) X.cols = (int64_t)prm[4]; /* the leading columns, ld unchanged */
         cml_dbscan *m;
         assert_int_equal(cml_dbscan_fit(&p, &X, NULL, &m), CML_OK);
         snprintf(name, sizeof name, "dbscan%d_labels", t);
