@@ -100,6 +100,13 @@ def main(folder):
             png = os.path.join(folder, f"{b}.png")  # drawn by bench/plot_hnsw.py
             if os.path.exists(png):
                 out += ["", f"![recall vs queries per second]({os.path.relpath(png, os.path.join(folder, '..', '..'))})"]
+        elif any("accuracy" in r and "model" in r for r in rs):
+            out += ["| model | settings | epochs | train / test images | test accuracy | fit seconds | threads |",
+                    "|---|---|---|---|---|---|---|"]
+            for r in rs:
+                out.append(f"| {r['model']} | `{r['params']}` | {r['epochs']} | {r['train_rows']} / "
+                           f"{r['test_rows']} | **{100 * r['accuracy']:.2f}%** | {r['fit_seconds']:.1f} | "
+                           f"{r['threads']} |")
         elif any("mb_per_s" in r for r in rs):
             out += ["| data | implementation | threads | seconds | MB/s |", "|---|---|---|---|---|"]
             for r in rs:
