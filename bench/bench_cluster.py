@@ -21,7 +21,6 @@ process CPU seconds of the fit on each side, steadier than wall time on a shared
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,7 +49,7 @@ def cml_run(algo, X, params, repeats):
     X.tofile(src)
     cmd = [os.path.join(a.build, "bench", "bench_cluster"), algo, src, str(X.shape[0]),
            str(X.shape[1]), str(repeats), dst] + [f"{k}={v}" for k, v in params.items()]
-    r = subprocess.run(cmd, capture_output=True, text=True,
+    r = common.run(cmd, capture_output=True, text=True,
                        env=dict(os.environ, CML_NUM_THREADS=str(T)))
     if r.returncode != 0:
         sys.exit(f"bench: {' '.join(cmd)} failed: {r.stderr.strip()}")

@@ -18,7 +18,6 @@ separately, cml in-process (the algorithm alone). BENCH_KNN_FULL=0 skips the 60k
 takes about a minute per repeat for scikit-learn on 2 cores).
 """
 import os
-import subprocess
 import sys
 import tempfile
 import warnings
@@ -60,7 +59,7 @@ def full_fashion_knn(repeats):
     pred_path = os.path.join(tmp, "knn-pred.txt")
     exe = os.path.join(a.build, "bench", "bench_neighbors")
     env = dict(os.environ, CML_NUM_THREADS=str(T))
-    r = subprocess.run([exe, "k_neighbors_classifier", "0", "0", str(repeats), pred_path,
+    r = common.run([exe, "k_neighbors_classifier", "0", "0", str(repeats), pred_path,
                         "n_neighbors=5"], capture_output=True, text=True, env=env)
     if r.returncode == 77:
         return

@@ -19,7 +19,6 @@ Usage: bench/bench_nn.py --build build [--models mlp,lenet5,resnet8] [--epochs 5
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -114,7 +113,7 @@ def main():
         cmd = [os.path.join(a.build, "bench", "bench_nn"), *CML_PARAMS[name], f"epochs={a.epochs}",
                f"batch_size={a.batch}", "optimizer=adam", "learning_rate=0.001"]
         env = dict(os.environ, CML_NUM_THREADS=str(common.THREADS), BENCH_NN_TRAIN=str(a.train))
-        r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        r = common.run(cmd, capture_output=True, text=True, env=env)
         if r.returncode != 0:
             sys.exit(f"bench_nn: {' '.join(cmd)} failed: {r.stderr.strip()}")
         c = json.loads(r.stdout)

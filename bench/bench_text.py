@@ -56,7 +56,7 @@ def wall(cmd):
     best, out = float("inf"), ""
     for _ in range(3):
         t = time.perf_counter()
-        r = subprocess.run(cmd, capture_output=True, text=True)
+        r = common.run(cmd, capture_output=True, text=True)
         best = min(best, time.perf_counter() - t)
         if r.returncode != 0:
             sys.exit(f"bench: {' '.join(cmd)} failed: {r.stderr.strip()}")

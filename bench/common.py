@@ -32,10 +32,19 @@ def args():
     return p.parse_args()
 
 
+def run(cmd, **kw):
+    """subprocess.run for a cml process, once this process's BLAS threads are asleep: OpenBLAS's
+    workers spin for about 2^28 cycles (its THREAD_TIMEOUT, ~0.1 s) after each call, so a cml
+    started right after a reference call would share the two cores with them (measured: OLS
+    fit 12 ms alone, 44 ms started just after sklearn)."""
+    time.sleep(0.3)
+    return subprocess.run(cmd, **kw)
+
+
 def cml(binary, *argv):
     """Runs `cml ... --json` and returns the parsed JSON object."""
     cmd = [binary, *argv, "--json", "--quiet", "--threads", str(THREADS)]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"bench: {' '.join(cmd)} failed: {r.stderr.strip()}")
     return json.loads(r.stdout.strip().splitlines()[-1])
@@ -47,7 +56,7 @@ def cml_fit(build, algo, train, test, metric, params=None, repeats=3):
     cmd = [os.path.join(build, "bench", "bench_fit"), algo, train, test, metric, str(repeats)]
     cmd += [f"{k}={v}" for k, v in (params or {}).items()]
     env = dict(os.environ, CML_NUM_THREADS=str(THREADS))
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    r = run(cmd, capture_output=True, text=True, env=env)
     if r.returncode != 0:
         sys.exit(f"bench: {' '.join(cmd)} failed: {r.stderr.strip()}")
     return json.loads(r.stdout)

@@ -633,14 +633,32 @@ cml_status cml_lin_cholqr_pass(const cml_matrix *X, const double *y, const doubl
         double *buf = bufs + c * GRAM_ROWS * (p + 1), *yb = buf + GRAM_ROWS * p;
         for (int64_t k = nb * c / n_chunks; k < nb * (c + 1) / n_chunks; k++) {
             const int64_t r0 = k * GRAM_ROWS, m = CML_MIN(GRAM_ROWS, n - r0);
-            center_block(X, y, sw, r0, m, x_offset, y_offset, buf, yb);
-            /* buf is the column-major (p, m) Xc_block^T: Q1_block^T = R1^-T buf */
-            cblas_dtrsm(CblasColMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, (int)p,
-                        (int)m, 1.0, R1, (int)p, buf, (int)p);
-            cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int)p, (int)m, 1.0, buf, (int)p,
+            /* the centred block, column-major (m, p) */
+            for (int64_t i = 0; i < m; i++) {
+                const double *row = X->data + (r0 + i) * X->ld;
+                const double s = sw ? sqrt(sw[r0 + i]) : 1.0;
+                for (int64_t j = 0; j < p; j++)
+                    buf[j * m + i] = (row[j] - x_offset[j]) * s;
+                yb[i] = (y[r0 + i] - y_offset) * s;
+            }
+            /* Q1_block = Xc_block R1^-1 column by column (forward substitution
+             * as length-m axpys, which vectorize; BLIS's dtrsm is slow at a
+             * triangle this small) */
+            for (int64_t j = 0; j < p; j++) {
+                double *qj = buf + j * m;
+                for (int64_t l = 0; l < j; l++) {
+                    const double r = R1[j * p + l], *qk = buf + l * m;
+                    for (int64_t i = 0; i < m; i++)
+                        qj[i] -= r * qk[i];
+                }
+                const double inv = 1.0 / R1[j * p + j];
+                for (int64_t i = 0; i < m; i++)
+                    qj[i] *= inv;
+            }
+            cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)p, (int)m, 1.0, buf, (int)m,
                         1.0, Gc, (int)p);
-            cblas_dgemv(CblasColMajor, CblasNoTrans, (int)p, (int)m, 1.0, buf, (int)p, yb, 1, 1.0,
-                        zc, 1);
+            cblas_dgemv(CblasColMajor, CblasTrans, (int)m, (int)p, 1.0, buf, (int)m, yb, 1, 1.0, zc,
+                        1);
         }
     }
     memcpy(G2, part, sizeof(double) * (size_t)(p * p));
