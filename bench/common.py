@@ -38,7 +38,15 @@ def run(cmd, **kw):
     started right after a reference call would share the two cores with them (measured: OLS
     fit 12 ms alone, 44 ms started just after sklearn)."""
     time.sleep(0.3)
-    return subprocess.run(cmd, **kw)
+    env = dict(kw.pop("env", None) or os.environ)
+    # OMP_NUM_THREADS is set above for the reference's OpenBLAS; inherited by cml it would make
+    # BLIS (OpenMP build) thread every small call cml makes inside its own parallel loops (OLS
+    # fit on diamonds: 15 ms without, 92 ms with). cml gets its thread count from CML_NUM_THREADS
+    # / --threads, as a user running it with default settings does.
+    for k in ("OMP_NUM_THREADS", "BLIS_NUM_THREADS"):
+        env.pop(k, None)
+    env.setdefault("CML_NUM_THREADS", str(THREADS))
+    return subprocess.run(cmd, env=env, **kw)
 
 
 def cml(binary, *argv):
