@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cml/cml.h"
+#include "bench_params.h"
 
 static int load(const char *path, cml_table **X, double **y)
 {
@@ -46,14 +47,7 @@ int main(int argc, char **argv)
     for (int r = 0; r < repeats; r++) {
         cml_model *m;
         if (cml_model_create(algo, &m) != CML_OK) goto fail;
-        for (int i = 6; i < argc; i++) {
-            char key[128];
-            const char *eq = strchr(argv[i], '=');
-            if (!eq || (size_t)(eq - argv[i]) >= sizeof key) goto fail;
-            memcpy(key, argv[i], (size_t)(eq - argv[i]));
-            key[eq - argv[i]] = '\0';
-            if (cml_model_set_param(m, key, eq + 1) != CML_OK) goto fail;
-        }
+        if (bench_set_params(m, "bench_fit", argv + 6, argc - 6)) goto fail;
         double t0 = cml_now();
         if (cml_model_fit(m, &A, ytr, NULL) != CML_OK) goto fail;
         double t1 = cml_now();

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cml/cml.h"
+#include "bench_params.h"
 
 #define FM "/usr/share/datasets/fashion-mnist/"
 
@@ -54,17 +55,7 @@ int main(int argc, char **argv)
     for (int r = 0; r < (repeats > 0 ? repeats : 1); r++) {
         cml_model *m;
         if (cml_model_create(argv[1], &m)) goto fail;
-        for (int i = 6; i < argc; i++) {
-            char kv[512];
-            snprintf(kv, sizeof kv, "%s", argv[i]);
-            char *eq = strchr(kv, '=');
-            if (!eq) {
-                fprintf(stderr, "bench_neighbors: expected key=value, got %s\n", argv[i]);
-                return 2;
-            }
-            *eq = '\0';
-            if (cml_model_set_param(m, kv, eq + 1)) goto fail;
-        }
+        if (bench_set_params(m, "bench_neighbors", argv + 6, argc - 6)) return 2;
         double t0 = cml_now();
         if (cml_model_fit(m, &A, y, NULL)) goto fail;
         double t1 = cml_now();

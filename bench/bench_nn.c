@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "cml/cml.h"
+#include "bench_params.h"
 
 #define FM "/usr/share/datasets/fashion-mnist/"
 
@@ -51,17 +52,7 @@ int main(int argc, char **argv)
         return 77;
     cml_model *m;
     if (cml_model_create(argv[1], &m)) goto fail;
-    for (int i = 2; i < argc; i++) {
-        char kv[512];
-        snprintf(kv, sizeof kv, "%s", argv[i]);
-        char *eq = strchr(kv, '=');
-        if (!eq) {
-            fprintf(stderr, "bench_nn: expected key=value, got %s\n", argv[i]);
-            return 2;
-        }
-        *eq = '\0';
-        if (cml_model_set_param(m, kv, eq + 1)) goto fail;
-    }
+    if (bench_set_params(m, "bench_nn", argv + 2, argc - 2)) return 2;
     cml_matrix A = cml_matrix_view(X, n, 784), T = cml_matrix_view(Xt, nt, 784);
     double t0 = cml_now();
     clock_t c0 = clock();
