@@ -26,17 +26,13 @@ T = common.THREADS
 ROOT = os.path.join(os.path.dirname(__file__), "..", "data")
 
 
-def split(X, y, seed=0, test=0.25):
-    idx = np.random.RandomState(seed).permutation(len(y))
-    k = int(len(y) * (1 - test))
-    return X[idx[:k]], y[idx[:k]], X[idx[k:]], y[idx[k:]]
 
 
 def data():
     t = np.loadtxt(os.path.join(ROOT, "digits.csv"), delimiter=",", skiprows=1)
-    out = {"digits": split(t[:, :-1], t[:, -1])}
+    out = {"digits": common.split(t[:, :-1], t[:, -1])}
     Xs, ys = common.fashion_mnist("train", 6000)
-    out["fashion-6k"] = split(Xs, ys)
+    out["fashion-6k"] = common.split(Xs, ys)
     return out
 
 

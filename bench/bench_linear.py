@@ -24,10 +24,6 @@ tmp = tempfile.mkdtemp(prefix="cml-bench-")
 REF = common.sklearn_version()
 
 
-def split(X, y, seed=0, test=0.25):
-    idx = np.random.RandomState(seed).permutation(len(y))
-    k = int(len(y) * (1 - test))
-    return X[idx[:k]], y[idx[:k]], X[idx[k:]], y[idx[k:]]
 
 
 def standardize(Xtr, Xte):
@@ -41,7 +37,7 @@ def datasets():
     d = pd.read_csv(os.path.join(root, "diamonds.csv"))
     y = d.pop("price").to_numpy(np.float64)
     X = pd.get_dummies(d, columns=["cut", "color", "clarity"]).to_numpy(np.float64)
-    Xtr, ytr, Xte, yte = split(X, y)
+    Xtr, ytr, Xte, yte = common.split(X, y)
     Xtr, Xte = standardize(Xtr, Xte)
     yield "diamonds", "regression", Xtr, ytr, Xte, yte
     # One indicator per level makes each categorical's columns sum to 1: with the intercept the
@@ -49,12 +45,12 @@ def datasets():
     # returns ~1e15 coefficients whose size is set by rounding). Dropping the first level, as
     # a statistician would, gives a full-rank design: OLS alone is also run on that one.
     X1 = pd.get_dummies(d, columns=["cut", "color", "clarity"], drop_first=True).to_numpy(np.float64)
-    Xtr, ytr, Xte, yte = split(X1, y)
+    Xtr, ytr, Xte, yte = common.split(X1, y)
     Xtr, Xte = standardize(Xtr, Xte)
     yield "diamonds drop_first", "full-rank regression", Xtr, ytr, Xte, yte
     for name in ["breast_cancer", "digits"]:
         t = np.loadtxt(os.path.join(root, f"{name}.csv"), delimiter=",", skiprows=1)
-        Xtr, ytr, Xte, yte = split(t[:, :-1], t[:, -1])
+        Xtr, ytr, Xte, yte = common.split(t[:, :-1], t[:, -1])
         Xtr, Xte = standardize(Xtr, Xte)
         yield name, "classification", Xtr, ytr, Xte, yte
     Xtr, ytr = common.fashion_mnist("train", 10000)

@@ -39,11 +39,6 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "data")
 NOTE = "references ran with OPENBLAS_CORETYPE=SkylakeX (their fast kernels) and %d threads" % T
 
 
-def split(X, y, seed=0, test=0.25):
-    """bench_estimators.py's split (same seed), so the rows are comparable."""
-    idx = np.random.RandomState(seed).permutation(len(y))
-    k = int(len(y) * (1 - test))
-    return X[idx[:k]], y[idx[:k]], X[idx[k:]], y[idx[k:]]
 
 
 def diamonds():
@@ -51,7 +46,7 @@ def diamonds():
     y = d.pop("price").to_numpy(np.float64)
     for c in ["cut", "color", "clarity"]:
         d[c] = pd.Categorical(d[c], categories=sorted(d[c].unique())).codes
-    return split(d.to_numpy(np.float64), y)
+    return common.split(d.to_numpy(np.float64), y)
 
 
 def full_fashion_knn(repeats):
@@ -94,7 +89,7 @@ CASES = [
 if os.environ.get("BENCH_KNN_FULL", "1") != "0":
     full_fashion_knn(int(os.environ.get("BENCH_KNN_REPEATS", "2")))
 
-sets = {"fashion-20k": split(*common.fashion_mnist("train", 20000)), "diamonds": diamonds()}
+sets = {"fashion-20k": common.split(*common.fashion_mnist("train", 20000)), "diamonds": diamonds()}
 written = set()
 for algo, params, name, task, make in CASES:
     Xtr, ytr, Xte, yte = sets[name]

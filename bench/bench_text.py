@@ -150,16 +150,12 @@ def text():
 
 
 def dense_sets():
-    def split(X, y, seed=0, test=0.25):
-        idx = np.random.RandomState(seed).permutation(len(y))
-        k = int(len(y) * (1 - test))
-        return X[idx[:k]], y[idx[:k]], X[idx[k:]], y[idx[k:]]
     t = np.loadtxt(os.path.join(ROOT, "digits.csv"), delimiter=",", skiprows=1)
-    yield "digits", split(t[:, :-1] / 16.0, t[:, -1])
+    yield "digits", common.split(t[:, :-1] / 16.0, t[:, -1])
     X, y = common.fashion_mnist("train", 6000)
-    yield "fashion-6k", split(X, y)
+    yield "fashion-6k", common.split(X, y)
     X, y = common.fashion_mnist("train", 14000)  # the ">= 10k rows" case: 10,500 to train
-    yield "fashion-14k", split(X, y)
+    yield "fashion-14k", common.split(X, y)
 
 
 def svc():

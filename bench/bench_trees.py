@@ -61,10 +61,6 @@ T = common.THREADS
 REPEATS = int(os.environ.get("BENCH_REPEATS", "2"))
 
 
-def split(X, y, seed=0, test=0.25):
-    idx = np.random.RandomState(seed).permutation(len(y))
-    k = int(len(y) * (1 - test))
-    return X[idx[:k]], y[idx[:k]], X[idx[k:]], y[idx[k:]]
 
 
 def shuttle():
@@ -159,16 +155,16 @@ if os.environ.get("BENCH_TREES_ALGOS"):  # e.g. "random_forest": estimators by n
 
 def load(name):
     if name == "shuttle":
-        return split(*shuttle())
+        return common.split(*shuttle())
     if name.startswith("flights"):
         X, y = flights()
         if name == "flights-200k":
             idx = np.sort(np.random.RandomState(0).choice(len(y), 200000, replace=False))
             X, y = X[idx], y[idx]
-        return split(X, y)
+        return common.split(X, y)
     if name == "diamonds":
-        return split(*diamonds())
-    return split(*common.fashion_mnist("train", 20000))
+        return common.split(*diamonds())
+    return common.split(*common.fashion_mnist("train", 20000))
 
 
 sets, written, done = {}, set(), {}

@@ -49,6 +49,15 @@ def run(cmd, **kw):
     return subprocess.run(cmd, env=env, **kw)
 
 
+def split(X, y, seed=0, test=0.25):
+    """The benches' train/test split: a seeded permutation, the first 75% to train (every script
+    uses it, so rows on the same data set are comparable)."""
+    import numpy as np
+    idx = np.random.RandomState(seed).permutation(len(y))
+    k = int(len(y) * (1 - test))
+    return X[idx[:k]], y[idx[:k]], X[idx[k:]], y[idx[k:]]
+
+
 def cml(binary, *argv):
     """Runs `cml ... --json` and returns the parsed JSON object."""
     cmd = [binary, *argv, "--json", "--quiet", "--threads", str(THREADS)]
