@@ -21,7 +21,11 @@
  * are bitwise the same for every thread count.
  */
 #include <cblas.h>
+#include <math.h>
 #include <string.h>
+#if defined(__AVX512F__) || defined(__FMA__)
+#include <immintrin.h>
+#endif
 
 #include "core/internal.h"
 #include "core/vexp.h"
@@ -349,6 +353,37 @@ typedef double lr_v8 __attribute__((vector_size(64), aligned(8)));
 #define LR_V8_LOAD(v, ptr)  memcpy(&(v), (ptr), sizeof(lr_v8))
 #define LR_V8_STORE(ptr, v) memcpy((ptr), &(v), sizeof(lr_v8))
 
+/* c + x * b with one rounding per lane. The build compiles with
+ * -ffp-contract=off so that results do not depend on what -march enables;
+ * an explicit fused multiply-add keeps that promise (fma is exactly rounded
+ * everywhere) and halves the kernel's arithmetic instructions where the CPU
+ * has FMA. Without it each lane calls fma(): the same bits, slowly. */
+#if defined(__AVX512F__)
+LR_INLINE lr_v8 lr_fma(double x, lr_v8 b, lr_v8 c)
+{
+    return (lr_v8)_mm512_fmadd_pd(_mm512_set1_pd(x), (__m512d)b, (__m512d)c);
+}
+#elif defined(__FMA__)
+typedef double lr_v4 __attribute__((vector_size(32)));
+LR_INLINE lr_v8 lr_fma(double x, lr_v8 b, lr_v8 c)
+{
+    lr_v4 b2[2], c2[2];
+    memcpy(b2, &b, sizeof b);
+    memcpy(c2, &c, sizeof c);
+    for (int h = 0; h < 2; h++)
+        c2[h] = (lr_v4)_mm256_fmadd_pd(_mm256_set1_pd(x), (__m256d)b2[h], (__m256d)c2[h]);
+    memcpy(&c, c2, sizeof c);
+    return c;
+}
+#else
+LR_INLINE lr_v8 lr_fma(double x, lr_v8 b, lr_v8 c)
+{
+    for (int l = 0; l < 8; l++)
+        c[l] = fma(x, b[l], c[l]);
+    return c;
+}
+#endif
+
 /* z (LR_TILE, kp) = the tile's rows xr times wt (p, kp), kp = 8 kv. With kv
  * a constant at each call the accumulators stay in registers across j; BLAS's
  * dgemm would first pack the rows and w for an output only kp wide. */
@@ -364,7 +399,7 @@ LR_INLINE void skinny_fwd(const double *const *xr, int64_t p, const double *wt, 
         for (int r = 0; r < LR_TILE; r++) {
             const double x = xr[r][j];
             for (int v = 0; v < kv; v++)
-                acc[r][v] += x * wv[v];
+                acc[r][v] = lr_fma(x, wv[v], acc[r][v]);
         }
     }
     for (int r = 0; r < LR_TILE; r++)
@@ -387,7 +422,7 @@ LR_INLINE void skinny_bwd(const double *const *xr, int64_t p, const double *d, i
         for (int r = 0; r < LR_TILE; r++) {
             const double x = xr[r][j];
             for (int v = 0; v < kv; v++)
-                g[v] += x * dv[r][v];
+                g[v] = lr_fma(x, dv[r][v], g[v]);
         }
         for (int v = 0; v < kv; v++)
             LR_V8_STORE(gt + (j * kv + v) * 8, g[v]);
@@ -434,6 +469,72 @@ static void skinny_bwd16(const double *const *xr, int64_t p, const double *d, do
 }
 
 /*
+ * The softmax loss of one tile (rows i0 .. i0+m, m <= LR_TILE) from its
+ * products z (LR_TILE, kp) and the intercepts b: the same operations, in the
+ * same order per row, as softmax_point + pointwise_rows (so the same bits),
+ * but run across the tile's rows, LR_TILE lanes at a time: per row, a
+ * softmax over ~10 classes is too short for SIMD and its max and sum are
+ * serial chains. Fills raw, H (the probabilities, if want_hess) and d
+ * (r * kp + k) = G for the tile (G itself is not stored: nothing reads it
+ * after this pass); returns the tile's weighted loss.
+ */
+static double softmax_tile(lr_problem *pb, int64_t i0, int m, const double *z, const double *b,
+                           int want_hess, double *d)
+{
+    const int K = pb->K, kp = pb->kp;
+    double e[LR_SKINNY_MAX_K][LR_TILE], mx[LR_TILE], sum[LR_TILE], inv[LR_TILE], zc[LR_TILE];
+    double sw[LR_TILE];
+    int cls[LR_TILE];
+    for (int r = 0; r < LR_TILE; r++) {
+        sw[r] = r < m ? pb->sw[i0 + r] : 0.0;
+        cls[r] = r < m ? (int)pb->y[i0 + r] : 0;
+    }
+    for (int k = 0; k < K; k++)
+        for (int r = 0; r < LR_TILE; r++)
+            e[k][r] = z[r * kp + k] + b[k];
+    for (int r = 0; r < LR_TILE; r++) {
+        zc[r] = e[cls[r]][r];
+        mx[r] = e[0][r];
+    }
+    for (int k = 1; k < K; k++)
+        for (int r = 0; r < LR_TILE; r++)
+            mx[r] = e[k][r] > mx[r] ? e[k][r] : mx[r];
+    for (int r = 0; r < m; r++)
+        for (int k = 0; k < K; k++)
+            pb->raw[(i0 + r) * K + k] = e[k][r];
+    for (int k = 0; k < K; k++)
+        for (int r = 0; r < LR_TILE; r++)
+            e[k][r] = cml_exp(e[k][r] - mx[r]);
+    for (int r = 0; r < LR_TILE; r++)
+        sum[r] = 0.0;
+    for (int k = 0; k < K; k++)
+        for (int r = 0; r < LR_TILE; r++)
+            sum[r] += e[k][r];
+    for (int r = 0; r < LR_TILE; r++)
+        inv[r] = 1.0 / sum[r]; /* 1 <= sum <= K */
+    double acc = 0.0;
+    for (int r = 0; r < m; r++)
+        acc += sw[r] * (mx[r] + log(sum[r]) - zc[r]);
+    for (int k = 0; k < K; k++)
+        for (int r = 0; r < LR_TILE; r++)
+            e[k][r] *= inv[r];
+    if (want_hess)
+        for (int r = 0; r < m; r++)
+            for (int k = 0; k < K; k++)
+                pb->H[(i0 + r) * K + k] = e[k][r];
+    /* G = s (p - onehot), as pointwise_rows forms it */
+    for (int k = 0; k < K; k++)
+        for (int r = 0; r < LR_TILE; r++) {
+            const double g = sw[r] * e[k][r];
+            e[k][r] = k == cls[r] ? g - sw[r] : g;
+        }
+    for (int r = 0; r < m; r++)
+        for (int k = 0; k < K; k++)
+            d[r * kp + k] = e[k][r];
+    return acc;
+}
+
+/*
  * The fused evaluation for a few classes (dense X, 2 <= K <= 16): per tile
  * of LR_TILE rows, z = rows w' by skinny_fwd, the pointwise softmax loss,
  * and the tile's gradient share by skinny_bwd while its rows are in L1.
@@ -447,9 +548,12 @@ static void loss_grad_skinny(lr_problem *pb, const double *w, double *loss, doub
     const int K = pb->K, kp = pb->kp;
     const int64_t p = pb->p, ldv = p + pb->fi, nn = pb->n, nc = pb->n_chunks;
     const int64_t gdim = (int64_t)K * ldv;
+    double b[LR_SKINNY_MAX_K];
     for (int64_t j = 0; j < p; j++)
         for (int k = 0; k < kp; k++)
             pb->wt[j * kp + k] = k < K ? w[(int64_t)k * ldv + j] : 0.0;
+    for (int k = 0; k < K; k++)
+        b[k] = pb->fi ? w[(int64_t)k * ldv + p] : 0.0;
 #pragma omp parallel for CML_OMP_THREADS schedule(static) if (nn * p > LR_PAR_CHEAP)
     for (int64_t c = 0; c < nc; c++) {
         double *gt = pb->gt + (int64_t)omp_get_thread_num() * p * kp;
@@ -467,16 +571,10 @@ static void loss_grad_skinny(lr_problem *pb, const double *w, double *loss, doub
                 skinny_fwd8(xr, p, pb->wt, z);
             else
                 skinny_fwd16(xr, p, pb->wt, z);
+            acc += softmax_tile(pb, i0, m, z, b, want_hess, d);
             for (int r = 0; r < m; r++)
                 for (int k = 0; k < K; k++)
-                    pb->raw[(i0 + r) * K + k] =
-                        z[r * kp + k] + (pb->fi ? w[(int64_t)k * ldv + p] : 0.0);
-            acc += pointwise_rows(pb, i0, i0 + m, want_hess);
-            for (int r = 0; r < m; r++)
-                for (int k = 0; k < K; k++) {
-                    d[r * kp + k] = pb->G[(i0 + r) * K + k];
                     icpt[k] += d[r * kp + k];
-                }
             if (kp == 8)
                 skinny_bwd8(xr, p, d, gt);
             else
@@ -553,7 +651,7 @@ void lr_loss_grad(lr_problem *pb, const double *w, double *f, double *grad, int 
 {
     double loss;
     if (pb->wt) {
-        loss_grad_skinny(pb, w, &loss, grad, want_hess || pb->K > 1);
+        loss_grad_skinny(pb, w, &loss, grad, want_hess);
     } else if (pb->gpart) {
         loss_grad_fused(pb, w, &loss, grad, want_hess || pb->K > 1);
     } else {

@@ -17,6 +17,9 @@ Data sets (the C test rebuilds them the same way):
         standardized by the test; 1500 rows (not 4000) keep the file small
         while n >= 1000 >= 2p puts cml's precompute=auto on the Gram path.
         Fitted by sklearn with precompute=True (enet_coordinate_descent_gram).
+  diam3 diam with the squares and the cubes of its (standardized) columns
+        appended: 27 columns, condition number ~1.7e3, so cml's OLS takes its
+        two-pass Cholesky QR (diam, kappa ~92, takes the one-pass Cholesky).
 Weights (case names ending in _sw): w_i = 0.5 * (i % 7), zeros included.
 For each case <c>: <c>.coef, <c>.intercept, <c>.pred (first 40 training
 rows), and <c>.n_iter / <c>.dual_gap for coordinate descent, <c>.rank /
@@ -96,6 +99,8 @@ CASES += [
     ("ridge_diam_sw", "ridge", "diam", {"alpha": 0.5}, True),
     ("ols_diam", "linear_regression", "diam", {}, False),
     ("ols_diam_sw", "linear_regression", "diam", {}, True),
+    ("ols_diam3", "linear_regression", "diam3", {}, False),
+    ("ols_diam3_sw", "linear_regression", "diam3", {}, True),
 ]
 N_DIAM = 1500
 
@@ -123,7 +128,8 @@ def datasets():
     D, t, _ = load_csv("digits")
     dm = diamonds_raw()
     diam = (dm[:, :-1] - dm[:, :-1].mean(axis=0)) / dm[:, :-1].std(axis=0)
-    return {"diam_raw": dm, "diam": (diam, dm[:, -1]), "raw": (X, y), "std": (std, y), "dup": (dup, y), "const": (const, y), "wide": (D[:40], t[:40])}
+    diam3 = np.hstack([diam, diam * diam, diam * diam * diam])
+    return {"diam_raw": dm, "diam": (diam, dm[:, -1]), "diam3": (diam3, dm[:, -1]), "raw": (X, y), "std": (std, y), "dup": (dup, y), "const": (const, y), "wide": (D[:40], t[:40])}
 
 
 def main():

@@ -93,9 +93,12 @@ static const gcase cases[] = {
     /* 1500 rows: three 512-row blocks of Ridge's one-pass normal equations */
     {"ridge_diam", "ridge", "diam", "alpha=1", 0},
     {"ridge_diam_sw", "ridge", "diam", "alpha=0.5", 1},
-    /* and of linear_regression's two-pass Cholesky QR (full rank, kappa < 1e7) */
+    /* and of linear_regression's one-pass Cholesky (kappa < 1e3) and two-pass
+     * Cholesky QR (kappa < 1e7) */
     {"ols_diam", "linear_regression", "diam", "", 0},
     {"ols_diam_sw", "linear_regression", "diam", "", 1},
+    {"ols_diam3", "linear_regression", "diam3", "", 0},
+    {"ols_diam3_sw", "linear_regression", "diam3", "", 1},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -106,7 +109,7 @@ typedef struct dataset {
     int64_t n, p;
 } dataset;
 
-static dataset raw, std, dup, cst, wide, diam;
+static dataset raw, std, dup, cst, wide, diam, diam3;
 static golden *G;
 
 /* Summary printed at the end: worst relative differences seen. */
@@ -165,6 +168,15 @@ static void build_diam(void)
         for (int64_t i = 0; i < n; i++)
             diam.X[i * p + j] = (X[i * p + j] - m) / s;
     }
+    /* diam3: [diam, diam^2, diam^3] (gen_linear.py) */
+    diam3 = (dataset){malloc(sizeof(double) * (size_t)(n * 3 * p)), diam.y, n, 3 * p};
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < p; j++) {
+            const double v = diam.X[i * p + j];
+            diam3.X[i * 3 * p + j] = v;
+            diam3.X[i * 3 * p + p + j] = v * v;
+            diam3.X[i * 3 * p + 2 * p + j] = v * v * v;
+        }
 }
 
 static const dataset *data_of(const char *name)
@@ -174,6 +186,7 @@ static const dataset *data_of(const char *name)
     if (!strcmp(name, "dup")) return &dup;
     if (!strcmp(name, "const")) return &cst;
     if (!strcmp(name, "diam")) return &diam;
+    if (!strcmp(name, "diam3")) return &diam3;
     return &wide;
 }
 
@@ -204,6 +217,7 @@ static int teardown(void **state)
     free(wide.y);
     free(diam.X);
     free(diam.y);
+    free(diam3.X);
     return 0;
 }
 
