@@ -165,8 +165,12 @@ const char *cml_blas_name(void);
  * process unless the user already set it. Call it once at program start,
  * before any other thread runs and before the first cml call that uses the
  * BLAS (BLIS reads the variable when it initializes). Returns the kernel
- * family chosen ("skx"), or NULL when nothing was changed. The `cml`
- * command calls it; library users may. */
+ * family chosen ("skx"), or NULL when the kernels were left alone.
+ * It also makes each BLAS call run on the calling thread (BLIS_NUM_THREADS=1
+ * unless the user set BLIS_NUM_THREADS): cml parallelises around its BLAS
+ * calls, and BLIS would otherwise take OMP_NUM_THREADS and fork inside every
+ * small call of cml's parallel loops (docs/blas.md). The `cml` command
+ * calls it; library users may. */
 const char *cml_blas_autotune(void);
 
 #ifdef __cplusplus

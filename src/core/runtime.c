@@ -54,6 +54,16 @@ const char *cml_blas_name(void)
 
 const char *cml_blas_autotune(void)
 {
+#if defined(CML_BLAS_BLIS)
+    /* cml owns the threads (docs/blas.md): each BLAS call runs on the thread
+     * that makes it. BLIS would otherwise take its count from
+     * OMP_NUM_THREADS, which users set for other programs, and fork for
+     * every small call inside cml's parallel loops (OLS on diamonds: 15 ms
+     * -> 92 ms with OMP_NUM_THREADS=2). BLIS_NUM_THREADS is read first, so
+     * setting it shadows OMP_NUM_THREADS; a BLIS_NUM_THREADS the user set
+     * is theirs. */
+    setenv("BLIS_NUM_THREADS", "1", 0);
+#endif
 #if defined(CML_BLAS_BLIS) && (defined(__x86_64__) || defined(__i386__))
     if (getenv("BLIS_ARCH_TYPE")) return NULL; /* the user's choice wins */
     __builtin_cpu_init();
