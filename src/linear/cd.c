@@ -24,14 +24,16 @@
  * and stop if gap < tol * ||y||^2.
  *
  * Gram path (cml_cd_enet_gram, sklearn's enet_coordinate_descent_gram,
- * used by its precompute=True): the same updates with X_j·r_j = q_j - (Qw)_j
+ * used by its precompute=True; Q and q come from cml_lin_gram_design, one
+ * pass over X without the centered copy): the same updates with
+ * X_j·r_j = q_j - (Qw)_j
  * + Q_jj w_j, Q = X^T X, q = X^T y, keeping H = Q w up to date instead of R;
  * the gap uses ||R||^2 = ||y||^2 + w·Qw - 2 q·w and R·y = ||y||^2 - q·w.
  * Equal to the X path up to rounding (Q's rounding differs from the
  * column dots, so a gap test near its threshold can move n_iter by one).
  *
  * Complexity: O(n p) per sweep, plus O(n p) per gap check (one dgemv).
- * Gram path: O(n p^2) once for Q (dsyrk), then O(p^2) per sweep and gap.
+ * Gram path: O(n p^2) once for Q, then O(p^2) per sweep and gap.
  * Thread-safety: reentrant; BLAS level-1/2/3 calls carry the arithmetic.
  */
 #include "linear/cd.h"
@@ -260,16 +262,13 @@ static double duality_gap_gram(const cml_cd_problem *pb, const double *w, const 
     return gap;
 }
 
-cml_status cml_cd_enet_gram(const cml_cd_problem *pb, double *w, cml_cd_result *res)
+cml_status cml_cd_enet_gram(const cml_cd_problem *pb, const double *Q, const double *q, double *w,
+                            cml_cd_result *res)
 {
     const int n = (int)pb->n, p = (int)pb->p;
-    double *Q = cml_alloc_array((size_t)p * (size_t)p, sizeof(double));
-    double *q = cml_alloc_array(p, sizeof(double));
     double *H = cml_alloc_array(p, sizeof(double));
     double *XtA = cml_alloc_array(p, sizeof(double));
-    if (!Q || !q || !H || !XtA) {
-        free(Q);
-        free(q);
+    if (!H || !XtA) {
         free(H);
         free(XtA);
         return CML_ERR_NOMEM;
@@ -280,13 +279,7 @@ cml_status cml_cd_enet_gram(const cml_cd_problem *pb, double *w, cml_cd_result *
         cml_log(CML_LOG_WARN, "coordinate descent with no regularization may lead to unexpected "
                               "results and is discouraged. HINT: use linear_regression");
 
-    /* Q = X^T X (upper triangle by dsyrk, then mirrored so that column j,
-     * contiguous, is also row j), q = X^T y, H = Q w. */
-    cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, p, n, 1.0, pb->X, n, 0.0, Q, p);
-    for (int j = 0; j < p; j++)
-        for (int i = j + 1; i < p; i++)
-            Q[(int64_t)j * p + i] = Q[(int64_t)i * p + j];
-    cblas_dgemv(CblasColMajor, CblasTrans, n, p, 1.0, pb->X, n, pb->y, 1, 0.0, q, 1);
+    /* H = Q w */
     cblas_dsymv(CblasColMajor, CblasUpper, p, 1.0, Q, p, w, 1, 0.0, H, 1);
     const double y_norm2 = dot(n, pb->y, pb->y);
     const double tol = pb->tol * y_norm2;
@@ -330,8 +323,6 @@ cml_status cml_cd_enet_gram(const cml_cd_problem *pb, double *w, cml_cd_result *
     res->converged = converged;
     /* ||R||^2 from the Gram identity can round slightly below 0 on exact fits */
     res->objective = 0.5 * fmax(R_norm2, 0.0) + pb->l1 * asum(p, w) + 0.5 * pb->l2 * dot(p, w, w);
-    free(Q);
-    free(q);
     free(H);
     free(XtA);
     return CML_OK;

@@ -38,11 +38,12 @@ typedef struct cml_cd_result {
  * reaching max_iter logs a warning and returns CML_OK, converged = 0. */
 cml_status cml_cd_enet(const cml_cd_problem *pb, double *w, cml_cd_result *res);
 
-/* The same problem solved from Q = X^T X (cblas_dsyrk) and q = X^T y
- * (sklearn's enet_coordinate_descent_gram): same updates, stopping rule,
- * n_iter counting and RNG use; the gap is formed from Q, q and ||y||^2.
- * CML_ERR_NOMEM if the p x p Gram matrix cannot be allocated. */
-cml_status cml_cd_enet_gram(const cml_cd_problem *pb, double *w, cml_cd_result *res);
+/* The same problem solved from Q = X^T X (full, symmetric, column-major
+ * (p, p)) and q = X^T y (sklearn's enet_coordinate_descent_gram): same
+ * updates, stopping rule, n_iter counting and RNG use; the gap is formed
+ * from Q, q and ||y||^2 (pb->y is read, pb->X is not). */
+cml_status cml_cd_enet_gram(const cml_cd_problem *pb, const double *Q, const double *q, double *w,
+                            cml_cd_result *res);
 
 /* Whether precompute (cml_cd_precompute) picks the Gram solver for an
  * n x p design: auto = n >= 1000 and n >= 2 p (cml's rule). */

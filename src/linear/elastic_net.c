@@ -61,14 +61,28 @@ cml_status cml_enet_fit_linfit(const cml_elastic_net_params *p, const char *who,
 {
     cml_lin_design d;
     cml_status st;
+    double *Q = NULL, *q = NULL;
     memset(out, 0, sizeof *out);
-    CML_CHECK(cml_lin_check_input(who, X, y, sw));
+    memset(&d, 0, sizeof d);
+    const int gram = cml_cd_use_gram(p->precompute, X ? X->rows : 0, X ? X->cols : 0);
+    /* the Gram pass rejects non-finite X itself */
+    CML_CHECK(gram ? cml_lin_check_input_shape(who, X, y, sw) : cml_lin_check_input(who, X, y, sw));
     if (p->alpha == 0)
         cml_log(CML_LOG_WARN,
                 "%s: with alpha=0 coordinate descent does not converge well. "
                 "HINT: use linear_regression",
                 who);
-    CML_CHECK(cml_lin_design_build(X, y, sw, p->fit_intercept, 1, 1, &d));
+    if (gram) {
+        Q = cml_alloc_array(X->cols * X->cols, sizeof(double));
+        q = cml_alloc_array(X->cols, sizeof(double));
+        if (!Q || !q) {
+            st = CML_ERR_NOMEM;
+            goto fail;
+        }
+        CML_TRY(cml_lin_gram_design(X, y, sw, p->fit_intercept, 1, Q, q, &d));
+    } else {
+        CML_TRY(cml_lin_design_build(X, y, sw, p->fit_intercept, 1, 1, &d));
+    }
     CML_TRY(cml_linfit_init(out, d.p));
     out->extras = CML_LINFIT_CD;
 
@@ -85,8 +99,8 @@ cml_status cml_enet_fit_linfit(const cml_elastic_net_params *p, const char *who,
                          p->selection == CML_CD_RANDOM,
                          (uint64_t)p->random_state};
     cml_cd_result r;
-    if (cml_cd_use_gram(p->precompute, d.n, d.p))
-        CML_TRY(cml_cd_enet_gram(&pb, out->coef, &r));
+    if (gram)
+        CML_TRY(cml_cd_enet_gram(&pb, Q, q, out->coef, &r));
     else
         CML_TRY(cml_cd_enet(&pb, out->coef, &r));
     out->n_iter = r.n_iter;
@@ -107,9 +121,13 @@ cml_status cml_enet_fit_linfit(const cml_elastic_net_params *p, const char *who,
         info->objective = r.objective / n;
     }
     cml_lin_design_free(&d);
+    free(Q);
+    free(q);
     return CML_OK;
 fail:
     cml_lin_design_free(&d);
+    free(Q);
+    free(q);
     cml_linfit_clear(out);
     return st;
 }

@@ -207,6 +207,35 @@ cml_status cml_lin_design_build(const cml_matrix *X, const double *y, const doub
     return CML_OK;
 }
 
+cml_status cml_lin_gram_design(const cml_matrix *X, const double *y, const double *sw,
+                               int fit_intercept, int sw_sum_to_n, double *G, double *Xty,
+                               cml_lin_design *d)
+{
+    const int64_t n = X->rows, p = X->cols;
+    lin_weights lw;
+    memset(d, 0, sizeof *d);
+    if (weights_init(sw, n, sw_sum_to_n, &lw) != CML_OK) return CML_ERR_NOMEM;
+    d->n = n;
+    d->p = p;
+    d->col_major = 1;
+    d->y = cml_alloc_array(n, sizeof(double));
+    d->x_offset = cml_calloc((size_t)p, sizeof(double));
+    cml_status st = CML_ERR_NOMEM;
+    if (!d->y || !d->x_offset) goto fail;
+    CML_TRY(cml_lin_normal_eq(X, y, lw.w, fit_intercept, G, Xty, d->x_offset, &d->y_offset));
+    for (int64_t j = 0; j < p; j++) /* mirror: column j is also row j */
+        for (int64_t i = j + 1; i < p; i++)
+            G[j * p + i] = G[i * p + j];
+    for (int64_t i = 0; i < n; i++) /* as cml_lin_design_build forms it */
+        d->y[i] = (y[i] - d->y_offset) * (lw.sq ? lw.sq[i] : 1.0);
+    weights_free(&lw);
+    return CML_OK;
+fail:
+    weights_free(&lw);
+    cml_lin_design_free(d);
+    return st;
+}
+
 /* Rows per in-cache block of the Gram pass: a block is copied, centered on
  * its own mean and fed to syrk while it is still in L2. */
 #define GRAM_ROWS 512

@@ -73,6 +73,15 @@ cml_status cml_lin_normal_eq(const cml_matrix *X, const double *y, const double 
                              int fit_intercept, double *G, double *Xty, double *x_offset,
                              double *y_offset);
 
+/* The design of a Gram-matrix solver without the (n, p) copy: G = Xc^T Xc
+ * (full, symmetric, column-major (p, p)) and Xty = Xc^T yc by
+ * cml_lin_normal_eq, and d with y (the centered, scaled yc), the offsets
+ * and X = NULL. Weights as cml_lin_design_build (sw_sum_to_n alike).
+ * Rejects non-finite X, as cml_lin_normal_eq does. */
+cml_status cml_lin_gram_design(const cml_matrix *X, const double *y, const double *sw,
+                               int fit_intercept, int sw_sum_to_n, double *G, double *Xty,
+                               cml_lin_design *d);
+
 /* The second pass of Cholesky QR (CholQR2) on the same centered, scaled
  * design: given R1 (upper, column-major (p, p)) with Xc = Q1 R1, returns
  * G2 = Q1^T Q1 (upper triangle) and z = Q1^T yc. Reads X once, stores no
