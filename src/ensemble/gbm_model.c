@@ -21,8 +21,7 @@
 #include "core/internal.h"
 #include "core/strbuf.h"
 #include "ensemble/gbm_internal.h"
-
-#define ROW_BLOCK 64
+#include "ensemble/gbm_walk.h"
 
 #if defined(__GNUC__)
 #define PREFETCH(p) __builtin_prefetch(p)
@@ -139,28 +138,6 @@ void gbm_model_truncate(cml_gbm *m, int n_rounds)
 
 /* ---------------------------------------------------------------- predict */
 
-/* One step of the walk; a leaf maps to itself. A model without
- * categorical splits never has the GBM_CATEGORICAL bit, so the mask keeps
- * the numeric walk as it was. */
-static inline int32_t step(const gbm_node *nd, const double *x)
-{
-    uint32_t fi = nd->feature;
-    double v = x[fi & GBM_FEATURE_MASK];
-    int right = !(v < nd->value);
-    if (v != v) right = !(fi & GBM_DEFAULT_LEFT);
-    return nd->left + right;
-}
-
-/* A step that also knows categorical splits. */
-static inline int32_t step_cat(const cml_gbm *m, const gbm_node *nd, const double *x)
-{
-    const uint32_t fi = nd->feature;
-    if (!(fi & GBM_CATEGORICAL)) return step(nd, x);
-    const double v = x[fi & GBM_FEATURE_MASK];
-    const uint32_t *set = m->cat_sets + (int64_t)nd->value;
-    return nd->left + !catset_goes_left(set, v, (fi & GBM_DEFAULT_LEFT) != 0);
-}
-
 void gbm_model_add_tree_margin(const cml_gbm *m, int t, const cml_matrix *X, double *margin)
 {
     const int K = m->obj.n_outputs, k = t % K, depth = m->depth[t];
@@ -171,7 +148,7 @@ void gbm_model_add_tree_margin(const cml_gbm *m, int t, const cml_matrix *X, dou
         int32_t j = root;
         const double *x = X->data + i * X->ld;
         for (int d = 0; d < depth; d++)
-            j = cat ? step_cat(m, &m->nodes[j], x) : step(&m->nodes[j], x);
+            j = cat ? gbm_walk_step_cat(m, &m->nodes[j], x) : gbm_walk_step(&m->nodes[j], x);
         margin[i * K + k] += m->leaf[j];
     }
 }
@@ -192,17 +169,15 @@ static cml_status check_X(const cml_gbm *m, const cml_matrix *X)
     return CML_OK;
 }
 
-/* Margins of X as the trees see it (ordered TS already applied). */
+/* Margins of X as the trees see it (ordered TS already applied): blocks of
+ * GBM_WALK_BLOCK rows (gbm_walk.c), in parallel. */
 static void predict_margin_raw(const cml_gbm *m, const cml_matrix *X, double *out)
 {
     const int K = m->obj.n_outputs;
-    const int64_t n = X->rows, nblk = (n + ROW_BLOCK - 1) / ROW_BLOCK;
+    const int64_t n = X->rows, nblk = (n + GBM_WALK_BLOCK - 1) / GBM_WALK_BLOCK;
 #pragma omp parallel for CML_OMP_THREADS schedule(dynamic, 4) if (nblk > 1)
     for (int64_t bi = 0; bi < nblk; bi++) {
-        const int64_t lo = bi * ROW_BLOCK, hi = CML_MIN(n, lo + ROW_BLOCK);
-        for (int64_t i = lo; i < hi; i++)
-            for (int k = 0; k < K; k++)
-                out[i * K + k] = m->base_margin;
+        const int64_t lo = bi * GBM_WALK_BLOCK, hi = CML_MIN(n, lo + GBM_WALK_BLOCK);
         /* Stream the block's rows into cache first: a walk touches few
          * features per row but across many lines, which would otherwise be
          * one dependent memory miss each; a sequential sweep lets the
@@ -211,25 +186,7 @@ static void predict_margin_raw(const cml_gbm *m, const cml_matrix *X, double *ou
             for (int64_t i = lo; i < hi; i++)
                 for (int64_t c = 0; c < X->cols; c += 8)
                     PREFETCH(X->data + i * X->ld + c);
-        /* Lock-step walk: the block's rows advance one level per pass, so
-         * their (independent) loads overlap instead of chasing one path. */
-        int32_t idx[ROW_BLOCK];
-        for (int t = 0; t < m->n_trees; t++) {
-            const int32_t root = (int32_t)m->tree_ptr[t];
-            const int k = t % K, depth = m->depth[t];
-            for (int64_t i = lo; i < hi; i++)
-                idx[i - lo] = root;
-            if (m->n_cat_nodes == 0)
-                for (int d = 0; d < depth; d++)
-                    for (int64_t i = lo; i < hi; i++)
-                        idx[i - lo] = step(&m->nodes[idx[i - lo]], X->data + i * X->ld);
-            else
-                for (int d = 0; d < depth; d++)
-                    for (int64_t i = lo; i < hi; i++)
-                        idx[i - lo] = step_cat(m, &m->nodes[idx[i - lo]], X->data + i * X->ld);
-            for (int64_t i = lo; i < hi; i++)
-                out[i * K + k] += m->leaf[idx[i - lo]];
-        }
+        gbm_walk_block(m, X->data + lo * X->ld, X->ld, hi - lo, out + lo * K, 1);
     }
 }
 
