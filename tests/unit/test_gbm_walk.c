@@ -8,7 +8,9 @@
  * which take the portable path) and on rows placed on every split threshold,
  * one double either side, far off, and NaN (both default directions), for
  * block sizes around the vector width and strided rows; cml_gbm_predict is
- * independent of the thread count.
+ * independent of the thread count, and an infinity in X (checked block by
+ * block as the rows are walked) is reported at its first cell whatever the
+ * thread count.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -252,13 +254,43 @@ static void test_threads(void **state)
     free(y);
 }
 
+/* Infinities in two blocks: the error names the first cell, with 1 or 2
+ * threads. */
+static void test_predict_inf(void **state)
+{
+    (void)state;
+    double *X, *y;
+    int64_t n, d;
+    test_load_dataset("breast_cancer", &X, &n, &d, &y);
+    cml_gbm_params p = cml_gbm_classifier_params_default();
+    p.n_estimators = 5;
+    cml_matrix A = cml_matrix_view(X, n, d);
+    cml_gbm *m = NULL;
+    assert_int_equal(cml_gbm_classifier_fit(&p, &A, y, NULL, &m), CML_OK);
+    double *out = malloc(sizeof(double) * (size_t)n);
+    assert_non_null(out);
+    X[500 * d + 1] = INFINITY;
+    X[130 * d + 7] = -INFINITY;
+    const int saved = cml_get_num_threads();
+    for (int th = 1; th <= 2; th++) {
+        cml_set_num_threads(th);
+        assert_int_equal(cml_gbm_predict(m, &A, out), CML_ERR_ARG);
+        assert_non_null(strstr(cml_last_error(), "row 131, column 8 is infinite"));
+    }
+    cml_set_num_threads(saved);
+    cml_gbm_free(m);
+    free(out);
+    free(X);
+    free(y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fitted_regression), cmocka_unit_test(test_fitted_binary),
         cmocka_unit_test(test_fitted_multiclass), cmocka_unit_test(test_many_classes),
         cmocka_unit_test(test_imported),          cmocka_unit_test(test_imported_categorical),
-        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_threads),           cmocka_unit_test(test_predict_inf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
