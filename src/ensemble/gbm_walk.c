@@ -12,10 +12,11 @@
  *    portable build still has it): eight rows per vector, each step three
  *    gathers (threshold; left child and feature in one 64-bit gather; x),
  *    a compare and a masked add, the row groups of a block interleaved
- *    so the gathers' latencies overlap. A group stops as soon as none of
- *    its rows moves (leaves map to themselves): shallow or unbalanced
- *    trees, frequent in multi-class boosting, cost their real path
- *    length, not the deepest one. Leaf values are added in tree order
+ *    so the gathers' latencies overlap. A group whose rows all sit on
+ *    leaves (a leaf is its own left child) skips the threshold and x
+ *    gathers, and a tree stops when every group does: shallow or
+ *    unbalanced trees, frequent in multi-class boosting, cost about their
+ *    real path length, not the deepest one. Leaf values are added in tree order
  *    into per-output sums, the same additions as the portable loop.
  *    Doubles throughout (not float32): the model's thresholds are doubles,
  *    and only a double compare sends every x the way the trees were grown.
@@ -84,19 +85,23 @@ AVX512 static void walk_avx512_trees(const cml_gbm *m, const double *X, const __
             moved = 0;
             for (int g = 0; g < ng; g++) {
                 const __m256i i2 = _mm256_add_epi32(idx[g], idx[g]);
-                const __m512d thr = _mm512_i32gather_pd(i2, nodes, 8);
                 /* left child in the low half, feature word in the high half */
                 const __m512i lf = _mm512_i32gather_epi64(_mm256_add_epi32(i2, one), nodes, 8);
+                const __m256i left = _mm512_cvtepi64_epi32(lf);
+                /* A split's children come after it, a leaf is its own left
+                 * child: a group whose rows all sit on leaves is done, and
+                 * skips the threshold and x gathers. */
+                if (_mm256_cmpeq_epi32_mask(left, idx[g]) == 0xff) continue;
+                moved = 1;
+                const __m512d thr = _mm512_i32gather_pd(i2, nodes, 8);
                 const __m256i feat =
                     _mm512_cvtepi64_epi32(_mm512_and_si512(_mm512_srli_epi64(lf, 32), fmask));
-                const __m256i left = _mm512_cvtepi64_epi32(lf);
                 const __m512d v = _mm512_i32gather_pd(_mm256_add_epi32(rowoff[g], feat), X, 8);
                 const __mmask8 lt = _mm512_cmp_pd_mask(v, thr, _CMP_LT_OQ);
                 const __mmask8 nan = _mm512_cmp_pd_mask(v, v, _CMP_UNORD_Q);
                 const __mmask8 dl = _mm512_test_epi64_mask(lf, dl_bit);
                 const __mmask8 right = (__mmask8)(~(lt | (nan & dl)));
                 const __m256i nx = _mm256_mask_add_epi32(left, right, left, one);
-                moved |= _mm256_cmpneq_epi32_mask(nx, idx[g]);
                 idx[g] = nx;
             }
         }
