@@ -74,7 +74,7 @@ AVX512 static void walk_avx512_trees(const cml_gbm *m, const double *X, const __
 {
     const double *nodes = (const double *)m->nodes; /* 16-byte nodes = 2 doubles */
     const __m256i one = _mm256_set1_epi32(1);
-    const __m512i dl_bit = _mm512_set1_epi64((int64_t)GBM_DEFAULT_LEFT << 32);
+    const __m512i dl_bit = _mm512_set1_epi64(GBM_DEFAULT_LEFT);
     const __m512i fmask = _mm512_set1_epi64(GBM_FEATURE_MASK);
     for (int t = t0; t < m->n_trees; t += step) {
         const __m256i root = _mm256_set1_epi32((int32_t)m->tree_ptr[t]);
@@ -94,12 +94,12 @@ AVX512 static void walk_avx512_trees(const cml_gbm *m, const double *X, const __
                 if (_mm256_cmpeq_epi32_mask(left, idx[g]) == 0xff) continue;
                 moved = 1;
                 const __m512d thr = _mm512_i32gather_pd(i2, nodes, 8);
-                const __m256i feat =
-                    _mm512_cvtepi64_epi32(_mm512_and_si512(_mm512_srli_epi64(lf, 32), fmask));
+                const __m512i fw = _mm512_srli_epi64(lf, 32); /* the feature word */
+                const __m256i feat = _mm512_cvtepi64_epi32(_mm512_and_si512(fw, fmask));
                 const __m512d v = _mm512_i32gather_pd(_mm256_add_epi32(rowoff[g], feat), X, 8);
                 const __mmask8 lt = _mm512_cmp_pd_mask(v, thr, _CMP_LT_OQ);
                 const __mmask8 nan = _mm512_cmp_pd_mask(v, v, _CMP_UNORD_Q);
-                const __mmask8 dl = _mm512_test_epi64_mask(lf, dl_bit);
+                const __mmask8 dl = _mm512_test_epi64_mask(fw, dl_bit);
                 const __mmask8 right = (__mmask8)(~(lt | (nan & dl)));
                 const __m256i nx = _mm256_mask_add_epi32(left, right, left, one);
                 idx[g] = nx;
