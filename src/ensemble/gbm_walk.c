@@ -16,16 +16,14 @@
  *    leaves (a leaf is its own left child) skips the threshold and x
  *    gathers, and a tree stops when every group does: shallow or
  *    unbalanced trees, frequent in multi-class boosting, cost about their
- *    real path length, not the deepest one. Leaf values are added in tree order
- *    into per-output sums, the same additions as the portable loop.
+ *    real path length, not the deepest one. Leaf values are added in tree
+ *    order into per-output sums, the same additions as the portable loop.
  *    Doubles throughout (not float32): the model's thresholds are doubles,
  *    and only a double compare sends every x the way the trees were grown.
  *
  * Complexity O(n * trees * depth). Thread-safety: reads the model only.
  */
 #include "ensemble/gbm_walk.h"
-
-#include <string.h>
 
 /* ---------------------------------------------------------------- portable */
 
