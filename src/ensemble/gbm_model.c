@@ -7,10 +7,10 @@
  * Prediction: margin(x)_k = base_margin + sum over trees t of output k of
  * leaf_t(x); a split sends x left iff x_f < threshold, NaN to its default
  * side; a categorical split sends x right iff its category is in the
- * split's set (catset_goes_left, XGBoost's rule). Models without
- * categorical splits walk a loop that never looks at sets. Rows are processed in blocks of 64 (the
- * block's rows stay in L1 while every tree is walked), blocks in parallel; each row's sum runs in
- * tree order, so results do not depend on the thread count.
+ * split's set (catset_goes_left, XGBoost's rule). The walk itself is in
+ * gbm_walk.c (blocks of rows, AVX-512 where the CPU has it); blocks run in
+ * parallel and each row's sum runs in tree order, so results do not depend
+ * on the thread count or the variant.
  *
  * Complexity: predict O(rows * trees * depth). Thread-safety: everything
  * here reads a const model; predict allocates nothing shared.
@@ -21,14 +21,7 @@
 #include "core/internal.h"
 #include "core/strbuf.h"
 #include "ensemble/gbm_internal.h"
-
-#define ROW_BLOCK 64
-
-#if defined(__GNUC__)
-#define PREFETCH(p) __builtin_prefetch(p)
-#else
-#define PREFETCH(p) ((void)0)
-#endif
+#include "ensemble/gbm_walk.h"
 
 static const char *OBJ_NAMES[] = {"reg:squarederror",  "reg:absoluteerror", "reg:pseudohubererror",
                                   "reg:quantileerror", "count:poisson",     "binary:logistic",
@@ -139,28 +132,6 @@ void gbm_model_truncate(cml_gbm *m, int n_rounds)
 
 /* ---------------------------------------------------------------- predict */
 
-/* One step of the walk; a leaf maps to itself. A model without
- * categorical splits never has the GBM_CATEGORICAL bit, so the mask keeps
- * the numeric walk as it was. */
-static inline int32_t step(const gbm_node *nd, const double *x)
-{
-    uint32_t fi = nd->feature;
-    double v = x[fi & GBM_FEATURE_MASK];
-    int right = !(v < nd->value);
-    if (v != v) right = !(fi & GBM_DEFAULT_LEFT);
-    return nd->left + right;
-}
-
-/* A step that also knows categorical splits. */
-static inline int32_t step_cat(const cml_gbm *m, const gbm_node *nd, const double *x)
-{
-    const uint32_t fi = nd->feature;
-    if (!(fi & GBM_CATEGORICAL)) return step(nd, x);
-    const double v = x[fi & GBM_FEATURE_MASK];
-    const uint32_t *set = m->cat_sets + (int64_t)nd->value;
-    return nd->left + !catset_goes_left(set, v, (fi & GBM_DEFAULT_LEFT) != 0);
-}
-
 void gbm_model_add_tree_margin(const cml_gbm *m, int t, const cml_matrix *X, double *margin)
 {
     const int K = m->obj.n_outputs, k = t % K, depth = m->depth[t];
@@ -171,81 +142,82 @@ void gbm_model_add_tree_margin(const cml_gbm *m, int t, const cml_matrix *X, dou
         int32_t j = root;
         const double *x = X->data + i * X->ld;
         for (int d = 0; d < depth; d++)
-            j = cat ? step_cat(m, &m->nodes[j], x) : step(&m->nodes[j], x);
+            j = cat ? gbm_walk_step_cat(m, &m->nodes[j], x) : gbm_walk_step(&m->nodes[j], x);
         margin[i * K + k] += m->leaf[j];
     }
 }
 
-static cml_status check_X(const cml_gbm *m, const cml_matrix *X)
+static cml_status check_shape(const cml_gbm *m, const cml_matrix *X)
 {
     CML_CHECK(cml_matrix_check(X, "X", 1));
     if (X->cols != m->n_features)
         return cml_fail(CML_ERR_ARG, "gbm: X has %lld features, but the model was fitted with %lld",
                         (long long)X->cols, (long long)m->n_features);
-    for (int64_t i = 0; i < X->rows; i++)
-        for (int64_t j = 0; j < X->cols; j++)
-            if (isinf(X->data[i * X->ld + j]))
-                return cml_fail(CML_ERR_ARG,
-                                "gbm: X row %lld, column %lld is infinite. HINT: use NaN for "
-                                "a missing value",
-                                (long long)i + 1, (long long)j + 1);
     return CML_OK;
 }
 
-/* Margins of X as the trees see it (ordered TS already applied). */
-static void predict_margin_raw(const cml_gbm *m, const cml_matrix *X, double *out)
+/* First row of X[lo, hi) holding an infinity, or -1. Branch-free over a
+ * row so it vectorizes; reading rows whole also streams a block of wide
+ * rows into cache before the walk (a walk touches few features per row but
+ * across many lines, each otherwise a dependent miss). */
+static int64_t first_inf_row(const cml_matrix *X, int64_t lo, int64_t hi)
+{
+    for (int64_t i = lo; i < hi; i++) {
+        const double *r = X->data + i * X->ld;
+        int bad = 0;
+        for (int64_t j = 0; j < X->cols; j++)
+            bad |= fabs(r[j]) == INFINITY;
+        if (bad) return i;
+    }
+    return -1;
+}
+
+static cml_status fail_inf(const cml_matrix *X, int64_t i)
+{
+    int64_t j = 0;
+    while (j < X->cols && !isinf(X->data[i * X->ld + j]))
+        j++;
+    return cml_fail(CML_ERR_ARG,
+                    "gbm: X row %lld, column %lld is infinite. HINT: use NaN for a missing value",
+                    (long long)i + 1, (long long)j + 1);
+}
+
+/* Margins of X as the trees see it (ordered TS already applied): blocks of
+ * GBM_WALK_BLOCK rows (gbm_walk.c), in parallel, each checked for
+ * infinities just before its walk (one pass over X instead of two). On an
+ * infinity, CML_ERR_ARG names the first one. */
+static cml_status predict_margin_raw(const cml_gbm *m, const cml_matrix *X, double *out)
 {
     const int K = m->obj.n_outputs;
-    const int64_t n = X->rows, nblk = (n + ROW_BLOCK - 1) / ROW_BLOCK;
+    const int64_t n = X->rows, nblk = (n + GBM_WALK_BLOCK - 1) / GBM_WALK_BLOCK;
+    int64_t bad = n;
 #pragma omp parallel for CML_OMP_THREADS schedule(dynamic, 4) if (nblk > 1)
     for (int64_t bi = 0; bi < nblk; bi++) {
-        const int64_t lo = bi * ROW_BLOCK, hi = CML_MIN(n, lo + ROW_BLOCK);
-        for (int64_t i = lo; i < hi; i++)
-            for (int k = 0; k < K; k++)
-                out[i * K + k] = m->base_margin;
-        /* Stream the block's rows into cache first: a walk touches few
-         * features per row but across many lines, which would otherwise be
-         * one dependent memory miss each; a sequential sweep lets the
-         * hardware prefetcher fetch them at full bandwidth. */
-        if (X->cols > 64)
-            for (int64_t i = lo; i < hi; i++)
-                for (int64_t c = 0; c < X->cols; c += 8)
-                    PREFETCH(X->data + i * X->ld + c);
-        /* Lock-step walk: the block's rows advance one level per pass, so
-         * their (independent) loads overlap instead of chasing one path. */
-        int32_t idx[ROW_BLOCK];
-        for (int t = 0; t < m->n_trees; t++) {
-            const int32_t root = (int32_t)m->tree_ptr[t];
-            const int k = t % K, depth = m->depth[t];
-            for (int64_t i = lo; i < hi; i++)
-                idx[i - lo] = root;
-            if (m->n_cat_nodes == 0)
-                for (int d = 0; d < depth; d++)
-                    for (int64_t i = lo; i < hi; i++)
-                        idx[i - lo] = step(&m->nodes[idx[i - lo]], X->data + i * X->ld);
-            else
-                for (int d = 0; d < depth; d++)
-                    for (int64_t i = lo; i < hi; i++)
-                        idx[i - lo] = step_cat(m, &m->nodes[idx[i - lo]], X->data + i * X->ld);
-            for (int64_t i = lo; i < hi; i++)
-                out[i * K + k] += m->leaf[idx[i - lo]];
+        const int64_t lo = bi * GBM_WALK_BLOCK, hi = CML_MIN(n, lo + GBM_WALK_BLOCK);
+        const int64_t b = first_inf_row(X, lo, hi);
+        if (b >= 0) {
+#pragma omp critical(gbm_predict_inf)
+            bad = CML_MIN(bad, b);
+            continue;
         }
+        gbm_walk_block(m, X->data + lo * X->ld, X->ld, hi - lo, out + lo * K, 1);
     }
+    return bad < n ? fail_inf(X, bad) : CML_OK;
 }
 
 cml_status cml_gbm_predict_margin(const cml_gbm *m, const cml_matrix *X, double *out)
 {
-    CML_CHECK(check_X(m, X));
-    if (m->ts.n == 0) {
-        predict_margin_raw(m, X, out);
-        return CML_OK;
-    }
+    CML_CHECK(check_shape(m, X));
+    if (m->ts.n == 0) return predict_margin_raw(m, X, out);
+    /* the encoding reads the raw codes: reject infinities before it */
+    const int64_t b = first_inf_row(X, 0, X->rows);
+    if (b >= 0) return fail_inf(X, b);
     double *Xt;
     CML_CHECK(gbm_ts_apply(&m->ts, X, &Xt));
     const cml_matrix V = cml_matrix_view(Xt, X->rows, X->cols);
-    predict_margin_raw(m, &V, out);
+    cml_status st = predict_margin_raw(m, &V, out);
     free(Xt);
-    return CML_OK;
+    return st;
 }
 
 /* Margins into a fresh buffer, then fn per row. */

@@ -159,11 +159,66 @@ void cml_cart_data_free(cml_cart_data *D)
     free(D->yrank);
     free(D->xc);
     free(D->rank);
+    free(D->rank_off);
+    free(D->rank_w);
     free(D->vals);
     free(D->val_off);
     free(D->yi);
     free(D->y);
     memset(D, 0, sizeof *D);
+}
+
+/* Rows and columns of a tile of the float32 transposition of X. */
+#define XC_TILE 64
+
+/* D->rank from the 32-bit ranks (d, n): each column in the narrowest width
+ * that holds its NaN code nv[f]. */
+static cml_status pack_ranks(cml_cart_data *D, const uint32_t *rank32, const int64_t *nv)
+{
+    const int64_t n = D->n, d = D->d;
+    int64_t off = 0;
+    for (int64_t f = 0; f < d; f++) {
+        D->rank_w[f] = nv[f] <= UINT8_MAX ? 1 : nv[f] <= UINT16_MAX ? 2 : 4;
+        D->rank_off[f] = off;
+        off += (n * D->rank_w[f] + 63) / 64 * 64;
+    }
+    D->rank = cml_alloc_array(off > 0 ? off : 1, 1);
+    if (!D->rank) return CML_ERR_NOMEM;
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n * d > 20000)
+    for (int64_t f = 0; f < d; f++) {
+        const uint32_t *src = rank32 + f * n;
+        uint8_t *col = D->rank + D->rank_off[f];
+        if (D->rank_w[f] == 1)
+            for (int64_t i = 0; i < n; i++)
+                col[i] = (uint8_t)src[i];
+        else if (D->rank_w[f] == 2)
+            for (int64_t i = 0; i < n; i++)
+                ((uint16_t *)(void *)col)[i] = (uint16_t)src[i];
+        else
+            memcpy(col, src, (size_t)n * sizeof *src);
+    }
+    return CML_OK;
+}
+
+/* out[a] = rank on feature f of row s[a], a < m: the node's random reads,
+ * in one tight loop apart from the histogram updates, so many of its cache
+ * misses are in flight at once. */
+static void gather_ranks(const cml_cart_data *D, int64_t f, const int32_t *s, int64_t m,
+                         uint32_t *out)
+{
+    const uint8_t *col = D->rank + D->rank_off[f];
+    if (D->rank_w[f] == 1) {
+        for (int64_t a = 0; a < m; a++)
+            out[a] = col[s[a]];
+    } else if (D->rank_w[f] == 2) {
+        const uint16_t *c = (const uint16_t *)(const void *)col;
+        for (int64_t a = 0; a < m; a++)
+            out[a] = c[s[a]];
+    } else {
+        const uint32_t *c = (const uint32_t *)(const void *)col;
+        for (int64_t a = 0; a < m; a++)
+            out[a] = c[s[a]];
+    }
 }
 
 cml_status cml_cart_data_init(const cml_matrix *X, const double *y, const int32_t *y_index,
@@ -192,7 +247,9 @@ cml_status cml_cart_data_init(const cml_matrix *X, const double *y, const int32_
     D->d = d;
     D->n_classes = n_classes;
     D->xc = cml_alloc_array(n * d, sizeof *D->xc);
-    D->rank = cml_alloc_array(n * d, sizeof *D->rank);
+    uint32_t *rank32 = cml_alloc_array(n * d, sizeof *rank32);
+    D->rank_off = cml_alloc_array(d, sizeof *D->rank_off);
+    D->rank_w = cml_alloc_array(d, sizeof *D->rank_w);
     D->val_off = cml_alloc_array(d + 1, sizeof *D->val_off);
     fv = cml_calloc((size_t)d, sizeof *fv);
     nv = cml_calloc((size_t)d, sizeof *nv);
@@ -203,10 +260,27 @@ cml_status cml_cart_data_init(const cml_matrix *X, const double *y, const int32_
         D->y = cml_alloc_array(n, sizeof *D->y);
         if (D->y) memcpy(D->y, y, (size_t)n * sizeof *D->y);
     }
-    if (!D->xc || !D->rank || !D->val_off || !fv || !nv || (n_classes > 0 ? !D->yi : !D->y)) {
+    if (!D->xc || !rank32 || !D->rank_off || !D->rank_w || !D->val_off || !fv || !nv ||
+        (n_classes > 0 ? !D->yi : !D->y)) {
         st = CML_ERR_NOMEM;
         goto fail;
     }
+
+    /* X to float32 columns tile by tile (rows read in order, columns
+     * written in runs), so the per-feature passes below read contiguous
+     * columns rather than one cache line of X per value. */
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n * d > 20000)
+    for (int64_t i0 = 0; i0 < n; i0 += XC_TILE)
+        for (int64_t j0 = 0; j0 < d; j0 += XC_TILE) {
+            const int64_t i1 = CML_MIN(n, i0 + XC_TILE), j1 = CML_MIN(d, j0 + XC_TILE);
+            for (int64_t i = i0; i < i1; i++) {
+                const double *r = X->data + i * X->ld;
+                for (int64_t j = j0; j < j1; j++) {
+                    float v = (float)r[j];
+                    D->xc[j * n + i] = v == 0.0f ? 0.0f : v; /* -0 and +0 are one value */
+                }
+            }
+        }
 
 #pragma omp parallel CML_OMP_THREADS if (n * d > 20000)
     {
@@ -219,13 +293,11 @@ cml_status cml_cart_data_init(const cml_matrix *X, const double *y, const int32_
 #pragma omp for schedule(dynamic)
         for (int64_t f = 0; f < d; f++) {
             if (!k || !ix) continue;
-            float *col = D->xc + f * n;
-            uint32_t *rk = D->rank + f * n;
+            const float *col = D->xc + f * n;
+            uint32_t *rk = rank32 + f * n;
             int64_t m = 0;
             for (int64_t i = 0; i < n; i++) {
-                float v = (float)X->data[i * X->ld + f];
-                if (v == 0.0f) v = 0.0f; /* -0 and +0 are one value */
-                col[i] = v;
+                const float v = col[i];
                 if (isnan(v)) continue;
                 k[m] = float_key(v);
                 ix[m++] = (int32_t)i;
@@ -270,8 +342,10 @@ cml_status cml_cart_data_init(const cml_matrix *X, const double *y, const int32_
     }
     for (int64_t f = 0; f < d; f++)
         memcpy(D->vals + D->val_off[f], fv[f], (size_t)nv[f] * sizeof(float));
+    CML_TRY(pack_ranks(D, rank32, nv));
     if (n_classes == 0) st = target_ranks(D);
 fail:
+    free(rank32);
     if (fv)
         for (int64_t f = 0; f < d; f++)
             free(fv[f]);
@@ -370,6 +444,17 @@ static double proxy(const ws *W, const double *L, double wl)
         double sr = W->sum_total[0] - L[0];
         double diff = wr * L[0] - wl * sr;
         return diff * diff / (wl * wr);
+    }
+    case CML_CART_GINI: {
+        /* class_impurity of both sides in one pass: the same sums in the
+         * same order, without storing the right side's statistics */
+        double sql = 0.0, sqr = 0.0;
+        for (int64_t k = 0; k < W->S; k++) {
+            const double l = L[k], r = W->sum_total[k] - l;
+            sqr += r * r;
+            sql += l * l;
+        }
+        return -wr * (1.0 - sqr / (wr * wr)) - wl * (1.0 - sql / (wl * wl));
     }
     default: {
         double *R = W->tmp2;
@@ -646,8 +731,10 @@ static int best_on_feature(ws *W, int64_t f, int64_t start, int64_t end, double 
                            split_rec *best)
 {
     const cml_cart_data *D = W->D;
-    const int64_t S = W->S, m = end - start, n = D->n;
-    const uint32_t *rk = D->rank + f * n;
+    const int64_t S = W->S, m = end - start;
+    /* the node's ranks in sample order (key2 is free until sort_pairs) */
+    uint32_t *rk = W->key2;
+    gather_ranks(D, f, W->samples + start, m, rk);
     const float *v = D->vals + D->val_off[f];
     const uint32_t nv = (uint32_t)(D->val_off[f + 1] - D->val_off[f]);
     scan sc = {f, start, end, m, 0, 0.0, best_proxy, best};
@@ -665,7 +752,7 @@ static int best_on_feature(ws *W, int64_t f, int64_t start, int64_t end, double 
         memset(W->gw, 0, (size_t)nb * sizeof(double));
         memset(W->gstat, 0, (size_t)(nb * S) * sizeof(double));
         for (int64_t p = start; p < end; p++) {
-            uint32_t r = rk[W->samples[p]];
+            uint32_t r = rk[p - start];
             double w = W->pw[p];
             W->gcnt[r]++;
             W->gw[r] += w;
@@ -691,14 +778,13 @@ static int best_on_feature(ws *W, int64_t f, int64_t start, int64_t end, double 
     memset(W->nanst, 0, (size_t)S * sizeof(double));
     int64_t k = 0;
     for (int64_t p = start; p < end; p++) {
-        int32_t s = W->samples[p];
-        uint32_t r = rk[s];
+        uint32_t r = rk[p - start];
         if (r == nv) {
             double w = W->pw[p];
             sc.nan_cnt++;
             sc.nan_w += w;
             stat_add(W, W->nanst, p, w, 1.0);
-            if (W->side) W->side[s] = 2;
+            if (W->side) W->side[W->samples[p]] = 2;
             continue;
         }
         lo = r < lo ? r : lo;

@@ -29,8 +29,15 @@ typedef enum cml_cart_criterion {
 
 typedef struct cml_cart_data {
     int64_t n, d;
-    float *xc;         /* (d, n) column-major X rounded to float32 */
-    uint32_t *rank;    /* (d, n) rank of xc among the feature's distinct values; NaN -> n_vals */
+    float *xc; /* (d, n) column-major X rounded to float32 */
+    /* Rank of each xc among its feature's distinct values (NaN -> n_vals),
+     * feature f's column at rank + rank_off[f] (bytes, 64-aligned), stored in
+     * rank_w[f] = 1, 2 or 4 bytes a row: the narrowest that holds n_vals
+     * (pixels, codes and most columns of < 65536 rows fit in 1 or 2), so the
+     * random reads of a node's rows touch fewer cache lines. */
+    uint8_t *rank;
+    int64_t *rank_off; /* (d) */
+    uint8_t *rank_w;   /* (d) */
     float *vals;       /* distinct non-NaN values of every feature, ascending, packed */
     int64_t *val_off;  /* (d + 1) feature f's values are vals[val_off[f] .. val_off[f+1]) */
     int64_t n_classes; /* 0 for regression */
