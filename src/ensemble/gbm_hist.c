@@ -12,8 +12,21 @@
  * by one thread in row order: the histogram is bit-identical whatever the
  * thread count, without per-thread copies to merge.
  *
+ * Level pass (gbm_hist_level, depthwise trees on narrow data): one
+ * sequential scan of all rows per tree level routes each row from its node
+ * to the child it goes to (a per-row node id instead of partitioned row
+ * lists, so no gathers through row indices) and adds the rows of the nodes
+ * that need a histogram (the smaller child of every split; the larger is
+ * parent - smaller). With a handful of features, feature blocks give
+ * threads nothing to share, so the rows are cut in chunks: each chunk sums
+ * into its own histograms, reduced in chunk order. The chunk count depends
+ * on the data only (rows, histograms, slots), so the sums, and the model,
+ * are the same for any thread count.
+ *
  * Complexity: O(|node| * features) adds; memory traffic |node| * features
- * bytes. Thread-safety: writes only `hist`.
+ * bytes; a level pass reads every row's node id and split bin plus the
+ * counted rows' bins and gradients, and reduces (chunks - 1) x histograms.
+ * Thread-safety: writes only `hist` (level pass: `pos`, `out`, scratch).
  */
 #include <string.h>
 
@@ -199,32 +212,35 @@ void gbm_hist_level(const gbm_binned *b, const double *gh, int32_t *pos, const g
 {
     const int nc = level_chunks(b, n_out);
     const int64_t n = b->rows, hs = 2 * (int64_t)b->n_slots;
-    /* Chunk c's histograms: out[] for c = 0, scratch blocks after. */
-#pragma omp parallel for CML_OMP_THREADS schedule(dynamic, 1) if (nc > 1)
-    for (int c = 0; c < nc; c++) {
-        double *sc = c == 0 ? NULL : scratch + (int64_t)(c - 1) * n_out * hs;
-        for (int s = 0; s < n_out; s++)
-            memset(sc ? sc + s * hs : out[s], 0, (size_t)hs * sizeof(double));
-        const int64_t lo = n * c / nc, hi = n * (c + 1) / nc;
-        if (b->wide)
-            level_u16(b->b16, b->cols, b->hoff, feats, nf, gh, pos, route, slot, out, sc, hs, lo,
-                      hi);
-        else
-            level_u8(b->b8, b->cols, b->hoff, feats, nf, gh, pos, route, slot, out, sc, hs, lo, hi);
-    }
-    if (nc == 1 || n_out == 0) return;
-    /* out[s] += chunk 1, 2, ... in that order, element by element. */
+    /* Chunk c's histograms: out[] for c = 0, scratch blocks after; then
+     * out[s] += chunk 1, 2, ... in that order, element by element. One
+     * parallel region for both loops: one fork/join per level. */
     const int64_t blk = 4096, nblk = (hs + blk - 1) / blk;
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if ((int64_t)n_out * hs * nc >           \
-                                                              PAR_MIN_CELLS)
-    for (int64_t t = 0; t < (int64_t)n_out * nblk; t++) {
-        const int s = (int)(t / nblk);
-        const int64_t i0 = (t % nblk) * blk, i1 = CML_MIN(hs, i0 + blk);
-        double *o = out[s];
-        for (int c = 1; c < nc; c++) {
-            const double *src = scratch + ((int64_t)(c - 1) * n_out + s) * hs;
-            for (int64_t i = i0; i < i1; i++)
-                o[i] += src[i];
+#pragma omp parallel CML_OMP_THREADS if (nc > 1)
+    {
+#pragma omp for schedule(dynamic, 1)
+        for (int c = 0; c < nc; c++) {
+            double *sc = c == 0 ? NULL : scratch + (int64_t)(c - 1) * n_out * hs;
+            for (int s = 0; s < n_out; s++)
+                memset(sc ? sc + s * hs : out[s], 0, (size_t)hs * sizeof(double));
+            const int64_t lo = n * c / nc, hi = n * (c + 1) / nc;
+            if (b->wide)
+                level_u16(b->b16, b->cols, b->hoff, feats, nf, gh, pos, route, slot, out, sc, hs,
+                          lo, hi);
+            else
+                level_u8(b->b8, b->cols, b->hoff, feats, nf, gh, pos, route, slot, out, sc, hs, lo,
+                         hi);
+        }
+#pragma omp for schedule(static)
+        for (int64_t t = 0; t < (int64_t)n_out * nblk * (nc > 1); t++) {
+            const int s = (int)(t / nblk);
+            const int64_t i0 = (t % nblk) * blk, i1 = CML_MIN(hs, i0 + blk);
+            double *o = out[s];
+            for (int c = 1; c < nc; c++) {
+                const double *src = scratch + ((int64_t)(c - 1) * n_out + s) * hs;
+                for (int64_t i = i0; i < i1; i++)
+                    o[i] += src[i];
+            }
         }
     }
 }

@@ -28,7 +28,12 @@
  * Growth: depthwise pops candidates level by level in node-id order;
  * lossguide pops the largest loss change first (ties: older node), as
  * XGBoost's Driver. After a split only the child with fewer rows gets a
- * histogram pass; the other is parent - child.
+ * histogram pass; the other is parent - child. Depthwise trees on narrow
+ * data (the common tall table) grow level by level instead (grow_levels):
+ * the same decisions in the same order, but one scan of all rows per level
+ * moves every row to its child and builds all the level's histograms
+ * (gbm_hist_level); the child built directly is then the one with the
+ * smaller hessian sum, rows leave the tree as per-row leaf ids (pos).
  *
  * Complexity per tree: O(depth * n * features) for histograms (n/2 per level
  * thanks to subtraction) + O(nodes * bins) for split search.
