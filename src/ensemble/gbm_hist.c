@@ -188,18 +188,31 @@ int64_t gbm_hist_level_scratch(const gbm_binned *b, int n_out)
                 dst[m] = sc ? sc + (int64_t)s * hs : out[s < 0 ? 0 : s];                           \
                 m += !out_of_sample & (s >= 0);                                                    \
             }                                                                                      \
-            for (int j = 0; j < m; j++) {                                                          \
-                const int64_t r = r0 + idx[j];                                                     \
-                const T *br = bins + r * F;                                                        \
-                double *h = dst[j];                                                                \
-                const double g = gh[2 * r], hh = gh[2 * r + 1];                                    \
-                for (int k = 0; k < nf; k++) {                                                     \
-                    const int32_t f = feats[k];                                                    \
-                    double *c = h + 2 * ((int64_t)hoff[f] + br[f]);                                \
-                    c[0] += g;                                                                     \
-                    c[1] += hh;                                                                    \
+            if (nf == F) /* every feature: no feature list to read */                              \
+                for (int j = 0; j < m; j++) {                                                      \
+                    const int64_t r = r0 + idx[j];                                                 \
+                    const T *br = bins + r * F;                                                    \
+                    double *h = dst[j];                                                            \
+                    const double g = gh[2 * r], hh = gh[2 * r + 1];                                \
+                    for (int64_t f = 0; f < F; f++) {                                              \
+                        double *c = h + 2 * ((int64_t)hoff[f] + br[f]);                            \
+                        c[0] += g;                                                                 \
+                        c[1] += hh;                                                                \
+                    }                                                                              \
                 }                                                                                  \
-            }                                                                                      \
+            else                                                                                   \
+                for (int j = 0; j < m; j++) {                                                      \
+                    const int64_t r = r0 + idx[j];                                                 \
+                    const T *br = bins + r * F;                                                    \
+                    double *h = dst[j];                                                            \
+                    const double g = gh[2 * r], hh = gh[2 * r + 1];                                \
+                    for (int k = 0; k < nf; k++) {                                                 \
+                        const int32_t f = feats[k];                                                \
+                        double *c = h + 2 * ((int64_t)hoff[f] + br[f]);                            \
+                        c[0] += g;                                                                 \
+                        c[1] += hh;                                                                \
+                    }                                                                              \
+                }                                                                                  \
         }                                                                                          \
     }
 DEFINE_LEVEL_KERNEL(level_u8, uint8_t)
