@@ -10,7 +10,9 @@
  *  - every row's final node (pos) is the leaf its bins lead to, ~leaf for
  *    rows outside the sample, and each leaf's hessian sum is its rows';
  *  - bit-identical trees and positions for 1, 2 and 3 threads (row chunks
- *    are fixed by the data, not by the thread count).
+ *    are fixed by the data, not by the thread count);
+ *  - integer-valued columns (binned through a look-up table) get the bins
+ *    of the cuts' definition, #(cuts <= x), cell for cell.
  */
 #include <math.h>
 #include <stdio.h>
@@ -259,12 +261,58 @@ static void test_level_controls(void **state)
     fixture_free(&fx);
 }
 
+/* Integer-valued columns bin through a table (gbm_bin.c): every cell must
+ * still be #(cuts <= x) clamped to the last bin, including values a hair
+ * above an integer and negative ranges. */
+static void test_integer_column_bins(void **state)
+{
+    (void)state;
+    enum { R = 5000, C = 3 };
+    double *X = malloc(sizeof(double) * R * C);
+    assert_non_null(X);
+    cml_rng rng;
+    cml_rng_seed(&rng, 3);
+    for (int i = 0; i < R; i++) {
+        X[i * C] = (double)cml_rng_below(&rng, 1440);          /* > max_bin values: quantiles */
+        X[i * C + 1] = (double)cml_rng_below(&rng, 60) - 30.0; /* one bin per value */
+        X[i * C + 2] = (double)cml_rng_below(&rng, 50) - 20.0;
+    }
+    X[7 * C + 1] = 5.0 + ldexp(1.0, -40); /* its own distinct value next to 5 */
+    X[8 * C + 2] = 2.5;
+    X[9 * C + 2] = NAN;
+    const cml_matrix Xm = cml_matrix_view(X, R, C);
+    for (int mb = 16; mb <= 256; mb *= 16) {
+        gbm_binned b;
+        assert_int_equal(gbm_binned_build(&Xm, NULL, mb, NULL, &b), CML_OK);
+        for (int64_t f = 0; f < C; f++) {
+            const double *c = b.cuts.values + b.cuts.ptr[f];
+            const int32_t nb = b.nbins[f];
+            for (int64_t i = 0; i < R; i++) {
+                const double x = X[i * C + f];
+                int32_t want = nb;
+                if (!isnan(x)) {
+                    want = 0;
+                    while (want < nb && c[want] <= x)
+                        want++;
+                    if (want > nb - 1) want = nb - 1;
+                }
+                if (gbm_bin_at(&b, i, f) != want)
+                    fail_msg("max_bin %d, row %lld, feature %lld (x = %.17g): bin %d, want %d", mb,
+                             (long long)i, (long long)f, x, gbm_bin_at(&b, i, f), want);
+            }
+        }
+        gbm_binned_free(&b);
+    }
+    free(X);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_level_numeric),
         cmocka_unit_test(test_level_categorical),
         cmocka_unit_test(test_level_controls),
+        cmocka_unit_test(test_integer_column_bins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
