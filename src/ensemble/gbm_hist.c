@@ -185,7 +185,8 @@ int64_t gbm_hist_level_scratch(const gbm_binned *b, int n_out)
                 pos[r] = out_of_sample ? ~nd : nd;                                                 \
                 const int32_t s = slot[nd];                                                        \
                 idx[m] = (int32_t)(r - r0);                                                        \
-                dst[m] = sc ? sc + (int64_t)s * hs : out[s < 0 ? 0 : s];                           \
+                const int32_t sv = s < 0 ? 0 : s; /* an uncounted row's entry is never read */     \
+                dst[m] = sc ? sc + (int64_t)sv * hs : out[sv];                                     \
                 m += !out_of_sample & (s >= 0);                                                    \
             }                                                                                      \
             if (nf == F) /* every feature: no feature list to read */                              \
@@ -233,7 +234,7 @@ void gbm_hist_level(const gbm_binned *b, const double *gh, int32_t *pos, const g
     {
 #pragma omp for schedule(dynamic, 1)
         for (int c = 0; c < nc; c++) {
-            double *sc = c == 0 ? NULL : scratch + (int64_t)(c - 1) * n_out * hs;
+            double *sc = c == 0 || n_out == 0 ? NULL : scratch + (int64_t)(c - 1) * n_out * hs;
             for (int s = 0; s < n_out; s++)
                 memset(sc ? sc + s * hs : out[s], 0, (size_t)hs * sizeof(double));
             const int64_t lo = n * c / nc, hi = n * (c + 1) / nc;

@@ -928,6 +928,8 @@ static cml_status level_reserve(gbm_grower *g, int n)
     double **o = cml_realloc(g->lvl_out, (size_t)cap * sizeof *o);
     if (o) g->lvl_out = o;
     if (!l || !e || !o) return CML_ERR_NOMEM;
+    for (int i = g->cap_lvl; i < cap; i++)
+        g->lvl_out[i] = NULL; /* a pass with no histograms still reads entry 0 */
     if (g->b->is_cat) {
         uint8_t *lt = cml_realloc(g->lvl_lt, (size_t)cap * (size_t)(g->max_cat_bins + 1));
         if (!lt) return CML_ERR_NOMEM;
@@ -973,10 +975,14 @@ static cml_status grow_levels(gbm_grower *g, const double *gh, const int32_t *ro
         g->route[i] = route_stay((int32_t)i);
         g->slot[i] = -1;
     }
-    for (int64_t i = 0; i < b->rows; i++)
-        g->pos[i] = ~0;
-    for (int64_t i = 0; i < n; i++)
-        g->pos[rows_in[i]] = 0;
+    if (n == b->rows) /* distinct row ids: every row is in the sample */
+        memset(g->pos, 0, (size_t)n * sizeof *g->pos);
+    else {
+        for (int64_t i = 0; i < b->rows; i++)
+            g->pos[i] = ~0;
+        for (int64_t i = 0; i < n; i++)
+            g->pos[rows_in[i]] = 0;
+    }
     tree->rows = NULL;
     tree->pos = g->pos;
     if (!can_split_depth(p, 0) || n == 0) return CML_OK;
