@@ -179,8 +179,7 @@ int64_t gbm_hist_level_scratch(const gbm_binned *b, int n_out)
                 const int32_t p = pos[r], out_of_sample = p < 0;                                   \
                 const gbm_route *rt = &route[out_of_sample ? ~p : p];                              \
                 const int32_t bb = bins[r * F + rt->feature];                                      \
-                const int gl =                                                                     \
-                    rt->lt ? rt->lt[bb] : (bb < rt->tbin) | ((bb == rt->miss) & rt->default_left); \
+                const int gl = rt->lt ? rt->lt[bb] : (bb < rt->tbin) | (bb == rt->miss_left);      \
                 const int32_t nd = rt->left + !gl;                                                 \
                 pos[r] = out_of_sample ? ~nd : nd;                                                 \
                 const int32_t s = slot[nd];                                                        \

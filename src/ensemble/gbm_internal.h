@@ -99,12 +99,12 @@ void gbm_hist_subtract(const double *parent, const double *child, int32_t n_slot
  * independent of the thread count.
  */
 typedef struct gbm_route {
-    int32_t left;    /* left child id of a node split this level; a node not split routes
-                        to itself: left = its id, tbin = INT32_MAX, feature 0, miss -1 */
-    int32_t feature; /* the split: left iff lt[bin] (categorical) or bin < tbin, */
-    int32_t tbin;    /* missing (bin nbins) left iff default_left */
-    int32_t miss;
-    int32_t default_left;
+    /* left child id of a node split this level; a node not split routes to
+     * itself: left = its id, tbin = INT32_MAX, feature 0, miss_left -1 */
+    int32_t left;
+    /* the split: left iff lt[bin] (categorical), or bin < tbin, or bin =
+     * miss_left (the missing bin nbins when missing values go left, else -1) */
+    int32_t feature, tbin, miss_left;
     const uint8_t *lt; /* per bin "goes left" of a categorical split, else NULL */
 } gbm_route;
 /* Doubles of chunk scratch gbm_hist_level needs for n_out histograms. */

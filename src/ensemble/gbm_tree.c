@@ -895,7 +895,7 @@ static int use_levels(const gbm_grower *g)
 /* The route of a node not split: every bin goes "left", to itself. */
 static gbm_route route_stay(int32_t id)
 {
-    return (gbm_route){id, 0, INT32_MAX, -1, 0, NULL};
+    return (gbm_route){id, 0, INT32_MAX, -1, NULL};
 }
 
 /* Node-indexed routing state for ids < n (new entries: not split, no slot). */
@@ -1041,7 +1041,7 @@ static cml_status grow_levels(gbm_grower *g, const double *gh, const int32_t *ro
             pn->cat_off = cat_off;
             pn->left = lid;
             pn->gain = c.s.loss_chg;
-            g->route[id] = (gbm_route){lid, f, c.s.tbin, b->nbins[f], c.s.default_left, lt};
+            g->route[id] = (gbm_route){lid, f, c.s.tbin, c.s.default_left ? b->nbins[f] : -1, lt};
             num_leaves++;
             if (g->cons) {
                 st = cons_split(g, id, lid, f, &c.s);
