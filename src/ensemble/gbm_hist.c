@@ -168,26 +168,34 @@ int64_t gbm_hist_level_scratch(const gbm_binned *b, int n_out)
 #define DEFINE_LEVEL_KERNEL(NAME, T)                                                               \
     static void NAME(const T *bins, int64_t F, const int32_t *hoff, const int32_t *feats, int nf,  \
                      const double *gh, int32_t *pos, const gbm_route *route, const int32_t *slot,  \
-                     double *const *out, double *sc, int64_t hs, int64_t lo, int64_t hi)           \
+                     double *const *out, double *sc, int64_t hs, int root, int64_t lo, int64_t hi) \
     {                                                                                              \
         int32_t idx[LEVEL_BLOCK];                                                                  \
         double *dst[LEVEL_BLOCK];                                                                  \
         for (int64_t r0 = lo; r0 < hi; r0 += LEVEL_BLOCK) {                                        \
             const int64_t r1 = CML_MIN(hi, r0 + LEVEL_BLOCK);                                      \
             int m = 0;                                                                             \
-            for (int64_t r = r0; r < r1; r++) {                                                    \
-                const int32_t p = pos[r], out_of_sample = p < 0;                                   \
-                const gbm_route *rt = &route[out_of_sample ? ~p : p];                              \
-                const int32_t bb = bins[r * F + rt->feature];                                      \
-                const int gl = rt->lt ? rt->lt[bb] : (bb < rt->tbin) | (bb == rt->miss_left);      \
-                const int32_t nd = rt->left + !gl;                                                 \
-                pos[r] = out_of_sample ? ~nd : nd;                                                 \
-                const int32_t s = slot[nd];                                                        \
-                idx[m] = (int32_t)(r - r0);                                                        \
-                const int32_t sv = s < 0 ? 0 : s; /* an uncounted row's entry is never read */     \
-                dst[m] = sc ? sc + (int64_t)sv * hs : out[sv];                                     \
-                m += !out_of_sample & (s >= 0);                                                    \
-            }                                                                                      \
+            if (root) { /* nothing to route: the sampled rows all count, in histogram 0 */         \
+                double *h0 = sc ? sc : out[0];                                                     \
+                for (int64_t r = r0; r < r1; r++) {                                                \
+                    idx[m] = (int32_t)(r - r0);                                                    \
+                    dst[m] = h0;                                                                   \
+                    m += pos[r] >= 0;                                                              \
+                }                                                                                  \
+            } else                                                                                 \
+                for (int64_t r = r0; r < r1; r++) {                                                \
+                    const int32_t p = pos[r], out_of_sample = p < 0;                               \
+                    const gbm_route *rt = &route[out_of_sample ? ~p : p];                          \
+                    const int32_t bb = bins[r * F + rt->feature];                                  \
+                    const int gl = rt->lt ? rt->lt[bb] : (bb < rt->tbin) | (bb == rt->miss_left);  \
+                    const int32_t nd = rt->left + !gl;                                             \
+                    pos[r] = out_of_sample ? ~nd : nd;                                             \
+                    const int32_t s = slot[nd];                                                    \
+                    idx[m] = (int32_t)(r - r0);                                                    \
+                    const int32_t sv = s < 0 ? 0 : s; /* an uncounted row's entry is never read */ \
+                    dst[m] = sc ? sc + (int64_t)sv * hs : out[sv];                                 \
+                    m += !out_of_sample & (s >= 0);                                                \
+                }                                                                                  \
             if (nf == F) /* every feature: no feature list to read */                              \
                 for (int j = 0; j < m; j++) {                                                      \
                     const int64_t r = r0 + idx[j];                                                 \
@@ -221,7 +229,7 @@ DEFINE_LEVEL_KERNEL(level_u16, uint16_t)
 
 void gbm_hist_level(const gbm_binned *b, const double *gh, int32_t *pos, const gbm_route *route,
                     const int32_t *slot, double *const *out, int n_out, const int32_t *feats,
-                    int nf, double *scratch)
+                    int nf, int root, double *scratch)
 {
     const int nc = level_chunks(b, n_out);
     const int64_t n = b->rows, hs = 2 * (int64_t)b->n_slots;
@@ -239,10 +247,10 @@ void gbm_hist_level(const gbm_binned *b, const double *gh, int32_t *pos, const g
             const int64_t lo = n * c / nc, hi = n * (c + 1) / nc;
             if (b->wide)
                 level_u16(b->b16, b->cols, b->hoff, feats, nf, gh, pos, route, slot, out, sc, hs,
-                          lo, hi);
+                          root, lo, hi);
             else
-                level_u8(b->b8, b->cols, b->hoff, feats, nf, gh, pos, route, slot, out, sc, hs, lo,
-                         hi);
+                level_u8(b->b8, b->cols, b->hoff, feats, nf, gh, pos, route, slot, out, sc, hs,
+                         root, lo, hi);
         }
 #pragma omp for schedule(static)
         for (int64_t t = 0; t < (int64_t)n_out * nblk * (nc > 1); t++) {

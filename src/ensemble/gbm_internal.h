@@ -109,10 +109,12 @@ typedef struct gbm_route {
 } gbm_route;
 /* Doubles of chunk scratch gbm_hist_level needs for n_out histograms. */
 int64_t gbm_hist_level_scratch(const gbm_binned *b, int n_out);
-/* feats[0..nf): the features whose slots are summed (others are zero). */
+/* feats[0..nf): the features whose slots are summed (others are zero).
+ * root != 0: the first pass of a tree, nothing split: every row with
+ * pos >= 0 counts in out[0], pos and route are left alone. */
 void gbm_hist_level(const gbm_binned *b, const double *gh, int32_t *pos, const gbm_route *route,
                     const int32_t *slot, double *const *out, int n_out, const int32_t *feats,
-                    int nf, double *scratch);
+                    int nf, int root, double *scratch);
 
 /* ---------------------------------------------------------------- trees */
 

@@ -941,7 +941,7 @@ static cml_status level_reserve(gbm_grower *g, int n)
 
 /* One scan: rows of the nodes split this level move to their children, and
  * the n_out children with a slot get their histograms in lvl_out. */
-static cml_status level_pass(gbm_grower *g, const double *gh, int n_out, int nf)
+static cml_status level_pass(gbm_grower *g, const double *gh, int n_out, int nf, int root)
 {
     const int64_t need = gbm_hist_level_scratch(g->b, n_out);
     if (need > g->cap_scratch) {
@@ -950,7 +950,7 @@ static cml_status level_pass(gbm_grower *g, const double *gh, int n_out, int nf)
         g->lvl_scratch = sc;
         g->cap_scratch = need;
     }
-    gbm_hist_level(g->b, gh, g->pos, g->route, g->slot, g->lvl_out, n_out, g->lvl_feats, nf,
+    gbm_hist_level(g->b, gh, g->pos, g->route, g->slot, g->lvl_out, n_out, g->lvl_feats, nf, root,
                    g->lvl_scratch);
     return CML_OK;
 }
@@ -992,7 +992,7 @@ static cml_status grow_levels(gbm_grower *g, const double *gh, const int32_t *ro
     CML_TRY(hist_get(g, &hist));
     g->lvl_out[0] = hist;
     g->slot[0] = 0;
-    CML_TRY(level_pass(g, gh, 1, nf));
+    CML_TRY(level_pass(g, gh, 1, nf, 1));
     g->slot[0] = -1;
     gbm_split s0 = eval_node(g, hist, &tree->nodes[0], 0, node_features(g, tree_use, rng));
     CML_TRY(queue_push(g, 0, hist, &s0));
@@ -1065,7 +1065,7 @@ static cml_status grow_levels(gbm_grower *g, const double *gh, const int32_t *ro
             n_out++;
             g->slot[g->exp[j].lid + !g->exp[j].small_left] = j;
         }
-        if (st == CML_OK) st = level_pass(g, gh, n_out, nf);
+        if (st == CML_OK) st = level_pass(g, gh, n_out, nf, 0);
         for (int j = 0; j < n_exp; j++)
             g->slot[g->exp[j].lid + !g->exp[j].small_left] = -1;
         if (st != CML_OK) {
