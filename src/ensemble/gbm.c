@@ -763,6 +763,7 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
     CML_TRY(gbm_grower_new(&s.bins, p, &s.grower));
     CML_TRY(gbm_constraints_parse(p, F, &s.cons));
     gbm_grower_set_constraints(s.grower, &s.cons);
+    gbm_grower_keep_rows(s.grower, gbm_obj_adaptive(&m->obj));
     s.margin = cml_alloc_array(n * K, sizeof(double));
     s.gh = cml_alloc_array(2 * n * K, sizeof(double));
     s.rows = cml_alloc_array(n, sizeof(int32_t));
@@ -798,8 +799,10 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
     cml_rng_seed(&rng, (uint64_t)p->random_state);
     double best = INFINITY;
     int best_round = 0;
+    /* Round r's gradients come with round r - 1's training metric (one pass
+     * over the margins for both). */
+    gbm_obj_gradients(&m->obj, s.margin, y, w, n, s.gh);
     for (int r = 0; r < p->n_estimators; r++) {
-        gbm_obj_gradients(&m->obj, s.margin, y, w, n, s.gh);
         const double *gh_round = s.gh;
         const int32_t *rows = s.all_rows;
         int64_t nrows = n;
@@ -825,9 +828,16 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
             CML_TRY(gbm_grow_tree(s.grower, ghk, rows, nrows, tree_use, &rng, &s.tree));
             if (gbm_obj_adaptive(&m->obj)) refit_leaves(&m->obj, p, &s.tree, y, w, s.margin, s.vw);
             CML_TRY(gbm_model_add_tree(m, &s.tree));
-            /* Training margins: through the leaf partitions when every row
-             * was in the tree, else by walking the binned rows. */
-            if (nrows == n) {
+            /* Training margins: from the node each row ended in, or through
+             * the leaf partitions when every row was in the tree, else by
+             * walking the binned rows. */
+            if (s.tree.pos) {
+                const int32_t *pos = s.tree.pos;
+                const gbm_tnode *nodes = s.tree.nodes;
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n > 65536)
+                for (int64_t i = 0; i < n; i++)
+                    s.margin[i * K + k] += nodes[pos[i] < 0 ? ~pos[i] : pos[i]].value;
+            } else if (nrows == n) {
                 for (int j = 0; j < s.tree.n; j++) {
                     const gbm_tnode *nd = &s.tree.nodes[j];
                     if (nd->feature >= 0) continue;
@@ -843,7 +853,8 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
         }
         m->n_rounds = r + 1;
         m->n_hist = r + 1;
-        m->hist_train[r] = gbm_metric_eval(m->metric, &m->obj, s.margin, y, w, n);
+        m->hist_train[r] = gbm_metric_and_gradients(m->metric, &m->obj, s.margin, y, w, n,
+                                                    r + 1 < p->n_estimators ? s.gh : NULL);
         report_round("train_", m->metric, r, m->hist_train[r]);
         if (V) {
             double v = gbm_metric_eval(m->metric, &m->obj, s.vmargin, yv, NULL, nv);

@@ -12,8 +12,21 @@
  * by one thread in row order: the histogram is bit-identical whatever the
  * thread count, without per-thread copies to merge.
  *
+ * Level pass (gbm_hist_level, depthwise trees on narrow data): one
+ * sequential scan of all rows per tree level routes each row from its node
+ * to the child it goes to (a per-row node id instead of partitioned row
+ * lists, so no gathers through row indices) and adds the rows of the nodes
+ * that need a histogram (the smaller child of every split; the larger is
+ * parent - smaller). With a handful of features, feature blocks give
+ * threads nothing to share, so the rows are cut in chunks: each chunk sums
+ * into its own histograms, reduced in chunk order. The chunk count depends
+ * on the data only (rows, histograms, slots), so the sums, and the model,
+ * are the same for any thread count.
+ *
  * Complexity: O(|node| * features) adds; memory traffic |node| * features
- * bytes. Thread-safety: writes only `hist`.
+ * bytes; a level pass reads every row's node id and split bin plus the
+ * counted rows' bins and gradients, and reduces (chunks - 1) x histograms.
+ * Thread-safety: writes only `hist` (level pass: `pos`, `out`, scratch).
  */
 #include <string.h>
 
@@ -122,4 +135,133 @@ void gbm_hist_subtract(const double *parent, const double *child, int32_t n_slot
 #pragma omp parallel for CML_OMP_THREADS schedule(static) if (m > PAR_MIN_CELLS)
     for (int64_t i = 0; i < m; i++)
         out[i] = parent[i] - child[i];
+}
+
+/* ---------------------------------------------------------------- level pass */
+
+/* Rows per chunk of the level pass: at least LEVEL_CHUNK_MIN, and at least
+ * the histogram cells a chunk zeroes and reduces (so that overhead stays
+ * below the adds it parallelises); the chunk count is a power of two <=
+ * LEVEL_MAX_CHUNKS (balanced on 2, 4, 8, 16 threads). */
+#define LEVEL_CHUNK_MIN  8192
+#define LEVEL_MAX_CHUNKS 16
+
+static int level_chunks(const gbm_binned *b, int n_out)
+{
+    const int64_t per = CML_MAX((int64_t)LEVEL_CHUNK_MIN, (int64_t)n_out * b->n_slots);
+    int nc = 1;
+    while (2 * nc <= LEVEL_MAX_CHUNKS && (int64_t)(2 * nc) * per <= b->rows)
+        nc *= 2;
+    return nc;
+}
+
+int64_t gbm_hist_level_scratch(const gbm_binned *b, int n_out)
+{
+    return (int64_t)(level_chunks(b, n_out) - 1) * n_out * 2 * b->n_slots;
+}
+
+/* One chunk of the level pass, in blocks of LEVEL_BLOCK rows: first route
+ * every row (branch-free: a node not split routes to itself) and list the
+ * rows to count with their histogram, then add the listed rows. The list
+ * keeps the adds free of the unpredictable "is this row counted" branch. */
+#define LEVEL_BLOCK 2048
+#define DEFINE_LEVEL_KERNEL(NAME, T)                                                               \
+    static void NAME(const T *bins, int64_t F, const int32_t *hoff, const int32_t *feats, int nf,  \
+                     const double *gh, int32_t *pos, const gbm_route *route, const int32_t *slot,  \
+                     double *const *out, double *sc, int64_t hs, int root, int64_t lo, int64_t hi) \
+    {                                                                                              \
+        int32_t idx[LEVEL_BLOCK];                                                                  \
+        double *dst[LEVEL_BLOCK];                                                                  \
+        for (int64_t r0 = lo; r0 < hi; r0 += LEVEL_BLOCK) {                                        \
+            const int64_t r1 = CML_MIN(hi, r0 + LEVEL_BLOCK);                                      \
+            int m = 0;                                                                             \
+            if (root) { /* nothing to route: the sampled rows all count, in histogram 0 */         \
+                double *h0 = sc ? sc : out[0];                                                     \
+                for (int64_t r = r0; r < r1; r++) {                                                \
+                    idx[m] = (int32_t)(r - r0);                                                    \
+                    dst[m] = h0;                                                                   \
+                    m += pos[r] >= 0;                                                              \
+                }                                                                                  \
+            } else                                                                                 \
+                for (int64_t r = r0; r < r1; r++) {                                                \
+                    const int32_t p = pos[r], out_of_sample = p < 0;                               \
+                    const gbm_route *rt = &route[out_of_sample ? ~p : p];                          \
+                    const int32_t bb = bins[r * F + rt->feature];                                  \
+                    const int gl = rt->lt ? rt->lt[bb] : (bb < rt->tbin) | (bb == rt->miss_left);  \
+                    const int32_t nd = rt->left + !gl;                                             \
+                    pos[r] = out_of_sample ? ~nd : nd;                                             \
+                    const int32_t s = slot[nd];                                                    \
+                    idx[m] = (int32_t)(r - r0);                                                    \
+                    const int32_t sv = s < 0 ? 0 : s; /* an uncounted row's entry is never read */ \
+                    dst[m] = sc ? sc + (int64_t)sv * hs : out[sv];                                 \
+                    m += !out_of_sample & (s >= 0);                                                \
+                }                                                                                  \
+            if (nf == F) /* every feature: no feature list to read */                              \
+                for (int j = 0; j < m; j++) {                                                      \
+                    const int64_t r = r0 + idx[j];                                                 \
+                    const T *br = bins + r * F;                                                    \
+                    double *h = dst[j];                                                            \
+                    const double g = gh[2 * r], hh = gh[2 * r + 1];                                \
+                    for (int64_t f = 0; f < F; f++) {                                              \
+                        double *c = h + 2 * ((int64_t)hoff[f] + br[f]);                            \
+                        c[0] += g;                                                                 \
+                        c[1] += hh;                                                                \
+                    }                                                                              \
+                }                                                                                  \
+            else                                                                                   \
+                for (int j = 0; j < m; j++) {                                                      \
+                    const int64_t r = r0 + idx[j];                                                 \
+                    const T *br = bins + r * F;                                                    \
+                    double *h = dst[j];                                                            \
+                    const double g = gh[2 * r], hh = gh[2 * r + 1];                                \
+                    for (int k = 0; k < nf; k++) {                                                 \
+                        const int32_t f = feats[k];                                                \
+                        double *c = h + 2 * ((int64_t)hoff[f] + br[f]);                            \
+                        c[0] += g;                                                                 \
+                        c[1] += hh;                                                                \
+                    }                                                                              \
+                }                                                                                  \
+        }                                                                                          \
+    }
+DEFINE_LEVEL_KERNEL(level_u8, uint8_t)
+DEFINE_LEVEL_KERNEL(level_u16, uint16_t)
+#undef DEFINE_LEVEL_KERNEL
+
+void gbm_hist_level(const gbm_binned *b, const double *gh, int32_t *pos, const gbm_route *route,
+                    const int32_t *slot, double *const *out, int n_out, const int32_t *feats,
+                    int nf, int root, double *scratch)
+{
+    const int nc = level_chunks(b, n_out);
+    const int64_t n = b->rows, hs = 2 * (int64_t)b->n_slots;
+    /* Chunk c's histograms: out[] for c = 0, scratch blocks after; then
+     * out[s] += chunk 1, 2, ... in that order, element by element. One
+     * parallel region for both loops: one fork/join per level. */
+    const int64_t blk = 4096, nblk = (hs + blk - 1) / blk;
+#pragma omp parallel CML_OMP_THREADS if (nc > 1)
+    {
+#pragma omp for schedule(dynamic, 1)
+        for (int c = 0; c < nc; c++) {
+            double *sc = c == 0 || n_out == 0 ? NULL : scratch + (int64_t)(c - 1) * n_out * hs;
+            for (int s = 0; s < n_out; s++)
+                memset(sc ? sc + s * hs : out[s], 0, (size_t)hs * sizeof(double));
+            const int64_t lo = n * c / nc, hi = n * (c + 1) / nc;
+            if (b->wide)
+                level_u16(b->b16, b->cols, b->hoff, feats, nf, gh, pos, route, slot, out, sc, hs,
+                          root, lo, hi);
+            else
+                level_u8(b->b8, b->cols, b->hoff, feats, nf, gh, pos, route, slot, out, sc, hs,
+                         root, lo, hi);
+        }
+#pragma omp for schedule(static)
+        for (int64_t t = 0; t < (int64_t)n_out * nblk * (nc > 1); t++) {
+            const int s = (int)(t / nblk);
+            const int64_t i0 = (t % nblk) * blk, i1 = CML_MIN(hs, i0 + blk);
+            double *o = out[s];
+            for (int c = 1; c < nc; c++) {
+                const double *src = scratch + ((int64_t)(c - 1) * n_out + s) * hs;
+                for (int64_t i = i0; i < i1; i++)
+                    o[i] += src[i];
+            }
+        }
+    }
 }

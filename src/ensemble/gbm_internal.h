@@ -88,6 +88,34 @@ void gbm_hist_build(const gbm_binned *b, const double *gh, const int32_t *rows, 
 /* out = parent - child over all slots (the subtraction trick). */
 void gbm_hist_subtract(const double *parent, const double *child, int32_t n_slots, double *out);
 
+/*
+ * Level pass (depthwise growth on narrow data): the rows' node positions
+ * pos[r] (one per row of the binned matrix; ~id for a row outside the
+ * tree's sample, routed but never counted) move from every node split this
+ * level to its child, and the histograms of the nodes with slot[id] = s >= 0
+ * go to out[s] (n_out of them) in the same sequential scan. Rows are cut in
+ * chunks whose count depends only on (rows, n_out, n_slots); each chunk sums
+ * into its own histograms, reduced in chunk order, so the result is
+ * independent of the thread count.
+ */
+typedef struct gbm_route {
+    /* left child id of a node split this level; a node not split routes to
+     * itself: left = its id, tbin = INT32_MAX, feature 0, miss_left -1 */
+    int32_t left;
+    /* the split: left iff lt[bin] (categorical), or bin < tbin, or bin =
+     * miss_left (the missing bin nbins when missing values go left, else -1) */
+    int32_t feature, tbin, miss_left;
+    const uint8_t *lt; /* per bin "goes left" of a categorical split, else NULL */
+} gbm_route;
+/* Doubles of chunk scratch gbm_hist_level needs for n_out histograms. */
+int64_t gbm_hist_level_scratch(const gbm_binned *b, int n_out);
+/* feats[0..nf): the features whose slots are summed (others are zero).
+ * root != 0: the first pass of a tree, nothing split: every row with
+ * pos >= 0 counts in out[0], pos and route are left alone. */
+void gbm_hist_level(const gbm_binned *b, const double *gh, int32_t *pos, const gbm_route *route,
+                    const int32_t *slot, double *const *out, int n_out, const int32_t *feats,
+                    int nf, int root, double *scratch);
+
 /* ---------------------------------------------------------------- trees */
 
 /* The split rule of XGBoost's TrainParam (param.h): gain, weight. */
@@ -115,7 +143,11 @@ typedef struct gbm_tnode {
 typedef struct gbm_tree {
     gbm_tnode *nodes;
     int n, cap;
-    const int32_t *rows; /* the grower's partitioned row ids */
+    const int32_t *rows; /* the grower's partitioned row ids (node begin/end index them) */
+    /* Or, when grown level by level (rows == NULL, begin = end = 0): the
+     * node of every row of the binned matrix, ~node for a row outside the
+     * tree's sample (routed like the others). */
+    const int32_t *pos;
     uint32_t *cat_words; /* category sets of the categorical splits */
     int64_t n_words, cap_words;
 } gbm_tree;
@@ -144,6 +176,10 @@ cml_status gbm_grower_new(const gbm_binned *b, const cml_gbm_params *p, gbm_grow
 void gbm_grower_free(gbm_grower *g);
 /* Makes the grower honour c (borrowed; must outlive the grower). */
 void gbm_grower_set_constraints(gbm_grower *g, const gbm_constraints *c);
+/* on != 0: every tree keeps its row ranges (rows, begin / end), as the leaf
+ * refit of adaptive objectives needs; else narrow data grows depthwise
+ * trees level by level and gives pos. */
+void gbm_grower_keep_rows(gbm_grower *g, int on);
 /*
  * Grows one tree on the rows rows[0..n) of the binned matrix with gradient
  * pairs gh (indexed by row id), over the features with tree_use[f] != 0
@@ -190,6 +226,10 @@ cml_gbm_metric gbm_obj_default_metric(const gbm_objective *o);
 /* Metric over margins (n, n_outputs); lower is better for every metric. */
 double gbm_metric_eval(cml_gbm_metric m, const gbm_objective *o, const double *margin,
                        const double *y, const double *w, int64_t n);
+/* gbm_metric_eval and gbm_obj_gradients (when gh is not NULL) in one pass
+ * over the rows (the link evaluated once per row): same results. */
+double gbm_metric_and_gradients(cml_gbm_metric m, const gbm_objective *o, const double *margin,
+                                const double *y, const double *w, int64_t n, double *gh);
 const char *gbm_metric_name(cml_gbm_metric m);
 /* XGBoost's name of an objective ("reg:squarederror"...). */
 const char *gbm_objective_name(cml_gbm_objective o);

@@ -20,8 +20,9 @@
  * every g, h multiplied by the sample weight.
  *
  * Complexity: O(n * outputs) per call. Thread-safety: pure functions;
- * parallel loops are elementwise, metric sums run in row order (serial), so
- * results are independent of the thread count.
+ * parallel loops are elementwise, metric sums add fixed row chunks in row
+ * order, then the chunks in order, so results are independent of the
+ * thread count.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -51,68 +52,55 @@ static inline void softmax(const double *m, int k, double *p)
         p[j] /= s;
 }
 
-void gbm_obj_gradients(const gbm_objective *o, const double *margin, const double *y,
-                       const double *w, int64_t n, double *gh)
+/* Gradient pairs of row i (of n) from its margins mg and, for the
+ * objectives whose gradient goes through the link (logistic, softprob,
+ * Poisson), the transformed predictions p (NULL: no memory for them, the
+ * step is zero). */
+static inline void row_grad(const gbm_objective *o, const double *mg, const double *p, double yi,
+                            double wi, int64_t n, int64_t i, double *gh)
 {
-    const int K = o->n_outputs;
-    if (o->kind == CML_GBM_SOFTPROB) {
-#pragma omp parallel CML_OMP_THREADS if (n * K > PAR_MIN)
-        {
-            /* Per-thread row of probabilities; without memory the step is
-             * zero (no change to the model) rather than garbage. */
-            double *pp = malloc((size_t)K * sizeof *pp);
-#pragma omp for schedule(static)
-            for (int64_t i = 0; i < n; i++) {
-                double wi = w ? w[i] : 1.0;
-                if (pp) softmax(margin + i * K, K, pp);
-                for (int k = 0; k < K; k++) {
-                    double pk = pp ? pp[k] : (y[i] == (double)k);
-                    double hk = 2.0 * pk * (1.0 - pk);
-                    gh[2 * (n * k + i)] = (pk - (y[i] == (double)k)) * wi;
-                    gh[2 * (n * k + i) + 1] = (hk > 1e-16 ? hk : 1e-16) * wi;
-                }
-            }
-            free(pp);
+    double g, h;
+    switch (o->kind) {
+    case CML_GBM_SOFTPROB:
+        for (int k = 0; k < o->n_outputs; k++) {
+            double pk = p ? p[k] : (yi == (double)k);
+            double hk = 2.0 * pk * (1.0 - pk);
+            gh[2 * (n * k + i)] = (pk - (yi == (double)k)) * wi;
+            gh[2 * (n * k + i) + 1] = (hk > 1e-16 ? hk : 1e-16) * wi;
         }
         return;
+    case CML_GBM_SQUAREDERROR:
+        g = mg[0] - yi;
+        h = 1.0;
+        break;
+    case CML_GBM_ABSOLUTEERROR:
+        g = (double)((mg[0] - yi > 0) - (mg[0] - yi < 0));
+        h = 1.0;
+        break;
+    case CML_GBM_PSEUDOHUBER: {
+        double z = mg[0] - yi, d = o->huber_slope;
+        double scale = 1.0 + (z * z) / (d * d), ss = sqrt(scale);
+        g = z / ss;
+        h = 1.0 / (scale * ss);
+        break;
     }
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n > PAR_MIN)
-    for (int64_t i = 0; i < n; i++) {
-        double m = margin[i], yi = y[i], wi = w ? w[i] : 1.0, g, h;
-        switch (o->kind) {
-        case CML_GBM_SQUAREDERROR:
-            g = m - yi;
-            h = 1.0;
-            break;
-        case CML_GBM_ABSOLUTEERROR:
-            g = (double)((m - yi > 0) - (m - yi < 0));
-            h = 1.0;
-            break;
-        case CML_GBM_PSEUDOHUBER: {
-            double z = m - yi, d = o->huber_slope;
-            double scale = 1.0 + (z * z) / (d * d), ss = sqrt(scale);
-            g = z / ss;
-            h = 1.0 / (scale * ss);
-            break;
-        }
-        case CML_GBM_QUANTILE:
-            g = yi - m >= 0 ? -o->quantile_alpha : 1.0 - o->quantile_alpha;
-            h = 1.0;
-            break;
-        case CML_GBM_POISSON:
-            g = exp(m) - yi;
-            h = exp(m + o->poisson_max_delta_step);
-            break;
-        default: { /* CML_GBM_LOGISTIC */
-            double p = sigmoid(m);
-            g = p - yi;
-            h = p * (1.0 - p);
-            h = h > 1e-16 ? h : 1e-16;
-        }
-        }
-        gh[2 * i] = g * wi;
-        gh[2 * i + 1] = h * wi;
+    case CML_GBM_QUANTILE:
+        g = yi - mg[0] >= 0 ? -o->quantile_alpha : 1.0 - o->quantile_alpha;
+        h = 1.0;
+        break;
+    case CML_GBM_POISSON:
+        g = (p ? p[0] : exp(mg[0])) - yi;
+        h = exp(mg[0] + o->poisson_max_delta_step);
+        break;
+    default: { /* CML_GBM_LOGISTIC */
+        double pr = p ? p[0] : sigmoid(mg[0]);
+        g = pr - yi;
+        h = pr * (1.0 - pr);
+        h = h > 1e-16 ? h : 1e-16;
     }
+    }
+    gh[2 * i] = g * wi;
+    gh[2 * i + 1] = h * wi;
 }
 
 int gbm_obj_adaptive(const gbm_objective *o)
@@ -217,6 +205,9 @@ static double row_loss(cml_gbm_metric m, const gbm_objective *o, const double *m
     case CML_GBM_METRIC_MAE: return fabs(y - p[0]);
     case CML_GBM_METRIC_LOGLOSS: {
         double q = p[0] < eps ? eps : (p[0] > 1.0 - eps ? 1.0 - eps : p[0]);
+        /* a 0/1 label zeroes one term exactly: one log instead of two */
+        if (y == 1.0) return -log(q);
+        if (y == 0.0) return -log(1.0 - q);
         return -(y * log(q) + (1.0 - y) * log(1.0 - q));
     }
     case CML_GBM_METRIC_ERROR: return (double)((p[0] > 0.5) != (y > 0.5));
@@ -246,23 +237,79 @@ static double row_loss(cml_gbm_metric m, const gbm_objective *o, const double *m
     }
 }
 
+/* Rows per partial sum of the metric: fixed, so the sum does not depend on
+ * the thread count. */
+#define METRIC_CHUNK 16384
+
+/* One pass over the rows: the metric m (CML_GBM_METRIC_AUTO: none, NAN
+ * returned) and, when gh is not NULL, the gradient pairs; the link is
+ * evaluated once per row for both. */
+static double obj_pass(const gbm_objective *o, cml_gbm_metric m, const double *margin,
+                       const double *y, const double *w, int64_t n, double *gh)
+{
+    const int K = o->n_outputs, metric = m != CML_GBM_METRIC_AUTO;
+    const int link = metric || o->kind == CML_GBM_SOFTPROB;
+    const int64_t nc = (n + METRIC_CHUNK - 1) / METRIC_CHUNK;
+    double *part = NULL;
+    if (metric) {
+        part = cml_alloc_array(2 * CML_MAX(nc, 1), sizeof *part);
+        if (!part) return NAN;
+    }
+    int bad = 0;
+#pragma omp parallel CML_OMP_THREADS if (n * K > PAR_MIN)
+    {
+        double stack[64], *p = stack, *heap = NULL;
+        if (K > 64) p = heap = malloc((size_t)K * sizeof *p);
+        if (!p) {
+#pragma omp atomic write
+            bad = 1;
+        }
+#pragma omp for schedule(static)
+        for (int64_t c = 0; c < nc; c++) {
+            double num = 0.0, den = 0.0;
+            const int64_t hi = CML_MIN(n, (c + 1) * METRIC_CHUNK);
+            for (int64_t i = c * METRIC_CHUNK; i < hi; i++) {
+                const double wi = w ? w[i] : 1.0, *mg = margin + i * K;
+                if (link && p) gbm_obj_transform(o, mg, p);
+                if (gh) row_grad(o, mg, link ? p : NULL, y[i], wi, n, i, gh);
+                if (metric && p) {
+                    num += wi * row_loss(m, o, mg, p, y[i]);
+                    den += wi;
+                }
+            }
+            if (metric) {
+                part[2 * c] = num;
+                part[2 * c + 1] = den;
+            }
+        }
+        free(heap);
+    }
+    if (!metric) return NAN;
+    double num = 0.0, den = 0.0;
+    for (int64_t c = 0; c < nc; c++) {
+        num += part[2 * c];
+        den += part[2 * c + 1];
+    }
+    free(part);
+    if (bad) return NAN;
+    double v = den > 0.0 ? num / den : NAN;
+    return m == CML_GBM_METRIC_RMSE ? sqrt(v) : v;
+}
+
+void gbm_obj_gradients(const gbm_objective *o, const double *margin, const double *y,
+                       const double *w, int64_t n, double *gh)
+{
+    obj_pass(o, CML_GBM_METRIC_AUTO, margin, y, w, n, gh);
+}
+
 double gbm_metric_eval(cml_gbm_metric m, const gbm_objective *o, const double *margin,
                        const double *y, const double *w, int64_t n)
 {
-    const int K = o->n_outputs;
-    double stack[64], *p = stack, *heap = NULL;
-    if (K > 64) {
-        p = heap = cml_alloc_array(K, sizeof *p);
-        if (!p) return NAN;
-    }
-    double num = 0.0, den = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        double wi = w ? w[i] : 1.0;
-        gbm_obj_transform(o, margin + i * K, p);
-        num += wi * row_loss(m, o, margin + i * K, p, y[i]);
-        den += wi;
-    }
-    free(heap);
-    double v = den > 0.0 ? num / den : NAN;
-    return m == CML_GBM_METRIC_RMSE ? sqrt(v) : v;
+    return m == CML_GBM_METRIC_AUTO ? NAN : obj_pass(o, m, margin, y, w, n, NULL);
+}
+
+double gbm_metric_and_gradients(cml_gbm_metric m, const gbm_objective *o, const double *margin,
+                                const double *y, const double *w, int64_t n, double *gh)
+{
+    return obj_pass(o, m, margin, y, w, n, gh);
 }

@@ -28,7 +28,12 @@
  * Growth: depthwise pops candidates level by level in node-id order;
  * lossguide pops the largest loss change first (ties: older node), as
  * XGBoost's Driver. After a split only the child with fewer rows gets a
- * histogram pass; the other is parent - child.
+ * histogram pass; the other is parent - child. Depthwise trees on narrow
+ * data (the common tall table) grow level by level instead (grow_levels):
+ * the same decisions in the same order, but one scan of all rows per level
+ * moves every row to its child and builds all the level's histograms
+ * (gbm_hist_level); the child built directly is then the one with the
+ * smaller hessian sum, rows leave the tree as per-row leaf ids (pos).
  *
  * Complexity per tree: O(depth * n * features) for histograms (n/2 per level
  * thanks to subtraction) + O(nodes * bins) for split search.
@@ -96,8 +101,30 @@ struct gbm_grower {
     uint64_t *path, *allow; /* (ncap, words) features split on above / allowed to split */
     uint8_t *use2;          /* (cols) node features after the interaction filter */
     /* Categorical features (NULL when there is none): */
-    cat_pair *cat_sort; /* (n_slots) feature f sorts in slots hoff[f].. (disjoint per thread) */
-    uint8_t *cat_lt;    /* (max bins + 1) per bin: goes left, for the partition */
+    cat_pair *cat_sort;   /* (n_slots) feature f sorts in slots hoff[f].. (disjoint per thread) */
+    uint8_t *cat_lt;      /* (max bins + 1) per bin: goes left, for the partition */
+    int32_t max_cat_bins; /* largest nbins of a categorical feature */
+    /* Level-by-level growth (grow_levels): */
+    int keep_rows;
+    int32_t *pos;     /* (b->rows) node of each row */
+    gbm_route *route; /* (rcap) per node id */
+    int32_t *slot;    /* (rcap) per node id: its histogram in lvl_out, or -1 */
+    int64_t rcap;
+    int32_t *lvl_feats; /* (cols) the tree's features */
+    cand *lvl;          /* the level's candidates */
+    int cap_lvl;
+    struct lvl_split *exp; /* (cap_lvl) the level's splits whose children grow */
+    double **lvl_out;      /* (cap_lvl) histograms of the built children */
+    double *lvl_scratch;   /* chunk histograms of gbm_hist_level */
+    int64_t cap_scratch;
+    uint8_t *lvl_lt; /* (cap_lvl, max_cat_bins + 1) categorical routing tables */
+};
+
+/* A split of the current level whose children get histograms. */
+struct lvl_split {
+    int32_t id, lid;
+    double *parent; /* the parent's histogram, becomes the larger child's */
+    int small_left; /* the left child is built, the right is parent - left */
 };
 
 /* ---------------------------------------------------------------- XGBoost's param.h */
@@ -495,6 +522,15 @@ void gbm_grower_free(gbm_grower *g)
     free(g->use2);
     free(g->cat_sort);
     free(g->cat_lt);
+    free(g->pos);
+    free(g->route);
+    free(g->slot);
+    free(g->lvl_feats);
+    free(g->lvl);
+    free(g->exp);
+    free(g->lvl_out);
+    free(g->lvl_scratch);
+    free(g->lvl_lt);
     free(g);
 }
 
@@ -512,11 +548,14 @@ cml_status gbm_grower_new(const gbm_binned *b, const cml_gbm_params *p, gbm_grow
     g->tree_act = cml_alloc_array(b->cols + 1, 1);
     g->feat_list = cml_alloc_array(b->cols + 1, sizeof *g->feat_list);
     g->fbest = cml_alloc_array(b->cols + 1, sizeof *g->fbest);
+    g->pos = cml_alloc_array(b->rows + 1, sizeof *g->pos);
+    g->lvl_feats = cml_alloc_array(b->cols + 1, sizeof *g->lvl_feats);
     if (b->is_cat) {
         int32_t mx = 0;
         for (int64_t f = 0; f < b->cols; f++)
             mx = CML_MAX(mx, b->nbins[f]);
         g->cat_sort = cml_alloc_array(CML_MAX(b->n_slots, 1), sizeof *g->cat_sort);
+        g->max_cat_bins = mx;
         g->cat_lt = cml_alloc_array((int64_t)mx + 1, 1);
         if (!g->cat_sort || !g->cat_lt) {
             gbm_grower_free(g);
@@ -524,12 +563,17 @@ cml_status gbm_grower_new(const gbm_binned *b, const cml_gbm_params *p, gbm_grow
         }
     }
     if (!g->rows || !g->tmp || !g->chunk_left || !g->node_use || !g->tree_act || !g->feat_list ||
-        !g->fbest) {
+        !g->fbest || !g->pos || !g->lvl_feats) {
         gbm_grower_free(g);
         return CML_ERR_NOMEM;
     }
     *out = g;
     return CML_OK;
+}
+
+void gbm_grower_keep_rows(gbm_grower *g, int on)
+{
+    g->keep_rows = on;
 }
 
 void gbm_grower_set_constraints(gbm_grower *g, const gbm_constraints *c)
@@ -819,6 +863,251 @@ static int can_split_depth(const cml_gbm_params *p, int32_t depth)
     return p->max_depth == 0 || depth < p->max_depth;
 }
 
+static void leaf_values(const gbm_grower *g, gbm_tree *tree)
+{
+    const cml_gbm_params *p = g->p;
+    for (int i = 0; i < tree->n; i++) {
+        gbm_tnode *nd = &tree->nodes[i];
+        /* With monotone constraints a leaf keeps the weight clamped to its
+         * parent's bounds at the split (XGBoost's ApplyTreeSplit). */
+        if (nd->feature < 0)
+            nd->value =
+                (g->cons && g->cons->mono ? (double)g->wt[i] : gbm_calc_weight(p, nd->G, nd->H)) *
+                p->learning_rate;
+    }
+}
+
+/* ---------------------------------------------------------------- level by level */
+
+/* Narrow data (histograms up to this many slots) grows depthwise trees
+ * level by level: one sequential scan of all rows per level routes them and
+ * builds every histogram the level needs (gbm_hist_level), instead of a
+ * partition and a gathered pass per node; wide data keeps the per-node path,
+ * whose feature-block parallelism needs no chunk histograms to reduce. */
+#define LEVEL_MAX_SLOTS 8192
+
+static int use_levels(const gbm_grower *g)
+{
+    return g->p->grow_policy == CML_GBM_DEPTHWISE && !g->keep_rows &&
+           g->b->n_slots <= LEVEL_MAX_SLOTS;
+}
+
+/* The route of a node not split: every bin goes "left", to itself. */
+static gbm_route route_stay(int32_t id)
+{
+    return (gbm_route){id, 0, INT32_MAX, -1, NULL};
+}
+
+/* Node-indexed routing state for ids < n (new entries: not split, no slot). */
+static cml_status route_reserve(gbm_grower *g, int64_t n)
+{
+    if (n <= g->rcap) return CML_OK;
+    const int64_t cap = CML_MAX(2 * g->rcap, CML_MAX(n, 64));
+    gbm_route *r = cml_realloc(g->route, (size_t)cap * sizeof *r);
+    if (r) g->route = r;
+    int32_t *sl = cml_realloc(g->slot, (size_t)cap * sizeof *sl);
+    if (sl) g->slot = sl;
+    if (!r || !sl) return CML_ERR_NOMEM;
+    for (int64_t i = g->rcap; i < cap; i++) {
+        g->route[i] = route_stay((int32_t)i);
+        g->slot[i] = -1;
+    }
+    g->rcap = cap;
+    return CML_OK;
+}
+
+/* Room for a level of n candidates (and its splits, histograms, tables). */
+static cml_status level_reserve(gbm_grower *g, int n)
+{
+    if (n <= g->cap_lvl) return CML_OK;
+    const int cap = CML_MAX(2 * g->cap_lvl, CML_MAX(n, 64));
+    cand *l = cml_realloc(g->lvl, (size_t)cap * sizeof *l);
+    if (l) g->lvl = l;
+    struct lvl_split *e = cml_realloc(g->exp, (size_t)cap * sizeof *e);
+    if (e) g->exp = e;
+    double **o = cml_realloc(g->lvl_out, (size_t)cap * sizeof *o);
+    if (o) g->lvl_out = o;
+    if (!l || !e || !o) return CML_ERR_NOMEM;
+    for (int i = g->cap_lvl; i < cap; i++)
+        g->lvl_out[i] = NULL; /* a pass with no histograms still reads entry 0 */
+    if (g->b->is_cat) {
+        uint8_t *lt = cml_realloc(g->lvl_lt, (size_t)cap * (size_t)(g->max_cat_bins + 1));
+        if (!lt) return CML_ERR_NOMEM;
+        g->lvl_lt = lt;
+    }
+    g->cap_lvl = cap;
+    return CML_OK;
+}
+
+/* One scan: rows of the nodes split this level move to their children, and
+ * the n_out children with a slot get their histograms in lvl_out. */
+static cml_status level_pass(gbm_grower *g, const double *gh, int n_out, int nf, int root)
+{
+    const int64_t need = gbm_hist_level_scratch(g->b, n_out);
+    if (need > g->cap_scratch) {
+        double *sc = cml_realloc(g->lvl_scratch, (size_t)need * sizeof *sc);
+        if (!sc) return CML_ERR_NOMEM;
+        g->lvl_scratch = sc;
+        g->cap_scratch = need;
+    }
+    gbm_hist_level(g->b, gh, g->pos, g->route, g->slot, g->lvl_out, n_out, g->lvl_feats, nf, root,
+                   g->lvl_scratch);
+    return CML_OK;
+}
+
+/* Depthwise growth with the same decisions, in the same order, as the
+ * per-node loop of gbm_grow_tree (split validity and max_leaves in node-id
+ * order, children evaluated left then right, so colsample_bynode draws the
+ * same features); only the histogram sums are ordered differently. The
+ * child built directly is the one with the smaller hessian sum (row counts
+ * are not known before the pass that routes the rows). */
+static cml_status grow_levels(gbm_grower *g, const double *gh, const int32_t *rows_in, int64_t n,
+                              const uint8_t *tree_use, cml_rng *rng, gbm_tree *tree)
+{
+    const cml_gbm_params *p = g->p;
+    const gbm_binned *b = g->b;
+    cml_status st = CML_OK;
+    double *hist = NULL;
+    int nf = 0;
+    for (int64_t f = 0; f < b->cols; f++)
+        if (tree_use[f]) g->lvl_feats[nf++] = (int32_t)f;
+    for (int64_t i = 0; i < g->rcap; i++) {
+        g->route[i] = route_stay((int32_t)i);
+        g->slot[i] = -1;
+    }
+    if (n == b->rows) /* distinct row ids: every row is in the sample */
+        memset(g->pos, 0, (size_t)n * sizeof *g->pos);
+    else {
+        for (int64_t i = 0; i < b->rows; i++)
+            g->pos[i] = ~0;
+        for (int64_t i = 0; i < n; i++)
+            g->pos[rows_in[i]] = 0;
+    }
+    tree->rows = NULL;
+    tree->pos = g->pos;
+    if (!can_split_depth(p, 0) || n == 0) return CML_OK;
+
+    CML_TRY(route_reserve(g, 1));
+    CML_TRY(level_reserve(g, 1));
+    CML_TRY(hist_get(g, &hist));
+    g->lvl_out[0] = hist;
+    g->slot[0] = 0;
+    CML_TRY(level_pass(g, gh, 1, nf, 1));
+    g->slot[0] = -1;
+    gbm_split s0 = eval_node(g, hist, &tree->nodes[0], 0, node_features(g, tree_use, rng));
+    CML_TRY(queue_push(g, 0, hist, &s0));
+    hist = NULL;
+    int num_leaves = 1;
+    while (g->n_queue > 0) {
+        /* Take the whole level (the FIFO holds exactly one). */
+        const int nl = g->n_queue;
+        CML_TRY(level_reserve(g, nl));
+        memcpy(g->lvl, g->queue, (size_t)nl * sizeof *g->lvl);
+        g->n_queue = 0;
+        int n_split = 0, n_exp = 0;
+        for (int i = 0; i < nl; i++) {
+            cand c = g->lvl[i];
+            g->lvl[i].hist = NULL; /* owned below: put back or passed on */
+            if (!split_valid(p, &c.s, num_leaves)) {
+                hist_put(g, c.hist);
+                continue;
+            }
+            const int32_t id = c.node, lid = tree->n, f = c.s.feature;
+            const int32_t depth = tree->nodes[id].depth;
+            uint8_t *lt = NULL;
+            int64_t cat_off = -1;
+            if (c.s.cat) {
+                lt = g->lvl_lt + (int64_t)n_split * (g->max_cat_bins + 1);
+                cat_left_table(g, c.hist, &c.s, lt);
+                st = cat_set_of(b, f, lt, tree, &cat_off);
+                if (st != CML_OK) {
+                    hist_put(g, c.hist);
+                    goto fail;
+                }
+            }
+            n_split++;
+            st = tree_add(tree, depth + 1, c.s.GL, c.s.HL, 0, 0);
+            if (st == CML_OK) st = tree_add(tree, depth + 1, c.s.GR, c.s.HR, 0, 0);
+            if (st == CML_OK) st = route_reserve(g, tree->n);
+            if (st != CML_OK) {
+                hist_put(g, c.hist);
+                goto fail;
+            }
+            gbm_tnode *pn = &tree->nodes[id];
+            pn->feature = f;
+            pn->tbin = c.s.tbin;
+            pn->default_left = c.s.default_left;
+            pn->thr = c.s.cat ? NAN : gbm_cut_threshold(&b->cuts, f, c.s.tbin);
+            pn->cat_off = cat_off;
+            pn->left = lid;
+            pn->gain = c.s.loss_chg;
+            g->route[id] = (gbm_route){lid, f, c.s.tbin, c.s.default_left ? b->nbins[f] : -1, lt};
+            num_leaves++;
+            if (g->cons) {
+                st = cons_split(g, id, lid, f, &c.s);
+                if (st != CML_OK) {
+                    hist_put(g, c.hist);
+                    goto fail;
+                }
+            }
+            if (!can_split_depth(p, depth + 1) ||
+                (p->max_leaves > 0 && num_leaves >= p->max_leaves)) {
+                hist_put(g, c.hist);
+                continue;
+            }
+            g->exp[n_exp++] = (struct lvl_split){id, lid, c.hist, c.s.HL <= c.s.HR};
+        }
+        if (n_split == 0) break;
+        int n_out = 0;
+        for (int j = 0; j < n_exp; j++) {
+            st = hist_get(g, &g->lvl_out[j]);
+            if (st != CML_OK) break;
+            n_out++;
+            g->slot[g->exp[j].lid + !g->exp[j].small_left] = j;
+        }
+        if (st == CML_OK) st = level_pass(g, gh, n_out, nf, 0);
+        for (int j = 0; j < n_exp; j++)
+            g->slot[g->exp[j].lid + !g->exp[j].small_left] = -1;
+        if (st != CML_OK) {
+            for (int j = 0; j < n_exp; j++)
+                hist_put(g, g->exp[j].parent);
+            for (int j = 0; j < n_out; j++)
+                hist_put(g, g->lvl_out[j]);
+            goto fail;
+        }
+        /* Children in order, left then right; each histogram is queued. */
+        for (int j = 0; j < n_exp; j++) {
+            const struct lvl_split *e = &g->exp[j];
+            gbm_hist_subtract(e->parent, g->lvl_out[j], b->n_slots, e->parent);
+            double *hl = e->small_left ? g->lvl_out[j] : e->parent;
+            double *hr = e->small_left ? e->parent : g->lvl_out[j];
+            for (int side = 0; side < 2; side++) {
+                const int32_t cid = e->lid + side;
+                double *hc = side ? hr : hl;
+                gbm_split sc =
+                    eval_node(g, hc, &tree->nodes[cid], cid, node_features(g, tree_use, rng));
+                st = queue_push(g, cid, hc, &sc);
+                if (st != CML_OK) {
+                    hist_put(g, hc);
+                    if (!side) hist_put(g, hr);
+                    for (int k = j + 1; k < n_exp; k++) {
+                        hist_put(g, g->exp[k].parent);
+                        hist_put(g, g->lvl_out[k]);
+                    }
+                    goto fail;
+                }
+            }
+        }
+    }
+    return CML_OK;
+fail: /* buffers not put back here stay in all_hist, freed with the grower */
+    hist_put(g, hist);
+    for (int i = 0; i < g->n_queue; i++)
+        hist_put(g, g->queue[i].hist);
+    g->n_queue = 0;
+    return st;
+}
+
 cml_status gbm_grow_tree(gbm_grower *g, const double *gh, const int32_t *rows_in, int64_t n,
                          const uint8_t *tree_use, cml_rng *rng, gbm_tree *tree)
 {
@@ -829,8 +1118,8 @@ cml_status gbm_grow_tree(gbm_grower *g, const double *gh, const int32_t *rows_in
     tree->n = 0;
     tree->n_words = 0;
     tree->rows = g->rows;
+    tree->pos = NULL;
     g->n_queue = 0;
-    memcpy(g->rows, rows_in, (size_t)n * sizeof *g->rows);
     for (int64_t f = 0; f < b->cols; f++)
         g->tree_act[f] = b->active[f] && (!tree_use || tree_use[f]);
     tree_use = g->tree_act;
@@ -842,6 +1131,12 @@ cml_status gbm_grow_tree(gbm_grower *g, const double *gh, const int32_t *rows_in
     }
     CML_TRY(tree_add(tree, 0, G, H, 0, n));
     if (g->cons) CML_TRY(cons_root(g, &tree->nodes[0]));
+    if (use_levels(g)) {
+        CML_TRY(grow_levels(g, gh, rows_in, n, tree_use, rng, tree));
+        leaf_values(g, tree);
+        return CML_OK;
+    }
+    memcpy(g->rows, rows_in, (size_t)n * sizeof *g->rows);
     int num_leaves = 1;
     if (can_split_depth(p, 0) && n > 0) {
         CML_TRY(hist_get(g, &hist));
@@ -900,15 +1195,7 @@ cml_status gbm_grow_tree(gbm_grower *g, const double *gh, const int32_t *rows_in
             eval_node(g, hr, &tree->nodes[lid + 1], lid + 1, node_features(g, tree_use, rng));
         CML_TRY(queue_push(g, lid + 1, hr, &sr));
     }
-    for (int i = 0; i < tree->n; i++) {
-        gbm_tnode *nd = &tree->nodes[i];
-        /* With monotone constraints a leaf keeps the weight clamped to its
-         * parent's bounds at the split (XGBoost's ApplyTreeSplit). */
-        if (nd->feature < 0)
-            nd->value =
-                (g->cons && g->cons->mono ? (double)g->wt[i] : gbm_calc_weight(p, nd->G, nd->H)) *
-                p->learning_rate;
-    }
+    leaf_values(g, tree);
     return CML_OK;
 fail:
     hist_put(g, hist);
