@@ -8,6 +8,9 @@
  * Thread-safety: stateless; each graph belongs to one thread.
  */
 #include <cblas.h>
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <math.h>
 #include <string.h>
 
@@ -17,14 +20,16 @@
 #define CML_CAT(a, b)  CML_CAT_(a, b)
 
 /* ---- float instance */
-#define real     float
-#define KN(name) CML_CAT(name, _f32)
-#define GEMM     cblas_sgemm
-#define EXPR     expf
-#define TANHR    tanhf
-#define ERFR     erff
+#define real           float
+#define REAL_IS_DOUBLE 0
+#define KN(name)       CML_CAT(name, _f32)
+#define GEMM           cblas_sgemm
+#define EXPR           expf
+#define TANHR          tanhf
+#define ERFR           erff
 #include "cpu_kernels.inc"
 #undef real
+#undef REAL_IS_DOUBLE
 #undef KN
 #undef GEMM
 #undef EXPR
@@ -32,14 +37,16 @@
 #undef ERFR
 
 /* ---- double instance (gradcheck) */
-#define real     double
-#define KN(name) CML_CAT(name, _f64)
-#define GEMM     cblas_dgemm
-#define EXPR     exp
-#define TANHR    tanh
-#define ERFR     erf
+#define real           double
+#define REAL_IS_DOUBLE 1
+#define KN(name)       CML_CAT(name, _f64)
+#define GEMM           cblas_dgemm
+#define EXPR           exp
+#define TANHR          tanh
+#define ERFR           erf
 #include "cpu_kernels.inc"
 #undef real
+#undef REAL_IS_DOUBLE
 #undef KN
 #undef GEMM
 #undef EXPR
