@@ -143,12 +143,18 @@ static const conv_case cases[] = {
     {3, 5, 9, 7, 6, 5, 1, 2, 1, 1},      /* 5x5, 25 taps */
     {2, 4, 6, 6, 9, 1, 1, 0, 1, 1},      /* 1x1, no padding, O past one block */
     {5, 1, 28, 28, 6, 5, 1, 2, 1, 1},    /* LeNet's first layer */
+    {3, 4, 7, 6, 5, 3, 1, 2, 1, 1},      /* pad past "same": output 9x8 */
+    {5, 4, 9, 9, 6, 3, 2, 1, 1, 1},      /* stride 2, odd input: 5x5 */
+    {40, 16, 28, 28, 32, 3, 2, 1, 1, 1}, /* ResNet's 16 -> 32 downsampling, 20 chunks */
+    {3, 6, 8, 7, 10, 1, 2, 0, 1, 1},     /* 1x1 stride 2 projection */
+    {2, 3, 8, 8, 4, 5, 2, 2, 1, 1},      /* 5x5 stride 2 */
     /* im2col + GEMM */
-    {5, 4, 9, 9, 6, 3, 2, 1, 1, 1}, /* stride 2 */
-    {3, 4, 9, 8, 4, 3, 1, 2, 2, 1}, /* dilation */
-    {2, 4, 7, 7, 6, 3, 1, 1, 1, 2}, /* groups */
-    {4, 3, 8, 8, 5, 3, 1, 0, 1, 1}, /* no padding */
-    {1, 2, 7, 5, 3, 1, 2, 0, 1, 1}, /* 1x1 stride 2, batch 1 */
+    {3, 4, 9, 9, 4, 3, 2, 0, 1, 1},   /* stride 2 without padding: a tap reads past the grid */
+    {2, 3, 10, 10, 4, 3, 3, 1, 1, 1}, /* stride 3 */
+    {3, 4, 9, 8, 4, 3, 1, 2, 2, 1},   /* dilation */
+    {2, 4, 7, 7, 6, 3, 1, 1, 1, 2},   /* groups */
+    {4, 3, 8, 8, 5, 3, 1, 0, 1, 1},   /* no padding */
+    {1, 2, 7, 5, 3, 1, 1, 0, 2, 1},   /* 1x1 dilated (any dilation goes to im2col), batch 1 */
 };
 
 static void test_conv_paths_f32(void **state)
