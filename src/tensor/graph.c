@@ -837,7 +837,11 @@ cml_status cml_graph_backward(cml_graph *g, cml_tensor *loss)
         if (!t->requires_grad || t->grad_external) continue;
         t->grad = cml_graph_alloc(g, (size_t)cml_t_numel(t) * cml_dtype_size(t->dtype), 0);
         if (!t->grad) return g->status;
-        g->be->zero(t->grad, cml_t_numel(t), t->dtype);
+        t->grad_fresh = 1;
+    }
+    if (loss->grad_fresh) {
+        g->be->zero(loss->grad, 1, loss->dtype);
+        loss->grad_fresh = 0;
     }
     if (loss->dtype == CML_F64)
         *(double *)loss->grad += 1.0;
@@ -849,7 +853,31 @@ cml_status cml_graph_backward(cml_graph *g, cml_tensor *loss)
     for (int64_t i = last; i >= 0; i--) {
         cml_tensor *t = g->nodes[i];
         if (!t->requires_grad || t->op == CML_OP_LEAF) continue;
+        /* no gradient reached t: every backward is linear in t's gradient,
+         * so its contribution is zero */
+        if (t->grad_fresh) continue;
+        for (int k = 0; k < 3; k++) {
+            cml_tensor *s = t->src[k];
+            if (!s || !s->requires_grad || !s->grad_fresh) continue;
+            /* a source used twice by one op gets two contributions: zero it */
+            int dup = 0;
+            for (int j = 0; j < 3; j++)
+                dup |= j != k && t->src[j] == s;
+            if (dup || !g->be->assigns || !g->be->assigns(t, k)) {
+                g->be->zero(s->grad, cml_t_numel(s), s->dtype);
+                s->grad_fresh = 0;
+            }
+        }
         CML_CHECK(g->be->backward(t));
+        for (int k = 0; k < 3; k++)
+            if (t->src[k]) t->src[k]->grad_fresh = 0;
+    }
+    /* grads nothing reached read as zero */
+    for (int64_t i = 0; i < g->n_nodes; i++) {
+        cml_tensor *t = g->nodes[i];
+        if (!t->grad_fresh) continue;
+        g->be->zero(t->grad, cml_t_numel(t), t->dtype);
+        t->grad_fresh = 0;
     }
     return CML_OK;
 }

@@ -77,6 +77,7 @@ struct cml_tensor {
     void *grad;                   /* contiguous, shape-sized; NULL if no gradient flows here */
     int requires_grad;            /* gradient wanted (parameters) or flows through (ops) */
     int grad_external;            /* grad buffer owned elsewhere (parameter store) */
+    int grad_fresh; /* during backward: grad allocated, nothing written yet (see cml_backend) */
     cml_tensor *src[3];
     int32_t ip[8];
     double fp[4];
@@ -94,7 +95,11 @@ struct cml_tensor {
 /*
  * A compute backend. forward() fills node->data (and aux) from its sources;
  * backward() adds the node's gradient contribution into the grad of every
- * source whose requires_grad is set (grads are zeroed by the graph first).
+ * source whose requires_grad is set. Graph-owned grads are not zeroed up
+ * front: the first contribution to one (in backward order) finds its
+ * grad_fresh flag set, and if assigns(node, i) says so the kernel overwrites
+ * that source's grad instead of adding (saving a zeroing pass and a read of
+ * the zeros); otherwise the graph zeroes it just before the call.
  * Entries marked (optional) may be NULL.
  */
 typedef struct cml_backend {
@@ -107,6 +112,9 @@ typedef struct cml_backend {
     void (*zero)(void *p, int64_t n, cml_dtype dtype);
     /* (optional) called before a graph's memory is released */
     void (*sync)(void);
+    /* (optional) 1 if backward(node) overwrites the grad of node->src[i]
+     * when that source's grad_fresh is set (and clears nothing itself) */
+    int (*assigns)(const cml_tensor *node, int i);
 } cml_backend;
 
 const cml_backend *cml_backend_cpu(void);

@@ -534,15 +534,42 @@ static void test_conv_thread_independent(void **state)
     free(w);
 }
 
+/* Grads are not zeroed up front: a node with several consumers sums them
+ * (the first overwrites, the rest add), an op using one source twice gets
+ * both terms, and a node no gradient reaches reads as zero. */
+static void test_grad_accumulation(void **state)
+{
+    (void)state;
+    cml_graph *g = cml_graph_new(NULL);
+    int64_t sh[1] = {5};
+    float xd[5] = {-2, -0.5f, 0.25f, 1, 3}, gx[5] = {0};
+    cml_tensor *x = cml_t_wrap(g, CML_F32, 1, sh, xd, gx);
+    cml_tensor *h = cml_t_scale(x, 2);                         /* h = 2x */
+    cml_tensor *dead = cml_t_relu(h);                          /* not in the loss */
+    cml_tensor *u = cml_t_add(cml_t_relu(h), cml_t_mul(h, h)); /* relu(h) + h^2 */
+    cml_tensor *L = cml_t_sum(cml_t_add(u, h), 0);             /* + h */
+    assert_int_equal(cml_graph_status(g), CML_OK);
+    assert_int_equal(cml_graph_backward(g, L), CML_OK);
+    for (int i = 0; i < 5; i++) {
+        float hv = 2 * xd[i];
+        /* dL/dh = [h > 0] + 2h + 1, dL/dx = 2 dL/dh */
+        assert_float_equal(((float *)h->grad)[i], (hv > 0) + 2 * hv + 1, 1e-6);
+        assert_float_equal(gx[i], 2 * ((hv > 0) + 2 * hv + 1), 1e-6);
+        assert_float_equal(((float *)dead->grad)[i], 0, 0);
+    }
+    cml_graph_free(g);
+}
+
 int main(void)
 {
     cml_set_num_threads(2);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_elementwise),   cmocka_unit_test(test_views),
-        cmocka_unit_test(test_matmul_linear), cmocka_unit_test(test_misc_ops),
-        cmocka_unit_test(test_conv_pool_bn),  cmocka_unit_test(test_losses),
-        cmocka_unit_test(test_loss_values),   cmocka_unit_test(test_f32_matches_f64),
-        cmocka_unit_test(test_shape_errors),  cmocka_unit_test(test_conv_thread_independent),
+        cmocka_unit_test(test_elementwise),       cmocka_unit_test(test_views),
+        cmocka_unit_test(test_matmul_linear),     cmocka_unit_test(test_misc_ops),
+        cmocka_unit_test(test_conv_pool_bn),      cmocka_unit_test(test_losses),
+        cmocka_unit_test(test_loss_values),       cmocka_unit_test(test_f32_matches_f64),
+        cmocka_unit_test(test_shape_errors),      cmocka_unit_test(test_conv_thread_independent),
+        cmocka_unit_test(test_grad_accumulation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,9 @@
  * Thread-safety: stateless; each graph belongs to one thread.
  */
 #include <cblas.h>
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <math.h>
 #include <string.h>
 
@@ -17,14 +20,16 @@
 #define CML_CAT(a, b)  CML_CAT_(a, b)
 
 /* ---- float instance */
-#define real     float
-#define KN(name) CML_CAT(name, _f32)
-#define GEMM     cblas_sgemm
-#define EXPR     expf
-#define TANHR    tanhf
-#define ERFR     erff
+#define real           float
+#define REAL_IS_DOUBLE 0
+#define KN(name)       CML_CAT(name, _f32)
+#define GEMM           cblas_sgemm
+#define EXPR           expf
+#define TANHR          tanhf
+#define ERFR           erff
 #include "cpu_kernels.inc"
 #undef real
+#undef REAL_IS_DOUBLE
 #undef KN
 #undef GEMM
 #undef EXPR
@@ -32,14 +37,16 @@
 #undef ERFR
 
 /* ---- double instance (gradcheck) */
-#define real     double
-#define KN(name) CML_CAT(name, _f64)
-#define GEMM     cblas_dgemm
-#define EXPR     exp
-#define TANHR    tanh
-#define ERFR     erf
+#define real           double
+#define REAL_IS_DOUBLE 1
+#define KN(name)       CML_CAT(name, _f64)
+#define GEMM           cblas_dgemm
+#define EXPR           exp
+#define TANHR          tanh
+#define ERFR           erf
 #include "cpu_kernels.inc"
 #undef real
+#undef REAL_IS_DOUBLE
 #undef KN
 #undef GEMM
 #undef EXPR
@@ -62,13 +69,32 @@ static cml_status cpu_backward(cml_tensor *t)
     return t->dtype == CML_F64 ? backward_f64(t) : backward_f32(t);
 }
 
+/* The (op, source) pairs whose backward kernel overwrites a fresh grad
+ * (axpy_to, relu, mean/sum, linear's dx, batch norm's dx, conv's dx: the
+ * last zeroes a chunk's images just before adding into them, in cache). */
+static int cpu_assigns(const cml_tensor *t, int i)
+{
+    switch (t->op) {
+    case CML_OP_ADD:
+    case CML_OP_SUB: return 1;
+    case CML_OP_CONTIG:
+    case CML_OP_RELU:
+    case CML_OP_SUM:
+    case CML_OP_MEAN:
+    case CML_OP_LINEAR:
+    case CML_OP_BATCHNORM:
+    case CML_OP_CONV2D: return i == 0;
+    default: return 0;
+    }
+}
+
 static void cpu_zero(void *p, int64_t n, cml_dtype dt)
 {
     if (n > 0) memset(p, 0, (size_t)n * cml_dtype_size(dt));
 }
 
-static const cml_backend cpu_backend = {"cpu",        cpu_supports_op, cpu_forward,
-                                        cpu_backward, cpu_zero,        NULL};
+static const cml_backend cpu_backend = {"cpu", cpu_supports_op, cpu_forward, cpu_backward, cpu_zero,
+                                        NULL,  cpu_assigns};
 
 const cml_backend *cml_backend_cpu(void)
 {

@@ -1,0 +1,237 @@
+/*
+ * test_tensor_conv.c — conv2d's two CPU paths (the direct stride-1 "same"
+ * kernels and im2col + GEMM for every other shape) against a naive
+ * convolution in double: output, dX, dW and db, on odd shapes (batch 1,
+ * channel counts that are not a multiple of the kernels' blocks, 1x1 and
+ * 5x5 kernels, stride 2, dilation, groups, no padding, more chunks than dW
+ * slots), in float and double; and thread-count independence of the direct
+ * path's results, bit for bit.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "golden.h"
+#include "tensor/tensor.h"
+
+typedef struct conv_case {
+    int64_t N, C, H, W, O, K;
+    int s, p, d, gr;
+} conv_case;
+
+static int64_t out_dim(int64_t in, const conv_case *c)
+{
+    return (in + 2 * c->p - c->d * (c->K - 1) - 1) / c->s + 1;
+}
+
+/* y = conv(x, w) + b; given dY = r: dx, dw, db (all double, naive loops) */
+static void reference(const conv_case *c, const double *x, const double *w, const double *b,
+                      const double *r, double *y, double *dx, double *dw, double *db)
+{
+    int64_t OH = out_dim(c->H, c), OW = out_dim(c->W, c), Cg = c->C / c->gr, Og = c->O / c->gr;
+    memset(dx, 0, (size_t)(c->N * c->C * c->H * c->W) * sizeof *dx);
+    memset(dw, 0, (size_t)(c->O * Cg * c->K * c->K) * sizeof *dw);
+    memset(db, 0, (size_t)c->O * sizeof *db);
+    for (int64_t n = 0; n < c->N; n++)
+        for (int64_t o = 0; o < c->O; o++)
+            for (int64_t oh = 0; oh < OH; oh++)
+                for (int64_t ow = 0; ow < OW; ow++) {
+                    int64_t yi = ((n * c->O + o) * OH + oh) * OW + ow;
+                    double s = b[o];
+                    for (int64_t ci = 0; ci < Cg; ci++)
+                        for (int64_t kh = 0; kh < c->K; kh++)
+                            for (int64_t kw = 0; kw < c->K; kw++) {
+                                int64_t ih = oh * c->s - c->p + kh * c->d;
+                                int64_t iw = ow * c->s - c->p + kw * c->d;
+                                if (ih < 0 || ih >= c->H || iw < 0 || iw >= c->W) continue;
+                                int64_t ch = (o / Og) * Cg + ci;
+                                int64_t xi = ((n * c->C + ch) * c->H + ih) * c->W + iw;
+                                int64_t wi = ((o * Cg + ci) * c->K + kh) * c->K + kw;
+                                s += w[wi] * x[xi];
+                                dx[xi] += w[wi] * r[yi];
+                                dw[wi] += x[xi] * r[yi];
+                            }
+                    y[yi] = s;
+                    db[o] += r[yi];
+                }
+}
+
+static double max_abs(const double *a, int64_t n)
+{
+    double m = 0;
+    for (int64_t i = 0; i < n; i++)
+        m = fmax(m, fabs(a[i]));
+    return m;
+}
+
+/* |engine - reference| <= tol * max|reference| elementwise */
+static void expect_close(const char *what, const conv_case *c, const cml_tensor *t,
+                         const void *data, const double *ref, int64_t n, double tol)
+{
+    double scale = fmax(max_abs(ref, n), 1e-12), worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double v = t->dtype == CML_F64 ? ((const double *)data)[i] : ((const float *)data)[i];
+        worst = fmax(worst, fabs(v - ref[i]) / scale);
+    }
+    if (!(worst <= tol))
+        fail_msg("%s: conv N%lld C%lld %lldx%lld -> O%lld K%lld s%d p%d d%d g%d: relative error "
+                 "%.3g > %.3g",
+                 what, (long long)c->N, (long long)c->C, (long long)c->H, (long long)c->W,
+                 (long long)c->O, (long long)c->K, c->s, c->p, c->d, c->gr, worst, tol);
+}
+
+static void fill(double *a, int64_t n, cml_rng *rng)
+{
+    for (int64_t i = 0; i < n; i++)
+        a[i] = 2 * cml_rng_uniform(rng) - 1;
+}
+
+static void check_case(const conv_case *c, cml_dtype dt)
+{
+    int64_t OH = out_dim(c->H, c), OW = out_dim(c->W, c), Cg = c->C / c->gr;
+    int64_t nx = c->N * c->C * c->H * c->W, nw = c->O * Cg * c->K * c->K,
+            ny = c->N * c->O * OH * OW;
+    double *x = malloc((size_t)nx * sizeof *x), *w = malloc((size_t)nw * sizeof *w);
+    double *b = malloc((size_t)c->O * sizeof *b), *r = malloc((size_t)ny * sizeof *r);
+    double *y = malloc((size_t)ny * sizeof *y), *dx = malloc((size_t)nx * sizeof *dx);
+    double *dw = malloc((size_t)nw * sizeof *dw), *db = malloc((size_t)c->O * sizeof *db);
+    assert_true(x && w && b && r && y && dx && dw && db);
+    cml_rng rng;
+    cml_rng_seed(&rng, 11);
+    fill(x, nx, &rng);
+    fill(w, nw, &rng);
+    fill(b, c->O, &rng);
+    fill(r, ny, &rng);
+    reference(c, x, w, b, r, y, dx, dw, db);
+
+    cml_graph *g = cml_graph_new(NULL);
+    int64_t xs[4] = {c->N, c->C, c->H, c->W}, ws[4] = {c->O, Cg, c->K, c->K}, bs[1] = {c->O};
+    size_t es = cml_dtype_size(dt);
+    void *xd = malloc((size_t)nx * es), *wd = malloc((size_t)nw * es), *bd = malloc(c->O * es);
+    void *gx = calloc((size_t)nx, es), *gw = calloc((size_t)nw, es), *gb = calloc(c->O, es);
+    assert_true(xd && wd && bd && gx && gw && gb);
+    for (int64_t i = 0; i < nx; i++)
+        dt == CML_F64 ? (((double *)xd)[i] = x[i]) : (((float *)xd)[i] = (float)x[i]);
+    for (int64_t i = 0; i < nw; i++)
+        dt == CML_F64 ? (((double *)wd)[i] = w[i]) : (((float *)wd)[i] = (float)w[i]);
+    for (int64_t i = 0; i < c->O; i++)
+        dt == CML_F64 ? (((double *)bd)[i] = b[i]) : (((float *)bd)[i] = (float)b[i]);
+    cml_tensor *X = cml_t_wrap(g, dt, 4, xs, xd, gx), *Wt = cml_t_wrap(g, dt, 4, ws, wd, gw);
+    cml_tensor *B = cml_t_wrap(g, dt, 1, bs, bd, gb);
+    cml_tensor *Y = cml_t_conv2d(X, Wt, B, c->s, c->p, c->d, c->gr);
+    assert_non_null(Y);
+    cml_tensor *R = cml_t_new(g, dt, 4, Y->shape);
+    for (int64_t i = 0; i < ny; i++)
+        dt == CML_F64 ? (((double *)R->data)[i] = r[i]) : (((float *)R->data)[i] = (float)r[i]);
+    cml_tensor *L = cml_t_sum(cml_t_mul(Y, R), 0);
+    assert_int_equal(cml_graph_status(g), CML_OK);
+    assert_int_equal(cml_graph_backward(g, L), CML_OK);
+    double tol = dt == CML_F64 ? 1e-12 : 2e-5;
+    expect_close("y", c, Y, Y->data, y, ny, tol);
+    expect_close("dx", c, X, gx, dx, nx, tol);
+    expect_close("dw", c, Wt, gw, dw, nw, tol);
+    expect_close("db", c, B, gb, db, c->O, tol);
+    cml_graph_free(g);
+    free(xd), free(wd), free(bd), free(gx), free(gw), free(gb);
+    free(x), free(w), free(b), free(r), free(y), free(dx), free(dw), free(db);
+}
+
+static const conv_case cases[] = {
+    /* direct path: stride 1, pad (K-1)/2, no dilation or groups */
+    {70, 16, 14, 14, 16, 3, 1, 1, 1, 1}, /* 18 chunks > 16 dW slots */
+    {1, 3, 5, 4, 4, 3, 1, 1, 1, 1},      /* batch 1, C and O below one block */
+    {3, 5, 9, 7, 6, 5, 1, 2, 1, 1},      /* 5x5, 25 taps */
+    {2, 4, 6, 6, 9, 1, 1, 0, 1, 1},      /* 1x1, no padding, O past one block */
+    {5, 1, 28, 28, 6, 5, 1, 2, 1, 1},    /* LeNet's first layer */
+    {3, 4, 7, 6, 5, 3, 1, 2, 1, 1},      /* pad past "same": output 9x8 */
+    {5, 4, 9, 9, 6, 3, 2, 1, 1, 1},      /* stride 2, odd input: 5x5 */
+    {40, 16, 28, 28, 32, 3, 2, 1, 1, 1}, /* ResNet's 16 -> 32 downsampling, 20 chunks */
+    {3, 6, 8, 7, 10, 1, 2, 0, 1, 1},     /* 1x1 stride 2 projection */
+    {2, 3, 8, 8, 4, 5, 2, 2, 1, 1},      /* 5x5 stride 2 */
+    /* im2col + GEMM */
+    {3, 4, 9, 9, 4, 3, 2, 0, 1, 1},   /* stride 2 without padding: a tap reads past the grid */
+    {2, 3, 10, 10, 4, 3, 3, 1, 1, 1}, /* stride 3 */
+    {3, 4, 9, 8, 4, 3, 1, 2, 2, 1},   /* dilation */
+    {2, 4, 7, 7, 6, 3, 1, 1, 1, 2},   /* groups */
+    {4, 3, 8, 8, 5, 3, 1, 0, 1, 1},   /* no padding */
+    {1, 2, 7, 5, 3, 1, 1, 0, 2, 1},   /* 1x1 dilated (any dilation goes to im2col), batch 1 */
+};
+
+static void test_conv_paths_f32(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        check_case(&cases[i], CML_F32);
+}
+
+static void test_conv_paths_f64(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        check_case(&cases[i], CML_F64);
+}
+
+/* Direct-path conv (10 chunks, 10 dW slots): y, dX, dW bit-identical for 1 and 3 threads. */
+enum { TN = 37, TC = 3, TO = 8, TH = 20 };
+enum { NX = TN * TC * TH * TH, NW = TO * TC * 9, NY = TN * TO * TH * TH };
+
+static void direct_run(int threads, const float *x, const float *w, float *y, float *gx, float *gw)
+{
+    int64_t xs[4] = {TN, TC, TH, TH}, ws[4] = {TO, TC, 3, 3};
+    cml_set_num_threads(threads);
+    cml_graph *g = cml_graph_new(NULL);
+    memset(gx, 0, NX * sizeof(float));
+    memset(gw, 0, NW * sizeof(float));
+    cml_tensor *X = cml_t_wrap(g, CML_F32, 4, xs, (void *)x, gx);
+    cml_tensor *W = cml_t_wrap(g, CML_F32, 4, ws, (void *)w, gw);
+    cml_tensor *Y = cml_t_conv2d(X, W, NULL, 1, 1, 1, 1);
+    cml_tensor *r = cml_t_new(g, CML_F32, Y->ndim, Y->shape);
+    for (int64_t i = 0; i < NY; i++)
+        ((float *)r->data)[i] = (float)sin(0.3 * (double)i);
+    cml_tensor *L = cml_t_sum(cml_t_mul(Y, r), 0);
+    assert_int_equal(cml_graph_status(g), CML_OK);
+    assert_int_equal(cml_graph_backward(g, L), CML_OK);
+    memcpy(y, Y->data, NY * sizeof(float));
+    cml_graph_free(g);
+}
+
+static void test_direct_thread_independent(void **state)
+{
+    (void)state;
+    float *x = malloc(NX * sizeof(float)), *w = malloc(NW * sizeof(float));
+    float *y[2], *gx[2], *gw[2];
+    assert_true(x && w);
+    for (int i = 0; i < NX; i++)
+        x[i] = (float)cos(0.1 * i);
+    for (int i = 0; i < NW; i++)
+        w[i] = (float)sin(0.7 * i);
+    for (int k = 0; k < 2; k++) {
+        y[k] = malloc(NY * sizeof(float));
+        gx[k] = malloc(NX * sizeof(float));
+        gw[k] = malloc(NW * sizeof(float));
+        assert_true(y[k] && gx[k] && gw[k]);
+        direct_run(k ? 3 : 1, x, w, y[k], gx[k], gw[k]);
+    }
+    cml_set_num_threads(2);
+    assert_memory_equal(y[0], y[1], NY * sizeof(float));
+    assert_memory_equal(gx[0], gx[1], NX * sizeof(float));
+    assert_memory_equal(gw[0], gw[1], NW * sizeof(float));
+    for (int k = 0; k < 2; k++) {
+        free(y[k]);
+        free(gx[k]);
+        free(gw[k]);
+    }
+    free(x);
+    free(w);
+}
+
+int main(void)
+{
+    cml_set_num_threads(2);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv_paths_f32),
+        cmocka_unit_test(test_conv_paths_f64),
+        cmocka_unit_test(test_direct_thread_independent),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
