@@ -58,28 +58,61 @@ static int n_groups_of(int64_t n_chunks, int k, int64_t p)
     return (int)CML_MAX(g, 1);
 }
 
-cml_status km_center_copy(const cml_matrix *X, double **Xc, double *mean)
+/* Column sums of X in at most MEAN_GROUPS groups of row chunks, the groups
+ * summed in index order: parallel, and the same bits whatever the thread
+ * count (the group count depends on n only). */
+#define MEAN_GROUPS 16
+
+cml_status km_center_copy(const cml_matrix *X, double **Xc, double *mean, double *xsq)
 {
-    int64_t n = X->rows, p = X->cols;
+    int64_t n = X->rows, p = X->cols, nc = n_chunks_of(n);
+    int G = (int)CML_MIN(nc, MEAN_GROUPS);
     double *out = cml_alloc_array(n * p, sizeof(double));
-    if (!out) return CML_ERR_NOMEM;
-    memset(mean, 0, (size_t)p * sizeof(double));
-    for (int64_t i = 0; i < n; i++) {
-        const double *r = X->data + i * X->ld;
-        for (int64_t j = 0; j < p; j++)
-            mean[j] += r[j];
+    double *part = cml_calloc((size_t)G * (size_t)p, sizeof(double));
+    if (!out || !part) {
+        free(out);
+        free(part);
+        return CML_ERR_NOMEM;
     }
-    for (int64_t j = 0; j < p; j++)
-        mean[j] /= (double)n;
+#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static) if (n * p > KM_PAR_MIN)
+    for (int g = 0; g < G; g++) {
+        double *acc = part + (int64_t)g * p;
+        int64_t s = g * nc / G * KM_CHUNK, e = CML_MIN((g + 1) * nc / G * KM_CHUNK, n);
+        for (int64_t i = s; i < e; i++) {
+            const double *r = X->data + i * X->ld;
+            for (int64_t j = 0; j < p; j++)
+                acc[j] += r[j];
+        }
+    }
+    for (int64_t j = 0; j < p; j++) {
+        double s = 0.0;
+        for (int g = 0; g < G; g++)
+            s += part[(int64_t)g * p + j];
+        mean[j] = s / (double)n;
+    }
+    free(part);
+    /* The copy and its squared row norms in one pass: each row is still in
+     * cache when its norm is taken. */
 #pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static) if (n * p > KM_PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
         const double *r = X->data + i * X->ld;
-        double *o = out + i * p;
-        for (int64_t j = 0; j < p; j++)
+        double *o = out + i * p, sq = 0.0;
+        for (int64_t j = 0; j < p; j++) {
             o[j] = r[j] - mean[j];
+            sq += o[j] * o[j];
+        }
+        if (xsq) xsq[i] = sq;
     }
     *Xc = out;
     return CML_OK;
+}
+
+double km_tolerance_centred(const double *xsq, int64_t n, int64_t p, double tol)
+{
+    double s = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        s += xsq[i];
+    return s / (double)n / (double)p * tol;
 }
 
 void km_row_sq_norms(const double *X, int64_t n, int64_t p, int64_t ld, double *out)

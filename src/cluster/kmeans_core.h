@@ -28,13 +28,18 @@ typedef struct km_data {
     int64_t n, p, ld;
 } km_data;
 
-/* Copies X centred on its column means into *Xc (n, p) contiguous, and the
- * means into mean (p): sklearn centres before clustering for accuracy. */
-cml_status km_center_copy(const cml_matrix *X, double **Xc, double *mean);
+/* Copies X centred on its column means into *Xc (n, p) contiguous, the
+ * means into mean (p) and, unless xsq is NULL, the squared norms of the
+ * centred rows into xsq (n): sklearn centres before clustering for
+ * accuracy. One read of X for the means, one for the copy. */
+cml_status km_center_copy(const cml_matrix *X, double **Xc, double *mean, double *xsq);
 /* Squared row norms of (n, p) contiguous X into out (n). */
 void km_row_sq_norms(const double *X, int64_t n, int64_t p, int64_t ld, double *out);
 /* sklearn's _tolerance: tol * mean over features of the column variance. */
 double km_tolerance(const double *X, int64_t n, int64_t p, int64_t ld, double tol);
+/* The same from the squared norms of the centred rows (sum_i xsq_i / (n p)
+ * is the mean column variance), without another pass over X. */
+double km_tolerance_centred(const double *xsq, int64_t n, int64_t p, double tol);
 
 /* Greedy k-means++ (Arthur & Vassilvitskii 2007, with sklearn's
  * 2 + floor(ln k) local trials per centre, keeping the candidate with the
