@@ -121,8 +121,8 @@ static cml_status kmeans_fit_impl(const cml_kmeans_params *p, const cml_matrix *
         }
         double inertia;
         int n_iter;
-        CML_TRY(km_run(&data, k, p->algorithm == CML_KMEANS_ELKAN, p->max_iter, tol, cand, labels,
-                       &inertia, &n_iter));
+        CML_TRY(km_run(&data, k, p->algorithm == CML_KMEANS_ELKAN ? KM_ELKAN : KM_LLOYD,
+                       p->max_iter, tol, cand, labels, &inertia, &n_iter));
         /* sklearn keeps a later run only if it is strictly better and not
          * the same partition (rounding can make a relabelled copy "better"). */
         if (!have_best ||

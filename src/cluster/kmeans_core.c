@@ -540,6 +540,168 @@ static void lloyd_iter(const km_data *d, km_ws *ws, const double *c_old, double 
     average_centers(c_new, wsum, k, p);
 }
 
+/* ---------------------------------------------------------------- Lloyd with bounds */
+
+/* Lloyd's iteration that does not read the rows whose label provably stays
+ * (Hamerly, "Making k-means even faster", SDM 2010: one upper bound on the
+ * distance to the own centre, one lower bound on the distance to every other
+ * centre, moved by the centre shifts). It must give the labels of the plain
+ * iteration above, which ranks centres by the dgemm expression
+ * ||c||^2 - 2 x.c, whose rounding can swap two nearly tied centres. So a row
+ * is skipped only when lower^2 - upper^2 exceeds eps_i, a bound on that
+ * expression's error for this row:
+ *   eps_i = 8 (p + 2) DBL_EPSILON (||x_i|| + max_j ||c_j||)^2,
+ * twice gamma_(p+2) (Higham, Accuracy and Stability, 3.1) times the
+ * Cauchy-Schwarz bound of |c|^2 + 2 |x.c| + |x|^2, times 2 again for the
+ * bounds' own rounding (they are set from the same expression, and moved by
+ * shifts inflated by 1e-12). Then every skipped row's exact nearest centre
+ * beats the others by more than the expression's error, so the plain
+ * iteration would have kept it too; every other row goes through the same
+ * dgemm as the plain iteration (gathered into a buffer: BLIS computes each
+ * entry the same way whatever the rows around it). Labels, centres and
+ * iteration counts are the plain iteration's; what changes is that late
+ * iterations read only the few rows near a boundary. */
+typedef struct lloyd_bounds {
+    double *upper;  /* (n) >= distance to the own centre */
+    double *lower;  /* (n) <= distance to every other centre */
+    double *gbuf;   /* (T, KM_CHUNK, p) gathered rows */
+    int64_t *gidx;  /* (T, KM_CHUNK) their row indices */
+    double eps_fac; /* 8 (p + 2) DBL_EPSILON */
+    int ready;      /* bounds set by a previous iteration */
+} lloyd_bounds;
+
+static void bounds_free(lloyd_bounds *b)
+{
+    free(b->upper);
+    free(b->lower);
+    free(b->gbuf);
+    free(b->gidx);
+}
+
+static cml_status bounds_init(lloyd_bounds *b, const km_data *d, int T)
+{
+    memset(b, 0, sizeof *b);
+    b->upper = cml_alloc_array(d->n, sizeof(double));
+    b->lower = cml_alloc_array(d->n, sizeof(double));
+    b->gbuf = cml_alloc_array((int64_t)T * KM_CHUNK * d->p, sizeof(double));
+    b->gidx = cml_alloc_array((int64_t)T * KM_CHUNK, sizeof(int64_t));
+    b->eps_fac = 8.0 * (double)(d->p + 2) * DBL_EPSILON;
+    if (!b->upper || !b->lower || !b->gbuf || !b->gidx) {
+        bounds_free(b);
+        return CML_ERR_NOMEM;
+    }
+    return CML_OK;
+}
+
+/* The largest centre shift, the index of that centre, and the second
+ * largest: a row's other centres moved by at most the largest shift among
+ * them. Inflated against the rounding of the shifts themselves. */
+typedef struct shift_max {
+    double first, second;
+    int arg;
+} shift_max;
+
+static shift_max shifts_max(const double *shift, int k)
+{
+    shift_max m = {0.0, 0.0, -1};
+    for (int c = 0; c < k; c++) {
+        if (shift[c] > m.first) {
+            m.second = m.first;
+            m.first = shift[c];
+            m.arg = c;
+        } else if (shift[c] > m.second) {
+            m.second = shift[c];
+        }
+    }
+    m.first *= 1.0 + 1e-12;
+    m.second *= 1.0 + 1e-12;
+    return m;
+}
+
+/* Rows [s, e) of one group (see lloyd_iter for the other arguments). */
+static void lloyd_chunk_bounded(const km_data *d, int64_t s, int64_t e, int k, const double *C,
+                                const double *csq, double cmax, const double *shift, shift_max sm,
+                                lloyd_bounds *b, int tid, double *dist, int64_t *labels, km_ws *ws,
+                                int g)
+{
+    int64_t p = d->p, kp = (int64_t)k * p, m = 0;
+    double *gbuf = b->gbuf + (int64_t)tid * KM_CHUNK * p;
+    int64_t *gidx = b->gidx + (int64_t)tid * KM_CHUNK;
+    for (int64_t i = s; i < e; i++) {
+        if (b->ready) {
+            int64_t a = labels[i];
+            double up = (b->upper[i] + shift[a] * (1.0 + 1e-12)) * (1.0 + DBL_EPSILON);
+            double lo = (b->lower[i] - (a == sm.arg ? sm.second : sm.first)) * (1.0 - DBL_EPSILON);
+            b->upper[i] = up;
+            b->lower[i] = lo;
+            double xn = sqrt(d->xsq[i]) + cmax;
+            if (lo > up && (lo - up) * (lo + up) > b->eps_fac * xn * xn) continue;
+        }
+        gidx[m] = i;
+        memcpy(gbuf + m * p, d->X + i * d->ld, (size_t)p * sizeof(double));
+        m++;
+    }
+    if (m == 0) return;
+    for (int64_t t = 0; t < m; t++)
+        memcpy(dist + t * k, csq, (size_t)k * sizeof(double));
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, k, (int)p, -2.0, gbuf, (int)p, C,
+                (int)p, 1.0, dist, k);
+    for (int64_t t = 0; t < m; t++) {
+        const double *r = dist + t * k;
+        int64_t i = gidx[t], label = 0;
+        double best = r[0], second = INFINITY;
+        for (int j = 1; j < k; j++) {
+            if (r[j] < best) {
+                second = best;
+                best = r[j];
+                label = j;
+            } else if (r[j] < second) {
+                second = r[j];
+            }
+        }
+        /* Squared distances are the expression plus ||x||^2, within eps. */
+        double xn = sqrt(d->xsq[i]) + cmax, eps = b->eps_fac * xn * xn;
+        b->upper[i] = sqrt(CML_MAX(best + d->xsq[i] + eps, 0.0));
+        b->lower[i] = k > 1 ? sqrt(CML_MAX(second + d->xsq[i] - eps, 0.0)) : INFINITY;
+        int64_t old = !ws->first ? labels[i] : -1;
+        labels[i] = label;
+        if (old != label)
+            move_row(ws->gsum + g * kp, ws->gw + (int64_t)g * k, ws->gcnt + (int64_t)g * k, old,
+                     label, gbuf + t * p, d->w[i], p);
+    }
+}
+
+/* One Lloyd iteration with bounds (an update: c_new != NULL). ws->shift
+ * holds the shifts that brought the previous centres to c_old. */
+static void lloyd_iter_bounded(const km_data *d, km_ws *ws, lloyd_bounds *b, const double *c_old,
+                               double *c_new, double *wsum, int64_t *labels)
+{
+    int k = ws->k;
+    int64_t p = d->p;
+    center_norms(c_old, k, p, ws->csq);
+    double cmax = 0.0;
+    for (int c = 0; c < k; c++)
+        cmax = CML_MAX(cmax, sqrt(ws->csq[c]));
+    cmax *= 1.0 + 1e-12;
+    shift_max sm = shifts_max(ws->shift, k);
+    clear_deltas(ws, p);
+#pragma omp parallel for num_threads(ws->T) schedule(dynamic, 1) if (d->n * p * k > KM_PAR_MIN)
+    for (int g = 0; g < ws->G; g++) {
+        int tid = thread_id();
+        double *dist = ws->dist + (int64_t)tid * KM_CHUNK * k;
+        int64_t c0 = g * ws->n_chunks / ws->G, c1 = (g + 1) * ws->n_chunks / ws->G;
+        for (int64_t ch = c0; ch < c1; ch++) {
+            int64_t s = ch * KM_CHUNK, e = CML_MIN(s + KM_CHUNK, d->n);
+            lloyd_chunk_bounded(d, s, e, k, c_old, ws->csq, cmax, ws->shift, sm, b, tid, dist,
+                                labels, ws, g);
+        }
+    }
+    b->ready = 1;
+    commit_deltas(ws, p, c_new, wsum);
+    relocate_empty(d, ws, c_old, c_new, wsum, labels);
+    average_centers(c_new, wsum, k, p);
+}
+
 /* ---------------------------------------------------------------- Elkan */
 
 typedef struct elkan_state {
@@ -666,12 +828,14 @@ static void elkan_iter(const km_data *d, km_ws *ws, elkan_state *es, const doubl
 
 /* ---------------------------------------------------------------- driver */
 
-cml_status km_run(const km_data *d, int k, int elkan, int max_iter, double tol, double *centers,
+cml_status km_run(const km_data *d, int k, int algo, int max_iter, double tol, double *centers,
                   int64_t *labels, double *inertia, int *n_iter)
 {
     int64_t n = d->n, p = d->p;
+    int elkan = algo == KM_ELKAN, bounded = algo == KM_LLOYD && d->xsq != NULL;
     km_ws ws;
     elkan_state es = {0};
+    lloyd_bounds lb = {0};
     cml_status st = ws_init(&ws, d, k, 1);
     if (st != CML_OK) return st;
     double *wsum = cml_alloc_array(k, sizeof(double));
@@ -680,6 +844,7 @@ cml_status km_run(const km_data *d, int k, int elkan, int max_iter, double tol, 
         st = CML_ERR_NOMEM;
         goto fail;
     }
+    if (bounded && (st = bounds_init(&lb, d, ws.T)) != CML_OK) goto fail;
     if (elkan) {
         es.half = cml_alloc_array((int64_t)k * k, sizeof(double));
         es.next = cml_alloc_array(k, sizeof(double));
@@ -704,6 +869,8 @@ cml_status km_run(const km_data *d, int k, int elkan, int max_iter, double tol, 
         if (elkan) {
             elkan_iter(d, &ws, &es, c_cur, c_nxt, wsum, labels);
             elkan_center_distances(c_nxt, k, p, &es);
+        } else if (bounded) {
+            lloyd_iter_bounded(d, &ws, &lb, c_cur, c_nxt, wsum, labels);
         } else {
             lloyd_iter(d, &ws, c_cur, c_nxt, wsum, labels);
         }
@@ -731,6 +898,7 @@ cml_status km_run(const km_data *d, int k, int elkan, int max_iter, double tol, 
     *n_iter = it + 1;
 fail:
     ws_free(&ws);
+    bounds_free(&lb);
     free(wsum);
     free(labels_old);
     free(es.half);
