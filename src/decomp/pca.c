@@ -10,7 +10,11 @@
  *                   for tall data; eigenvalues carry an absolute error of
  *                   ~eps * lambda_max, so tiny components are less accurate
  *                   than with "full" (sklearn >= 1.5 has the same solver);
- *   randomized      Halko et al. 2011 (svd.c), O(n p k * iterations).
+ *   randomized      Halko et al. 2011 (svd.c), O(n p l * iterations) through
+ *                   products with Xc; for tall data where it costs fewer
+ *                   flops, the same algorithm (same draws) run on the
+ *                   covariance matrix Xc^T Xc formed once by the covariance
+ *                   route, O(n p^2) (see randomized_on_gram).
  * "auto" is sklearn 1.2's rule preceded by covariance_eigh for
  * n_features <= 1000 and n_samples >= 10 n_features (cml's choice, the rule
  * sklearn adopted in 1.5). Signs follow sklearn 1.2's svd_flip on U (for
@@ -18,7 +22,9 @@
  * count, a variance fraction, or "mle" (Minka, "Automatic choice of
  * dimensionality for PCA", NIPS 2000, as sklearn's _infer_dimension).
  *
- * Memory: a centred copy of X plus, for "full", U (n, min(n, p)).
+ * Memory: a centred copy of X plus, for "full", U (n, min(n, p)); the
+ * covariance routes (covariance_eigh, randomized on the Gram matrix) never
+ * copy X whole: (G, p, p) partial covariances and (n, k) signs instead.
  * Thread-safety: fit is reentrant; transform reads a const model.
  */
 #include <cblas.h>
