@@ -11,8 +11,14 @@
  * cluster relocation, final E-step), so that from the same initial centres
  * the labels are identical and the centres agree to rounding.
  *
- * Complexity: Lloyd O(n k p) per iteration, dominated by one dgemm per
- * 256-row chunk; Elkan the same worst case, O(n k) bounds memory.
+ * Lloyd's iteration reads only the rows whose label it cannot prove stays
+ * (Hamerly 2010 bounds with a rounding margin, "Lloyd with bounds" below):
+ * the same labels and centres as reading every row, which KM_LLOYD_PLAIN
+ * still does.
+ *
+ * Complexity: Lloyd O(n k p) per iteration in the worst case, dominated by
+ * one dgemm per 256-row chunk, O(n) bounds memory; Elkan the same worst
+ * case, O(n k) bounds memory.
  * Parallelism: chunks are grouped into G groups, G a function of the problem
  * size only; each group sums its chunks' centre contributions sequentially
  * and groups are added in index order, so the centres (and everything after)
