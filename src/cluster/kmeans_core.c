@@ -643,14 +643,21 @@ static void lloyd_chunk_bounded(const km_data *d, int64_t s, int64_t e, int k, c
             double xn = sqrt(d->xsq[i]) + cmax;
             if (lo > up && (lo - up) * (lo + up) > b->eps_fac * xn * xn) continue;
         }
-        gidx[m] = i;
-        memcpy(gbuf + m * p, d->X + i * d->ld, (size_t)p * sizeof(double));
-        m++;
+        gidx[m++] = i;
     }
     if (m == 0) return;
+    /* Every row needed (early iterations): the chunk in place; else gather. */
+    const double *A = d->X + s * d->ld;
+    int64_t lda = d->ld;
+    if (m < e - s) {
+        for (int64_t t = 0; t < m; t++)
+            memcpy(gbuf + t * p, d->X + gidx[t] * d->ld, (size_t)p * sizeof(double));
+        A = gbuf;
+        lda = p;
+    }
     for (int64_t t = 0; t < m; t++)
         memcpy(dist + t * k, csq, (size_t)k * sizeof(double));
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, k, (int)p, -2.0, gbuf, (int)p, C,
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, k, (int)p, -2.0, A, (int)lda, C,
                 (int)p, 1.0, dist, k);
     for (int64_t t = 0; t < m; t++) {
         const double *r = dist + t * k;
@@ -673,7 +680,7 @@ static void lloyd_chunk_bounded(const km_data *d, int64_t s, int64_t e, int k, c
         labels[i] = label;
         if (old != label)
             move_row(ws->gsum + g * kp, ws->gw + (int64_t)g * k, ws->gcnt + (int64_t)g * k, old,
-                     label, gbuf + t * p, d->w[i], p);
+                     label, A + t * lda, d->w[i], p);
     }
 }
 
