@@ -99,11 +99,10 @@ static cml_status kmeans_fit_impl(const cml_kmeans_params *p, const cml_matrix *
     w = cml_alloc_array(n, sizeof(double));
     xsq = cml_alloc_array(n, sizeof(double));
     if (!m->f.centers || !m->f.labels || !cand || !labels || !w || !xsq) goto nomem;
-    CML_TRY(km_center_copy(X, &Xc, mean));
+    CML_TRY(km_center_copy(X, &Xc, mean, xsq));
     for (int64_t i = 0; i < n; i++)
         w[i] = sw ? sw[i] : 1.0;
-    km_row_sq_norms(Xc, n, d, d, xsq);
-    double tol = km_tolerance(X->data, n, d, X->ld, p->tol);
+    double tol = km_tolerance_centred(xsq, n, d, p->tol);
     km_data data = {Xc, w, xsq, n, d, d};
 
     cml_rng rng;
@@ -122,8 +121,8 @@ static cml_status kmeans_fit_impl(const cml_kmeans_params *p, const cml_matrix *
         }
         double inertia;
         int n_iter;
-        CML_TRY(km_run(&data, k, p->algorithm == CML_KMEANS_ELKAN, p->max_iter, tol, cand, labels,
-                       &inertia, &n_iter));
+        CML_TRY(km_run(&data, k, p->algorithm == CML_KMEANS_ELKAN ? KM_ELKAN : KM_LLOYD,
+                       p->max_iter, tol, cand, labels, &inertia, &n_iter));
         /* sklearn keeps a later run only if it is strictly better and not
          * the same partition (rounding can make a relabelled copy "better"). */
         if (!have_best ||

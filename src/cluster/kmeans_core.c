@@ -11,8 +11,14 @@
  * cluster relocation, final E-step), so that from the same initial centres
  * the labels are identical and the centres agree to rounding.
  *
- * Complexity: Lloyd O(n k p) per iteration, dominated by one dgemm per
- * 256-row chunk; Elkan the same worst case, O(n k) bounds memory.
+ * Lloyd's iteration reads only the rows whose label it cannot prove stays
+ * (Hamerly 2010 bounds with a rounding margin, "Lloyd with bounds" below):
+ * the same labels and centres as reading every row, which KM_LLOYD_PLAIN
+ * still does.
+ *
+ * Complexity: Lloyd O(n k p) per iteration in the worst case, dominated by
+ * one dgemm per 256-row chunk, O(n) bounds memory; Elkan the same worst
+ * case, O(n k) bounds memory.
  * Parallelism: chunks are grouped into G groups, G a function of the problem
  * size only; each group sums its chunks' centre contributions sequentially
  * and groups are added in index order, so the centres (and everything after)
@@ -58,28 +64,61 @@ static int n_groups_of(int64_t n_chunks, int k, int64_t p)
     return (int)CML_MAX(g, 1);
 }
 
-cml_status km_center_copy(const cml_matrix *X, double **Xc, double *mean)
+/* Column sums of X in at most MEAN_GROUPS groups of row chunks, the groups
+ * summed in index order: parallel, and the same bits whatever the thread
+ * count (the group count depends on n only). */
+#define MEAN_GROUPS 16
+
+cml_status km_center_copy(const cml_matrix *X, double **Xc, double *mean, double *xsq)
 {
-    int64_t n = X->rows, p = X->cols;
+    int64_t n = X->rows, p = X->cols, nc = n_chunks_of(n);
+    int G = (int)CML_MIN(nc, MEAN_GROUPS);
     double *out = cml_alloc_array(n * p, sizeof(double));
-    if (!out) return CML_ERR_NOMEM;
-    memset(mean, 0, (size_t)p * sizeof(double));
-    for (int64_t i = 0; i < n; i++) {
-        const double *r = X->data + i * X->ld;
-        for (int64_t j = 0; j < p; j++)
-            mean[j] += r[j];
+    double *part = cml_calloc((size_t)G * (size_t)p, sizeof(double));
+    if (!out || !part) {
+        free(out);
+        free(part);
+        return CML_ERR_NOMEM;
     }
-    for (int64_t j = 0; j < p; j++)
-        mean[j] /= (double)n;
+#pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static) if (n * p > KM_PAR_MIN)
+    for (int g = 0; g < G; g++) {
+        double *acc = part + (int64_t)g * p;
+        int64_t s = g * nc / G * KM_CHUNK, e = CML_MIN((g + 1) * nc / G * KM_CHUNK, n);
+        for (int64_t i = s; i < e; i++) {
+            const double *r = X->data + i * X->ld;
+            for (int64_t j = 0; j < p; j++)
+                acc[j] += r[j];
+        }
+    }
+    for (int64_t j = 0; j < p; j++) {
+        double s = 0.0;
+        for (int g = 0; g < G; g++)
+            s += part[(int64_t)g * p + j];
+        mean[j] = s / (double)n;
+    }
+    free(part);
+    /* The copy and its squared row norms in one pass: each row is still in
+     * cache when its norm is taken. */
 #pragma omp parallel for num_threads(cml_get_num_threads()) schedule(static) if (n * p > KM_PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
         const double *r = X->data + i * X->ld;
-        double *o = out + i * p;
-        for (int64_t j = 0; j < p; j++)
+        double *o = out + i * p, sq = 0.0;
+        for (int64_t j = 0; j < p; j++) {
             o[j] = r[j] - mean[j];
+            sq += o[j] * o[j];
+        }
+        if (xsq) xsq[i] = sq;
     }
     *Xc = out;
     return CML_OK;
+}
+
+double km_tolerance_centred(const double *xsq, int64_t n, int64_t p, double tol)
+{
+    double s = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        s += xsq[i];
+    return s / (double)n / (double)p * tol;
 }
 
 void km_row_sq_norms(const double *X, int64_t n, int64_t p, int64_t ld, double *out)
@@ -507,6 +546,175 @@ static void lloyd_iter(const km_data *d, km_ws *ws, const double *c_old, double 
     average_centers(c_new, wsum, k, p);
 }
 
+/* ---------------------------------------------------------------- Lloyd with bounds */
+
+/* Lloyd's iteration that does not read the rows whose label provably stays
+ * (Hamerly, "Making k-means even faster", SDM 2010: one upper bound on the
+ * distance to the own centre, one lower bound on the distance to every other
+ * centre, moved by the centre shifts). It must give the labels of the plain
+ * iteration above, which ranks centres by the dgemm expression
+ * ||c||^2 - 2 x.c, whose rounding can swap two nearly tied centres. So a row
+ * is skipped only when lower^2 - upper^2 exceeds eps_i, a bound on that
+ * expression's error for this row:
+ *   eps_i = 8 (p + 2) DBL_EPSILON (||x_i|| + max_j ||c_j||)^2,
+ * twice gamma_(p+2) (Higham, Accuracy and Stability, 3.1) times the
+ * Cauchy-Schwarz bound of |c|^2 + 2 |x.c| + |x|^2, times 2 again for the
+ * bounds' own rounding (they are set from the same expression, and moved by
+ * shifts inflated by 1e-12). Then every skipped row's exact nearest centre
+ * beats the others by more than the expression's error, so the plain
+ * iteration would have kept it too; every other row goes through the same
+ * dgemm as the plain iteration (gathered into a buffer: BLIS computes each
+ * entry the same way whatever the rows around it). Labels, centres and
+ * iteration counts are the plain iteration's; what changes is that late
+ * iterations read only the few rows near a boundary. */
+typedef struct lloyd_bounds {
+    double *upper;  /* (n) >= distance to the own centre */
+    double *lower;  /* (n) <= distance to every other centre */
+    double *gbuf;   /* (T, KM_CHUNK, p) gathered rows */
+    int64_t *gidx;  /* (T, KM_CHUNK) their row indices */
+    double eps_fac; /* 8 (p + 2) DBL_EPSILON */
+    int ready;      /* bounds set by a previous iteration */
+} lloyd_bounds;
+
+static void bounds_free(lloyd_bounds *b)
+{
+    free(b->upper);
+    free(b->lower);
+    free(b->gbuf);
+    free(b->gidx);
+}
+
+static cml_status bounds_init(lloyd_bounds *b, const km_data *d, int T)
+{
+    memset(b, 0, sizeof *b);
+    b->upper = cml_alloc_array(d->n, sizeof(double));
+    b->lower = cml_alloc_array(d->n, sizeof(double));
+    b->gbuf = cml_alloc_array((int64_t)T * KM_CHUNK * d->p, sizeof(double));
+    b->gidx = cml_alloc_array((int64_t)T * KM_CHUNK, sizeof(int64_t));
+    b->eps_fac = 8.0 * (double)(d->p + 2) * DBL_EPSILON;
+    if (!b->upper || !b->lower || !b->gbuf || !b->gidx) {
+        bounds_free(b);
+        return CML_ERR_NOMEM;
+    }
+    return CML_OK;
+}
+
+/* The largest centre shift, the index of that centre, and the second
+ * largest: a row's other centres moved by at most the largest shift among
+ * them. Inflated against the rounding of the shifts themselves. */
+typedef struct shift_max {
+    double first, second;
+    int arg;
+} shift_max;
+
+static shift_max shifts_max(const double *shift, int k)
+{
+    shift_max m = {0.0, 0.0, -1};
+    for (int c = 0; c < k; c++) {
+        if (shift[c] > m.first) {
+            m.second = m.first;
+            m.first = shift[c];
+            m.arg = c;
+        } else if (shift[c] > m.second) {
+            m.second = shift[c];
+        }
+    }
+    m.first *= 1.0 + 1e-12;
+    m.second *= 1.0 + 1e-12;
+    return m;
+}
+
+/* Rows [s, e) of one group (see lloyd_iter for the other arguments). */
+static void lloyd_chunk_bounded(const km_data *d, int64_t s, int64_t e, int k, const double *C,
+                                const double *csq, double cmax, const double *shift, shift_max sm,
+                                lloyd_bounds *b, int tid, double *dist, int64_t *labels, km_ws *ws,
+                                int g)
+{
+    int64_t p = d->p, kp = (int64_t)k * p, m = 0;
+    double *gbuf = b->gbuf + (int64_t)tid * KM_CHUNK * p;
+    int64_t *gidx = b->gidx + (int64_t)tid * KM_CHUNK;
+    for (int64_t i = s; i < e; i++) {
+        if (b->ready) {
+            int64_t a = labels[i];
+            double up = (b->upper[i] + shift[a] * (1.0 + 1e-12)) * (1.0 + DBL_EPSILON);
+            double lo = (b->lower[i] - (a == sm.arg ? sm.second : sm.first)) * (1.0 - DBL_EPSILON);
+            b->upper[i] = up;
+            b->lower[i] = lo;
+            double xn = sqrt(d->xsq[i]) + cmax;
+            if (lo > up && (lo - up) * (lo + up) > b->eps_fac * xn * xn) continue;
+        }
+        gidx[m++] = i;
+    }
+    if (m == 0) return;
+    /* Every row needed (early iterations): the chunk in place; else gather. */
+    const double *A = d->X + s * d->ld;
+    int64_t lda = d->ld;
+    if (m < e - s) {
+        for (int64_t t = 0; t < m; t++)
+            memcpy(gbuf + t * p, d->X + gidx[t] * d->ld, (size_t)p * sizeof(double));
+        A = gbuf;
+        lda = p;
+    }
+    for (int64_t t = 0; t < m; t++)
+        memcpy(dist + t * k, csq, (size_t)k * sizeof(double));
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, k, (int)p, -2.0, A, (int)lda, C,
+                (int)p, 1.0, dist, k);
+    for (int64_t t = 0; t < m; t++) {
+        const double *r = dist + t * k;
+        int64_t i = gidx[t], label = 0;
+        double best = r[0], second = INFINITY;
+        for (int j = 1; j < k; j++) {
+            if (r[j] < best) {
+                second = best;
+                best = r[j];
+                label = j;
+            } else if (r[j] < second) {
+                second = r[j];
+            }
+        }
+        /* Squared distances are the expression plus ||x||^2, within eps. */
+        double xn = sqrt(d->xsq[i]) + cmax, eps = b->eps_fac * xn * xn;
+        b->upper[i] = sqrt(CML_MAX(best + d->xsq[i] + eps, 0.0));
+        b->lower[i] = k > 1 ? sqrt(CML_MAX(second + d->xsq[i] - eps, 0.0)) : INFINITY;
+        int64_t old = !ws->first ? labels[i] : -1;
+        labels[i] = label;
+        if (old != label)
+            move_row(ws->gsum + g * kp, ws->gw + (int64_t)g * k, ws->gcnt + (int64_t)g * k, old,
+                     label, A + t * lda, d->w[i], p);
+    }
+}
+
+/* One Lloyd iteration with bounds (an update: c_new != NULL). ws->shift
+ * holds the shifts that brought the previous centres to c_old. */
+static void lloyd_iter_bounded(const km_data *d, km_ws *ws, lloyd_bounds *b, const double *c_old,
+                               double *c_new, double *wsum, int64_t *labels)
+{
+    int k = ws->k;
+    int64_t p = d->p;
+    center_norms(c_old, k, p, ws->csq);
+    double cmax = 0.0;
+    for (int c = 0; c < k; c++)
+        cmax = CML_MAX(cmax, sqrt(ws->csq[c]));
+    cmax *= 1.0 + 1e-12;
+    shift_max sm = shifts_max(ws->shift, k);
+    clear_deltas(ws, p);
+#pragma omp parallel for num_threads(ws->T) schedule(dynamic, 1) if (d->n * p * k > KM_PAR_MIN)
+    for (int g = 0; g < ws->G; g++) {
+        int tid = thread_id();
+        double *dist = ws->dist + (int64_t)tid * KM_CHUNK * k;
+        int64_t c0 = g * ws->n_chunks / ws->G, c1 = (g + 1) * ws->n_chunks / ws->G;
+        for (int64_t ch = c0; ch < c1; ch++) {
+            int64_t s = ch * KM_CHUNK, e = CML_MIN(s + KM_CHUNK, d->n);
+            lloyd_chunk_bounded(d, s, e, k, c_old, ws->csq, cmax, ws->shift, sm, b, tid, dist,
+                                labels, ws, g);
+        }
+    }
+    b->ready = 1;
+    commit_deltas(ws, p, c_new, wsum);
+    relocate_empty(d, ws, c_old, c_new, wsum, labels);
+    average_centers(c_new, wsum, k, p);
+}
+
 /* ---------------------------------------------------------------- Elkan */
 
 typedef struct elkan_state {
@@ -633,12 +841,14 @@ static void elkan_iter(const km_data *d, km_ws *ws, elkan_state *es, const doubl
 
 /* ---------------------------------------------------------------- driver */
 
-cml_status km_run(const km_data *d, int k, int elkan, int max_iter, double tol, double *centers,
+cml_status km_run(const km_data *d, int k, int algo, int max_iter, double tol, double *centers,
                   int64_t *labels, double *inertia, int *n_iter)
 {
     int64_t n = d->n, p = d->p;
+    int elkan = algo == KM_ELKAN, bounded = algo == KM_LLOYD && d->xsq != NULL;
     km_ws ws;
     elkan_state es = {0};
+    lloyd_bounds lb = {0};
     cml_status st = ws_init(&ws, d, k, 1);
     if (st != CML_OK) return st;
     double *wsum = cml_alloc_array(k, sizeof(double));
@@ -647,6 +857,7 @@ cml_status km_run(const km_data *d, int k, int elkan, int max_iter, double tol, 
         st = CML_ERR_NOMEM;
         goto fail;
     }
+    if (bounded && (st = bounds_init(&lb, d, ws.T)) != CML_OK) goto fail;
     if (elkan) {
         es.half = cml_alloc_array((int64_t)k * k, sizeof(double));
         es.next = cml_alloc_array(k, sizeof(double));
@@ -671,6 +882,8 @@ cml_status km_run(const km_data *d, int k, int elkan, int max_iter, double tol, 
         if (elkan) {
             elkan_iter(d, &ws, &es, c_cur, c_nxt, wsum, labels);
             elkan_center_distances(c_nxt, k, p, &es);
+        } else if (bounded) {
+            lloyd_iter_bounded(d, &ws, &lb, c_cur, c_nxt, wsum, labels);
         } else {
             lloyd_iter(d, &ws, c_cur, c_nxt, wsum, labels);
         }
@@ -698,6 +911,7 @@ cml_status km_run(const km_data *d, int k, int elkan, int max_iter, double tol, 
     *n_iter = it + 1;
 fail:
     ws_free(&ws);
+    bounds_free(&lb);
     free(wsum);
     free(labels_old);
     free(es.half);

@@ -24,17 +24,22 @@
 typedef struct km_data {
     const double *X;   /* (n, p), leading dimension ld */
     const double *w;   /* (n) sample weights, never NULL */
-    const double *xsq; /* (n) squared row norms (k-means++ only; may be NULL elsewhere) */
+    const double *xsq; /* (n) squared row norms (k-means++, bounded Lloyd; may be NULL) */
     int64_t n, p, ld;
 } km_data;
 
-/* Copies X centred on its column means into *Xc (n, p) contiguous, and the
- * means into mean (p): sklearn centres before clustering for accuracy. */
-cml_status km_center_copy(const cml_matrix *X, double **Xc, double *mean);
+/* Copies X centred on its column means into *Xc (n, p) contiguous, the
+ * means into mean (p) and, unless xsq is NULL, the squared norms of the
+ * centred rows into xsq (n): sklearn centres before clustering for
+ * accuracy. One read of X for the means, one for the copy. */
+cml_status km_center_copy(const cml_matrix *X, double **Xc, double *mean, double *xsq);
 /* Squared row norms of (n, p) contiguous X into out (n). */
 void km_row_sq_norms(const double *X, int64_t n, int64_t p, int64_t ld, double *out);
 /* sklearn's _tolerance: tol * mean over features of the column variance. */
 double km_tolerance(const double *X, int64_t n, int64_t p, int64_t ld, double tol);
+/* The same from the squared norms of the centred rows (sum_i xsq_i / (n p)
+ * is the mean column variance), without another pass over X. */
+double km_tolerance_centred(const double *xsq, int64_t n, int64_t p, double tol);
 
 /* Greedy k-means++ (Arthur & Vassilvitskii 2007, with sklearn's
  * 2 + floor(ln k) local trials per centre, keeping the candidate with the
@@ -43,11 +48,18 @@ cml_status km_init_plusplus(const km_data *d, int k, cml_rng *rng, double *cente
 /* k distinct rows drawn uniformly (sklearn: permutation(n)[:k]). */
 cml_status km_init_random(const km_data *d, int k, cml_rng *rng, double *centers);
 
-/* One full k-means run from centers (k, p) (in: initial, out: final), Lloyd
- * or Elkan (elkan != 0), sklearn's _kmeans_single_{lloyd,elkan}: stops on
- * unchanged labels or when the squared centre shift <= tol (absolute), then
- * re-runs the E-step so labels match the centres. */
-cml_status km_run(const km_data *d, int k, int elkan, int max_iter, double tol, double *centers,
+/* km_run's iterations. KM_LLOYD skips the rows whose label provably stays
+ * (bounds with a rounding margin, see kmeans_core.c) when d->xsq is given,
+ * and is then the same computation as KM_LLOYD_PLAIN (labels, centres and
+ * iteration counts identical), which reads every row every iteration. */
+enum { KM_LLOYD = 0, KM_ELKAN = 1, KM_LLOYD_PLAIN = 2 };
+
+/* One full k-means run from centers (k, p) (in: initial, out: final), algo
+ * one of KM_LLOYD / KM_ELKAN / KM_LLOYD_PLAIN, sklearn's
+ * _kmeans_single_{lloyd,elkan}: stops on unchanged labels or when the
+ * squared centre shift <= tol (absolute), then re-runs the E-step so labels
+ * match the centres. */
+cml_status km_run(const km_data *d, int k, int algo, int max_iter, double tol, double *centers,
                   int64_t *labels, double *inertia, int *n_iter);
 
 /* E-step only: labels (n) of the nearest centre, ranking centres by

@@ -17,6 +17,7 @@
  */
 #include <cblas.h>
 #include <lapacke.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -293,14 +294,39 @@ static void op_apply(const dc_linop *op, int transposed, const double *X, int64_
         op->mul(op->ctx, X, l, out);
 }
 
+/* The small SVD that ends both randomized routes: B = Bt^T (l, c) with
+ * Bt (c, l) row-major (destroyed), i.e. B column-major. Sl (l) descending,
+ * Uh (l, l) column-major left vectors, Vm (c, l) row-major right vectors. */
+static cml_status small_svd(double *Bt, int64_t c, int64_t l, double *Sl, double *Uh, double *Vm)
+{
+    lapack_int info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', (lapack_int)l, (lapack_int)c, Bt,
+                                     (lapack_int)l, Sl, Uh, (lapack_int)l, Vm, (lapack_int)l);
+    if (info != 0)
+        return cml_fail(info > 0 ? CML_ERR_CONVERGENCE : CML_ERR_INTERNAL,
+                        "randomized SVD: dgesdd failed (info=%d)", (int)info);
+    return CML_OK;
+}
+
+/* The sampling width l and the normalizer that "auto" stands for. */
+static int64_t sample_width(int64_t k, int64_t n_oversamples, int64_t r, int64_t c)
+{
+    return CML_MIN(k + n_oversamples, CML_MIN(r, c));
+}
+
+static int resolve_normalizer(int normalizer, int n_iter)
+{
+    if (normalizer == CML_POWER_AUTO) return n_iter <= 2 ? CML_POWER_NONE : CML_POWER_LU;
+    return normalizer;
+}
+
 cml_status dc_randomized_svd(const dc_linop *op, int64_t k, int64_t n_oversamples, int n_iter,
                              int normalizer, cml_rng *rng, double *U, double *S, double *Vt)
 {
     /* Work on A = op, or op^T when op is wide (sklearn's transpose="auto"). */
     int T = op->rows < op->cols;
     int64_t r = T ? op->cols : op->rows, c = T ? op->rows : op->cols;
-    int64_t l = CML_MIN(k + n_oversamples, CML_MIN(r, c));
-    if (normalizer == CML_POWER_AUTO) normalizer = n_iter <= 2 ? CML_POWER_NONE : CML_POWER_LU;
+    int64_t l = sample_width(k, n_oversamples, r, c);
+    normalizer = resolve_normalizer(normalizer, n_iter);
     cml_status st = CML_OK;
     double *G = cml_alloc_array(c * l, sizeof(double)); /* (c, l) */
     double *Y = cml_alloc_array(r * l, sizeof(double)); /* (r, l) */
@@ -325,13 +351,7 @@ cml_status dc_randomized_svd(const dc_linop *op, int64_t k, int64_t n_oversample
     CML_TRY(normalize_qr(Y, r, l)); /* Q (r, l) */
     /* Bt = A^T Q (c, l) row-major is B = Q^T A (l, c) column-major. */
     op_apply(op, !T, Y, l, G);
-    lapack_int info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', (lapack_int)l, (lapack_int)c, G,
-                                     (lapack_int)l, Sl, Uh, (lapack_int)l, Vm, (lapack_int)l);
-    if (info != 0) {
-        st = cml_fail(info > 0 ? CML_ERR_CONVERGENCE : CML_ERR_INTERNAL,
-                      "randomized SVD: dgesdd failed (info=%d)", (int)info);
-        goto fail;
-    }
+    CML_TRY(small_svd(G, c, l, Sl, Uh, Vm));
     /* Uh column-major (l, l) read row-major is Uh^T: Ua = Q Uh. Vm holds
      * the right vectors of B column-major (l, c) = V_A row-major (c, l). */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)r, (int)l, (int)l, 1.0, Y, (int)l, Uh,
@@ -357,6 +377,100 @@ fail:
     free(Sl);
     free(Uh);
     free(Ua);
+    free(Vm);
+    return st;
+}
+
+/* ---------------------------------------------------------------- on the Gram matrix */
+
+/* The route above, with every product by A replaced by one by M = A^T A:
+ *   power iterations  G <- normalize(A^T (A G)) = normalize(M G), one
+ *                     normalisation per iteration instead of two (each is a
+ *                     right-multiplication by an invertible (l, l) matrix,
+ *                     so the subspace is the same);
+ *   range basis       Y = A G, Q = Y R^-1 with Y^T Y = G^T M G = K;
+ *   projection        B = Q^T A = R^-T (M G)^T, an (l, p) matrix.
+ * R is taken from the eigendecomposition K = E diag(lambda) E^T (R =
+ * diag(lambda)^1/2 E^T, an orthonormal basis of range(Y) like sklearn's QR;
+ * B's singular values and right vectors do not depend on which one), and a
+ * direction with lambda <= l eps lambda_max is dropped (B row 0): Y is then
+ * rank-deficient, so A has fewer than l nonzero singular values, and the
+ * Householder Q's extra columns are orthogonal to range(A), i.e. give zero
+ * rows of B too. Accuracy: K squares the condition of Y = A G; with G
+ * orthonormalised first that is at most sigma_1 / sigma_l of A, so the kept
+ * singular values carry a relative error ~eps (sigma_1 / sigma_j)^2, far
+ * below the randomized method's own error for the leading components. */
+cml_status dc_randomized_svd_gram(const double *M, int64_t rows, int64_t p, int64_t k,
+                                  int64_t n_oversamples, int n_iter, int normalizer, cml_rng *rng,
+                                  double *S, double *Vt)
+{
+    int64_t l = sample_width(k, n_oversamples, rows, p);
+    normalizer = resolve_normalizer(normalizer, n_iter);
+    cml_status st = CML_OK;
+    double *G = cml_alloc_array(p * l, sizeof(double)); /* (p, l) */
+    double *W = cml_alloc_array(p * l, sizeof(double)); /* (p, l) */
+    double *K = cml_alloc_array(l * l, sizeof(double));
+    double *lam = cml_alloc_array(l, sizeof(double));
+    double *Sl = cml_alloc_array(l, sizeof(double));
+    double *Uh = cml_alloc_array(l * l, sizeof(double));
+    double *Vm = cml_alloc_array(p * l, sizeof(double));
+    if (!G || !W || !K || !lam || !Sl || !Uh || !Vm) {
+        st = CML_ERR_NOMEM;
+        goto fail;
+    }
+    /* The same draws, in the same order, as dc_randomized_svd on a tall A. */
+    for (int64_t t = 0; t < p * l; t++)
+        G[t] = cml_rng_normal(rng);
+    for (int it = 0; it < n_iter; it++) {
+        cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, (int)p, (int)l, 1.0, M, (int)p, G, (int)l,
+                    0.0, W, (int)l);
+        CML_TRY(normalize(normalizer, W, p, l));
+        double *t = G;
+        G = W;
+        W = t;
+    }
+    /* An orthonormal G first (same span): K below then has the condition
+     * of A restricted to span(G), not that times G's own, which without a
+     * normalizer (n_iter <= 2) grows like (sigma_1 / sigma_l)^(2 n_iter). */
+    CML_TRY(normalize_qr(G, p, l));
+    /* W = M G = A^T Y; K = G^T W = Y^T Y, symmetrised against rounding. */
+    cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, (int)p, (int)l, 1.0, M, (int)p, G, (int)l,
+                0.0, W, (int)l);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)l, (int)l, (int)p, 1.0, G, (int)l, W,
+                (int)l, 0.0, K, (int)l);
+    for (int64_t a = 0; a < l; a++)
+        for (int64_t b = a + 1; b < l; b++)
+            K[a * l + b] = K[b * l + a] = 0.5 * (K[a * l + b] + K[b * l + a]);
+    lapack_int info =
+        LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)l, K, (lapack_int)l, lam);
+    if (info != 0) {
+        st = cml_fail(info > 0 ? CML_ERR_CONVERGENCE : CML_ERR_INTERNAL,
+                      "randomized SVD: eigendecomposition of the sketch failed (dsyevd info=%d)",
+                      (int)info);
+        goto fail;
+    }
+    /* Bt = B^T = W E diag(lambda)^-1/2 (p, l), into G (no longer needed). */
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)p, (int)l, (int)l, 1.0, W, (int)l,
+                K, (int)l, 0.0, G, (int)l);
+    double floor_ = (double)l * DBL_EPSILON * lam[l - 1]; /* ascending: lam[l-1] is the largest */
+    for (int64_t j = 0; j < l; j++)
+        Sl[j] = lam[j] > floor_ && lam[j] > 0.0 ? 1.0 / sqrt(lam[j]) : 0.0;
+    for (int64_t t = 0; t < p; t++)
+        for (int64_t j = 0; j < l; j++)
+            G[t * l + j] *= Sl[j];
+    CML_TRY(small_svd(G, p, l, Sl, Uh, Vm));
+    for (int64_t j = 0; j < k; j++) {
+        S[j] = Sl[j];
+        for (int64_t t = 0; t < p; t++)
+            Vt[j * p + t] = Vm[t * l + j];
+    }
+fail:
+    free(G);
+    free(W);
+    free(K);
+    free(lam);
+    free(Sl);
+    free(Uh);
     free(Vm);
     return st;
 }

@@ -53,4 +53,15 @@ void dc_svd_flip(double *U, int64_t n, int64_t ldu, double *Vt, int64_t k, int64
 cml_status dc_randomized_svd(const dc_linop *op, int64_t k, int64_t n_oversamples, int n_iter,
                              int normalizer, cml_rng *rng, double *U, double *S, double *Vt);
 
+/* The same randomized SVD for a tall A (rows >= p) seen only through its
+ * Gram matrix M = A^T A (p, p), upper triangle read: every product by A is
+ * replaced by one by M (see svd.c), with the same Gaussian draws as
+ * dc_randomized_svd on A, so both give the same S and Vt up to rounding
+ * (and signs). Forming M costs rows p^2 flops against the operator route's
+ * 4 (n_iter + 1) rows p l. S (k), Vt (k, p); signs NOT fixed: the caller
+ * decides them from A V (a positive multiple of U), as dc_svd_flip. */
+cml_status dc_randomized_svd_gram(const double *M, int64_t rows, int64_t p, int64_t k,
+                                  int64_t n_oversamples, int n_iter, int normalizer, cml_rng *rng,
+                                  double *S, double *Vt);
+
 #endif

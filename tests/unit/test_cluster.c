@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cluster/kmeans_core.h"
 #include "cml/cluster.h"
 #include "cml/model.h"
 #include "forged.h"
@@ -252,6 +253,94 @@ static void test_thread_independence(void **state)
     free(B);
 }
 
+/* Bounded Lloyd (KM_LLOYD, what algorithm=lloyd runs) skips rows whose label
+ * provably stays; it must be the plain iteration (KM_LLOYD_PLAIN): the same
+ * labels, centres (bit for bit), inertia and iteration count. Data: digits,
+ * iris tiled with jitter (above the parallel threshold), and points on a
+ * small integer grid with duplicates, where exact distance ties between
+ * centres are common; uniform weights and weights with zeros; k-means++ and
+ * random starts; 1 and 3 threads. */
+static void test_bounded_lloyd_is_plain_lloyd(void **state)
+{
+    (void)state;
+    double *D, *dy;
+    int64_t dn, dp;
+    test_load_dataset("digits", &D, &dn, &dp, &dy);
+    int64_t tn = n * 60, gn = 900;
+    double *tile = malloc(sizeof(double) * (size_t)(tn * p));
+    double *grid = malloc(sizeof(double) * (size_t)(gn * 3));
+    cml_rng rng;
+    cml_rng_seed(&rng, 3);
+    for (int64_t i = 0; i < tn; i++)
+        for (int64_t j = 0; j < p; j++)
+            tile[i * p + j] = X[(i % n) * p + j] + 0.05 * cml_rng_normal(&rng);
+    for (int64_t i = 0; i < gn; i++) {
+        grid[i * 3] = (double)(i % 5);
+        grid[i * 3 + 1] = (double)((i / 5) % 4);
+        grid[i * 3 + 2] = (double)((i * 7) % 3);
+    }
+    const double *sets[3] = {D, tile, grid};
+    int64_t ns[3] = {dn, tn, gn}, ps[3] = {dp, p, 3};
+    int ks[3] = {10, 8, 7};
+    int checked = 0;
+    for (int s = 0; s < 3; s++) {
+        int64_t N = ns[s], P = ps[s];
+        int k = ks[s];
+        cml_matrix M = cml_matrix_view(sets[s], N, P);
+        double *Xc, *mean = malloc(sizeof(double) * (size_t)P);
+        double *xsq = malloc(sizeof(double) * (size_t)N), *w = malloc(sizeof(double) * (size_t)N);
+        assert_int_equal(km_center_copy(&M, &Xc, mean, xsq), CML_OK);
+        double tol = km_tolerance_centred(xsq, N, P, 1e-4);
+        for (int wv = 0; wv < 2; wv++) {
+            for (int64_t i = 0; i < N; i++)
+                w[i] = wv && i % 7 == 0 ? 0.0 : 1.0 + wv * (double)(i % 3);
+            km_data d = {Xc, w, xsq, N, P, P};
+            for (int start = 0; start < 4; start++) {
+                cml_rng r;
+                cml_rng_seed(&r, (uint64_t)(11 * start + s));
+                double *C0 = malloc(sizeof(double) * (size_t)(k * P));
+                if (start % 2)
+                    assert_int_equal(km_init_random(&d, k, &r, C0), CML_OK);
+                else
+                    assert_int_equal(km_init_plusplus(&d, k, &r, C0), CML_OK);
+                double *C[2];
+                int64_t *L[2];
+                double in[2];
+                int it[2];
+                for (int v = 0; v < 2; v++) {
+                    C[v] = malloc(sizeof(double) * (size_t)(k * P));
+                    L[v] = malloc(sizeof(int64_t) * (size_t)N);
+                    memcpy(C[v], C0, sizeof(double) * (size_t)(k * P));
+                    cml_set_num_threads(start < 2 ? 1 : 3);
+                    assert_int_equal(km_run(&d, k, v ? KM_LLOYD : KM_LLOYD_PLAIN, 300, tol, C[v],
+                                            L[v], &in[v], &it[v]),
+                                     CML_OK);
+                }
+                assert_int_equal(it[0], it[1]);
+                assert_true(in[0] == in[1]);
+                assert_memory_equal(L[0], L[1], sizeof(int64_t) * (size_t)N);
+                assert_memory_equal(C[0], C[1], sizeof(double) * (size_t)(k * P));
+                checked++;
+                for (int v = 0; v < 2; v++) {
+                    free(C[v]);
+                    free(L[v]);
+                }
+                free(C0);
+            }
+        }
+        free(Xc);
+        free(mean);
+        free(xsq);
+        free(w);
+    }
+    cml_set_num_threads(0);
+    print_message("bounded Lloyd identical to plain Lloyd on %d runs\n", checked);
+    free(D);
+    free(dy);
+    free(tile);
+    free(grid);
+}
+
 /* partial_fit over chunks converges to a sensible clustering of iris. */
 static void test_partial_fit(void **state)
 {
@@ -337,7 +426,7 @@ int main(void)
         cmocka_unit_test(test_param_errors),  cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_corrupt_files), cmocka_unit_test(test_thread_independence),
         cmocka_unit_test(test_partial_fit),   cmocka_unit_test(test_metric_edges),
-        cmocka_unit_test(test_forged_files),
+        cmocka_unit_test(test_forged_files),  cmocka_unit_test(test_bounded_lloyd_is_plain_lloyd),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

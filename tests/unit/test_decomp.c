@@ -11,6 +11,7 @@
 
 #include "cml/decomp.h"
 #include "cml/model.h"
+#include "decomp/svd.h"
 #include "forged.h"
 #include "golden.h"
 
@@ -183,6 +184,111 @@ static void test_thread_independence(void **state)
     cml_set_num_threads(0);
 }
 
+/* Upper triangle of A^T A for a row-major (r, c) A: the Gram matrix the
+ * covariance route forms with dsyrk, here by plain loops. */
+static void gram_of(const double *A, int64_t r, int64_t c, double *M)
+{
+    for (int64_t a = 0; a < c; a++)
+        for (int64_t b = a; b < c; b++) {
+            double s = 0;
+            for (int64_t i = 0; i < r; i++)
+                s += A[i * c + a] * A[i * c + b];
+            M[a * c + b] = s;
+        }
+}
+
+/* Max over the k rows of |a - (+-)b|, each row's sign aligned. */
+static double rows_diff(const double *a, const double *b, int64_t k, int64_t c)
+{
+    double d = 0;
+    for (int64_t j = 0; j < k; j++) {
+        double dot = 0;
+        for (int64_t t = 0; t < c; t++)
+            dot += a[j * c + t] * b[j * c + t];
+        for (int64_t t = 0; t < c; t++)
+            d = fmax(d, fabs(a[j * c + t] - (dot < 0 ? -1 : 1) * b[j * c + t]));
+    }
+    return d;
+}
+
+/* The randomized SVD through the Gram matrix (PCA's route for tall data)
+ * is the operator route's algorithm: with the same seed it gives the same
+ * singular values and right vectors up to rounding and sign, for every
+ * normalizer, and on a rank-deficient matrix whose sketch (l = 13) is wider
+ * than its rank (4), where the Gram route must drop the null directions.
+ * Raw wine (its proline column dominates) is ill-conditioned: there the
+ * Gram route, which squares the condition, is still within 1e-10 of the
+ * exact SVD, and without a normalizer the operator route is the less
+ * accurate one (its sketch is not orthonormalised before the last product). */
+static void test_randomized_gram_route(void **state)
+{
+    (void)state;
+    int64_t r2 = 120, c2 = 20, rank = 4;
+    double *low = malloc(sizeof(double) * (size_t)(r2 * c2));
+    cml_rng g;
+    cml_rng_seed(&g, 7);
+    double L[120 * 4], R[4 * 20];
+    for (int t = 0; t < 120 * 4; t++)
+        L[t] = cml_rng_normal(&g);
+    for (int t = 0; t < 4 * 20; t++)
+        R[t] = cml_rng_normal(&g);
+    for (int64_t i = 0; i < r2; i++)
+        for (int64_t j = 0; j < c2; j++) {
+            double s = 0;
+            for (int64_t t = 0; t < rank; t++)
+                s += L[i * rank + t] * R[t * c2 + j];
+            low[i * c2 + j] = s;
+        }
+    const double *mats[2] = {X, low};
+    int64_t rs[2] = {n, r2}, cs[2] = {p, c2};
+    int norms[4] = {CML_POWER_LU, CML_POWER_QR, CML_POWER_NONE, CML_POWER_AUTO};
+    int iters[4] = {7, 4, 2, 0};
+    for (int d = 0; d < 2; d++) {
+        int64_t r = rs[d], c = cs[d], k = 3;
+        double *M = malloc(sizeof(double) * (size_t)(c * c));
+        double *Ac = malloc(sizeof(double) * (size_t)(r * c));
+        double *Se = malloc(sizeof(double) * (size_t)c),
+               *Ue = malloc(sizeof(double) * (size_t)(r * c));
+        double *Ve = malloc(sizeof(double) * (size_t)(c * c));
+        memcpy(Ac, mats[d], sizeof(double) * (size_t)(r * c));
+        assert_int_equal(dc_svd_full(Ac, r, c, Se, Ue, Ve), CML_OK);
+        gram_of(mats[d], r, c, M);
+        cml_matrix A = cml_matrix_view(mats[d], r, c);
+        dc_linop op = dc_dense_op(&A);
+        for (int v = 0; v < 4; v++) {
+            double S1[3], S2[3], V1[3 * 20], V2[3 * 20];
+            cml_rng a, b;
+            cml_rng_seed(&a, 42);
+            cml_rng_seed(&b, 42);
+            assert_int_equal(dc_randomized_svd(&op, k, 10, iters[v], norms[v], &a, NULL, S1, V1),
+                             CML_OK);
+            assert_int_equal(dc_randomized_svd_gram(M, r, c, k, 10, iters[v], norms[v], &b, S2, V2),
+                             CML_OK);
+            double sd = 0, e1 = 0, e2 = 0;
+            for (int64_t j = 0; j < k; j++) {
+                sd = fmax(sd, fabs(S1[j] - S2[j]) / S1[j]);
+                e1 = fmax(e1, fabs(S1[j] - Se[j]) / Se[j]);
+                e2 = fmax(e2, fabs(S2[j] - Se[j]) / Se[j]);
+            }
+            double vd = rows_diff(V1, V2, k, c);
+            double ve1 = rows_diff(V1, Ve, k, c), ve2 = rows_diff(V2, Ve, k, c);
+            print_message("%s, normalizer %d, n_iter %d: Gram vs operator route: singular values "
+                          "rel diff %.3g, components %.3g; vs exact: operator %.3g / %.3g, Gram "
+                          "%.3g / %.3g\n",
+                          d ? "rank-4 120x20" : "raw wine", norms[v], iters[v], sd, vd, e1, ve1, e2,
+                          ve2);
+            assert_true(e2 < 1e-10 && ve2 < 1e-9);
+            assert_true(sd < 1e-10 && vd < fmax(1e-9, 2 * ve1));
+        }
+        free(M);
+        free(Ac);
+        free(Se);
+        free(Ue);
+        free(Ve);
+    }
+    free(low);
+}
+
 /* Forged files (loader audit): component / feature counts the components
  * tensor does not hold are format errors before anything is sized. */
 static void test_forged_files(void **state)
@@ -208,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_whiten_and_reconstruct),
         cmocka_unit_test(test_thread_independence),
+        cmocka_unit_test(test_randomized_gram_route),
         cmocka_unit_test(test_forged_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
