@@ -834,7 +834,7 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
             if (s.tree.pos) {
                 const int32_t *pos = s.tree.pos;
                 const gbm_tnode *nodes = s.tree.nodes;
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n > 65536)
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n > 8192) /* a fork costs ~us */
                 for (int64_t i = 0; i < n; i++)
                     s.margin[i * K + k] += nodes[pos[i] < 0 ? ~pos[i] : pos[i]].value;
             } else if (nrows == n) {
@@ -845,7 +845,7 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
                         s.margin[(int64_t)s.tree.rows[i] * K + k] += nd->value;
                 }
             } else {
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n > 65536)
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n > 8192)
                 for (int64_t i = 0; i < n; i++)
                     s.margin[i * K + k] += tree_leaf_binned(&s.tree, &s.bins, i);
             }
