@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_threads.h"
 #include "golden.h"
 #include "tensor/tensor.h"
 
@@ -172,57 +173,11 @@ static void test_conv_paths_f64(void **state)
 }
 
 /* Direct-path conv (10 chunks, 10 dW slots): y, dX, dW bit-identical for 1 and 3 threads. */
-enum { TN = 37, TC = 3, TO = 8, TH = 20 };
-enum { NX = TN * TC * TH * TH, NW = TO * TC * 9, NY = TN * TO * TH * TH };
-
-static void direct_run(int threads, const float *x, const float *w, float *y, float *gx, float *gw)
-{
-    int64_t xs[4] = {TN, TC, TH, TH}, ws[4] = {TO, TC, 3, 3};
-    cml_set_num_threads(threads);
-    cml_graph *g = cml_graph_new(NULL);
-    memset(gx, 0, NX * sizeof(float));
-    memset(gw, 0, NW * sizeof(float));
-    cml_tensor *X = cml_t_wrap(g, CML_F32, 4, xs, (void *)x, gx);
-    cml_tensor *W = cml_t_wrap(g, CML_F32, 4, ws, (void *)w, gw);
-    cml_tensor *Y = cml_t_conv2d(X, W, NULL, 1, 1, 1, 1);
-    cml_tensor *r = cml_t_new(g, CML_F32, Y->ndim, Y->shape);
-    for (int64_t i = 0; i < NY; i++)
-        ((float *)r->data)[i] = (float)sin(0.3 * (double)i);
-    cml_tensor *L = cml_t_sum(cml_t_mul(Y, r), 0);
-    assert_int_equal(cml_graph_status(g), CML_OK);
-    assert_int_equal(cml_graph_backward(g, L), CML_OK);
-    memcpy(y, Y->data, NY * sizeof(float));
-    cml_graph_free(g);
-}
-
 static void test_direct_thread_independent(void **state)
 {
     (void)state;
-    float *x = malloc(NX * sizeof(float)), *w = malloc(NW * sizeof(float));
-    float *y[2], *gx[2], *gw[2];
-    assert_true(x && w);
-    for (int i = 0; i < NX; i++)
-        x[i] = (float)cos(0.1 * i);
-    for (int i = 0; i < NW; i++)
-        w[i] = (float)sin(0.7 * i);
-    for (int k = 0; k < 2; k++) {
-        y[k] = malloc(NY * sizeof(float));
-        gx[k] = malloc(NX * sizeof(float));
-        gw[k] = malloc(NW * sizeof(float));
-        assert_true(y[k] && gx[k] && gw[k]);
-        direct_run(k ? 3 : 1, x, w, y[k], gx[k], gw[k]);
-    }
-    cml_set_num_threads(2);
-    assert_memory_equal(y[0], y[1], NY * sizeof(float));
-    assert_memory_equal(gx[0], gx[1], NX * sizeof(float));
-    assert_memory_equal(gw[0], gw[1], NW * sizeof(float));
-    for (int k = 0; k < 2; k++) {
-        free(y[k]);
-        free(gx[k]);
-        free(gw[k]);
-    }
-    free(x);
-    free(w);
+    const int64_t xs[4] = {37, 3, 20, 20}, ws[4] = {8, 3, 3, 3};
+    conv_check_threads(xs, ws, 1, 1);
 }
 
 int main(void)

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "conv_threads.h"
 #include "golden.h"
 #include "tensor/tensor.h"
 
@@ -485,53 +486,11 @@ static void test_shape_errors(void **state)
 
 /* conv2d output and gradients (f32, several chunks and dW slots) are
  * bit-identical whatever the thread count. */
-static void conv_run(int threads, const float *x, const float *w, float *y, float *gx, float *gw)
-{
-    int64_t xs[4] = {37, 3, 20, 20}, ws[4] = {8, 3, 3, 3}, n = 37 * 8 * 10 * 10;
-    cml_set_num_threads(threads);
-    cml_graph *g = cml_graph_new(NULL);
-    memset(gx, 0, 37 * 3 * 20 * 20 * sizeof(float));
-    memset(gw, 0, 8 * 3 * 3 * 3 * sizeof(float));
-    cml_tensor *X = cml_t_wrap(g, CML_F32, 4, xs, (void *)x, gx);
-    cml_tensor *W = cml_t_wrap(g, CML_F32, 4, ws, (void *)w, gw);
-    cml_tensor *Y = cml_t_conv2d(X, W, NULL, 2, 1, 1, 1);
-    cml_tensor *r = cml_t_new(g, CML_F32, Y->ndim, Y->shape);
-    for (int64_t i = 0; i < n; i++)
-        ((float *)r->data)[i] = (float)sin(0.3 * (double)i);
-    cml_tensor *L = cml_t_sum(cml_t_mul(Y, r), 0);
-    assert_int_equal(cml_graph_status(g), CML_OK);
-    assert_int_equal(cml_graph_backward(g, L), CML_OK);
-    memcpy(y, Y->data, (size_t)n * sizeof(float));
-    cml_graph_free(g);
-}
-
 static void test_conv_thread_independent(void **state)
 {
     (void)state;
-    enum { NX = 37 * 3 * 20 * 20, NW = 8 * 3 * 3 * 3, NY = 37 * 8 * 10 * 10 };
-    float *x = malloc(NX * sizeof(float)), *w = malloc(NW * sizeof(float));
-    float *y[2], *gx[2], *gw[2];
-    for (int i = 0; i < NX; i++)
-        x[i] = (float)cos(0.1 * i);
-    for (int i = 0; i < NW; i++)
-        w[i] = (float)sin(0.7 * i);
-    for (int k = 0; k < 2; k++) {
-        y[k] = malloc(NY * sizeof(float));
-        gx[k] = malloc(NX * sizeof(float));
-        gw[k] = malloc(NW * sizeof(float));
-        conv_run(k ? 3 : 1, x, w, y[k], gx[k], gw[k]);
-    }
-    cml_set_num_threads(2);
-    assert_memory_equal(y[0], y[1], NY * sizeof(float));
-    assert_memory_equal(gx[0], gx[1], NX * sizeof(float));
-    assert_memory_equal(gw[0], gw[1], NW * sizeof(float));
-    for (int k = 0; k < 2; k++) {
-        free(y[k]);
-        free(gx[k]);
-        free(gw[k]);
-    }
-    free(x);
-    free(w);
+    const int64_t xs[4] = {37, 3, 20, 20}, ws[4] = {8, 3, 3, 3};
+    conv_check_threads(xs, ws, 2, 1);
 }
 
 /* Grads are not zeroed up front: a node with several consumers sums them
