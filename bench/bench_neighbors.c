@@ -18,19 +18,6 @@
 #include "cml/cml.h"
 #include "bench_params.h"
 
-#define FM "/usr/share/datasets/fashion-mnist/"
-
-static int load(const char *img, const char *lab, int64_t limit, double **X, double **y, int64_t *n)
-{
-    int64_t r, c, r2, c2;
-    if (cml_idx_read(img, X, &r, &c) || cml_idx_read(lab, y, &r2, &c2) || r != r2 || c != 784)
-        return 0;
-    *n = limit > 0 && limit < r ? limit : r;
-    for (int64_t i = 0; i < *n * c; i++)
-        (*X)[i] /= 255.0;
-    return 1;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 6) {
@@ -41,13 +28,9 @@ int main(int argc, char **argv)
     double *X, *y, *Xt, *yt;
     int64_t n, nt;
     int repeats = atoi(argv[4]);
-    if (!load(FM "train-images-idx3-ubyte.gz", FM "train-labels-idx1-ubyte.gz", atoll(argv[2]), &X,
-              &y, &n) ||
-        !load(FM "t10k-images-idx3-ubyte.gz", FM "t10k-labels-idx1-ubyte.gz", atoll(argv[3]), &Xt,
-              &yt, &nt)) {
-        fprintf(stderr, "bench_neighbors: %s\n", cml_last_error());
+    if (!bench_fashion_load("bench_neighbors", "train", atoll(argv[2]), &X, &y, &n) ||
+        !bench_fashion_load("bench_neighbors", "t10k", atoll(argv[3]), &Xt, &yt, &nt))
         return 77;
-    }
     cml_matrix A = cml_matrix_view(X, n, 784), T = cml_matrix_view(Xt, nt, 784);
     double *pred = malloc((size_t)nt * sizeof *pred);
     double best_fit = 1e300, best_pred = 1e300;

@@ -20,21 +20,6 @@
 #include "cml/cml.h"
 #include "bench_params.h"
 
-#define FM "/usr/share/datasets/fashion-mnist/"
-
-static int load(const char *img, const char *lab, int64_t limit, double **X, double **y, int64_t *n)
-{
-    int64_t r, c, r2, c2;
-    if (cml_idx_read(img, X, &r, &c) || cml_idx_read(lab, y, &r2, &c2) || r != r2) {
-        fprintf(stderr, "bench_nn: %s\n", cml_last_error());
-        return 0;
-    }
-    for (int64_t i = 0; i < r * c; i++)
-        (*X)[i] /= 255.0;
-    *n = limit > 0 && limit < r ? limit : r;
-    return 1;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -45,10 +30,8 @@ int main(int argc, char **argv)
     double *X, *y, *Xt, *yt;
     int64_t n, nt;
     const char *lim = getenv("BENCH_NN_TRAIN"), *tlim = getenv("BENCH_NN_TEST");
-    if (!load(FM "train-images-idx3-ubyte.gz", FM "train-labels-idx1-ubyte.gz",
-              lim ? atoll(lim) : 0, &X, &y, &n) ||
-        !load(FM "t10k-images-idx3-ubyte.gz", FM "t10k-labels-idx1-ubyte.gz",
-              tlim ? atoll(tlim) : 0, &Xt, &yt, &nt))
+    if (!bench_fashion_load("bench_nn", "train", lim ? atoll(lim) : 0, &X, &y, &n) ||
+        !bench_fashion_load("bench_nn", "t10k", tlim ? atoll(tlim) : 0, &Xt, &yt, &nt))
         return 77;
     cml_model *m;
     if (cml_model_create(argv[1], &m)) goto fail;
