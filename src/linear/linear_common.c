@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include <cblas.h>
+#include <lapacke.h>
 
 #include "core/internal.h"
 #include "core/strbuf.h"
@@ -243,6 +244,8 @@ fail:
  * count), one per OpenMP task, and partial sums are added in chunk order,
  * so the result is the same for any number of threads. */
 #define GRAM_CHUNKS 8
+/* Rows per block of the TSQR pass (at least twice the columns). */
+#define TSQR_ROWS 512
 
 /* 1 if any of r[0..n) is NaN or infinite (exponent bits all ones); written
  * branch-free so the copy loop that calls it stays vectorized. */
@@ -636,6 +639,23 @@ char *cml_linfit_vt_describe(const void *state)
     return cml_sb_finish(&sb);
 }
 
+/* Rows r0 .. r0+m of X, centered on x_offset and scaled by sqrt(w), into
+ * the column-major block buf (leading dimension ld), and y likewise into
+ * yb. */
+static void center_block_colmajor(const cml_matrix *X, const double *y, const double *sw,
+                                  int64_t r0, int64_t m, const double *x_offset, double y_offset,
+                                  double *buf, int64_t ld, double *yb)
+{
+    const int64_t p = X->cols;
+    for (int64_t i = 0; i < m; i++) {
+        const double *row = X->data + (r0 + i) * X->ld;
+        const double s = sw ? sqrt(sw[r0 + i]) : 1.0;
+        for (int64_t j = 0; j < p; j++)
+            buf[j * ld + i] = (row[j] - x_offset[j]) * s;
+        yb[i] = (y[r0 + i] - y_offset) * s;
+    }
+}
+
 /*
  * The second pass of Cholesky QR: with Xc = Q1 R1 (R1 from the Cholesky
  * factor of Xc^T Xc), G2 = Q1^T Q1 and z = Q1^T yc where Q1 = Xc R1^-1,
@@ -662,14 +682,7 @@ cml_status cml_lin_cholqr_pass(const cml_matrix *X, const double *y, const doubl
         double *buf = bufs + c * GRAM_ROWS * (p + 1), *yb = buf + GRAM_ROWS * p;
         for (int64_t k = nb * c / n_chunks; k < nb * (c + 1) / n_chunks; k++) {
             const int64_t r0 = k * GRAM_ROWS, m = CML_MIN(GRAM_ROWS, n - r0);
-            /* the centred block, column-major (m, p) */
-            for (int64_t i = 0; i < m; i++) {
-                const double *row = X->data + (r0 + i) * X->ld;
-                const double s = sw ? sqrt(sw[r0 + i]) : 1.0;
-                for (int64_t j = 0; j < p; j++)
-                    buf[j * m + i] = (row[j] - x_offset[j]) * s;
-                yb[i] = (y[r0 + i] - y_offset) * s;
-            }
+            center_block_colmajor(X, y, sw, r0, m, x_offset, y_offset, buf, m, yb);
             /* Q1_block = Xc_block R1^-1 column by column (forward substitution
              * as length-m axpys, which vectorize; BLIS's dtrsm is slow at a
              * triangle this small) */
@@ -702,4 +715,65 @@ cml_status cml_lin_cholqr_pass(const cml_matrix *X, const double *y, const doubl
     free(part);
     free(bufs);
     return CML_OK;
+}
+
+/*
+ * TSQR (Demmel et al., "Communication-optimal parallel and sequential QR",
+ * 2012): the R factor of the centered, scaled [Xc yc] without an (n, p)
+ * copy. Each of a fixed number of chunks keeps a running (q, q) triangle,
+ * q = p + 1, on top of a block of rows and refactors the stack with dgeqrf
+ * block after block (a Householder QR of [R; B] has the R of [previous
+ * rows; B]); the chunks' triangles are then stacked in chunk order and
+ * factored once more. Blocks of a few hundred rows keep each Householder
+ * update in L2, where LAPACK's unblocked QR of a skinny matrix would stream
+ * the whole (n, q) copy from memory once per column. Chunks are fixed, so
+ * the result is the same for any thread count.
+ */
+cml_status cml_lin_tsqr(const cml_matrix *X, const double *y, const double *sw,
+                        const double *x_offset, double y_offset, double *R)
+{
+    const int64_t n = X->rows, p = X->cols, q = p + 1;
+    const int64_t rows = CML_MAX(TSQR_ROWS, 2 * q), ld = q + rows;
+    const int64_t nb = (n + rows - 1) / rows;
+    const int64_t n_chunks = CML_MIN(GRAM_CHUNKS, nb);
+    double *bufs = cml_calloc((size_t)(n_chunks * ld * q), sizeof(double));
+    double *taus = cml_alloc_array(n_chunks * q, sizeof(double));
+    double *stack = cml_calloc((size_t)(n_chunks * q * q), sizeof(double));
+    int failed = 0;
+    cml_status st = CML_ERR_NOMEM;
+    if (!bufs || !taus || !stack) goto done;
+#pragma omp parallel for schedule(static) reduction(|                                              \
+                                                    : failed) if (n * p >= PAR_MIN_CELLS)          \
+    CML_OMP_THREADS
+    for (int64_t c = 0; c < n_chunks; c++) {
+        double *buf = bufs + c * ld * q, *tau = taus + c * q;
+        for (int64_t k = nb * c / n_chunks; k < nb * (c + 1) / n_chunks; k++) {
+            const int64_t r0 = k * rows, m = CML_MIN(rows, n - r0);
+            /* rows q .. q+m of the stack; rows 0 .. q hold the running R */
+            center_block_colmajor(X, y, sw, r0, m, x_offset, y_offset, buf + q, ld,
+                                  buf + p * ld + q);
+            failed |= LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)(q + m), (lapack_int)q, buf,
+                                     (lapack_int)ld, tau) != 0;
+            for (int64_t j = 0; j < q; j++) /* drop the reflectors under R */
+                for (int64_t i = j + 1; i < q; i++)
+                    buf[j * ld + i] = 0.0;
+        }
+        for (int64_t j = 0; j < q; j++)
+            for (int64_t i = 0; i <= j; i++)
+                stack[j * n_chunks * q + c * q + i] = buf[j * ld + i];
+    }
+    if (failed || LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)(n_chunks * q), (lapack_int)q, stack,
+                                 (lapack_int)(n_chunks * q), taus) != 0) {
+        st = cml_fail(CML_ERR_INTERNAL, "TSQR: LAPACK dgeqrf failed");
+        goto done;
+    }
+    for (int64_t j = 0; j < q; j++)
+        for (int64_t i = 0; i < q; i++)
+            R[j * q + i] = i <= j ? stack[j * n_chunks * q + i] : 0.0;
+    st = CML_OK;
+done:
+    free(bufs);
+    free(taus);
+    free(stack);
+    return st;
 }

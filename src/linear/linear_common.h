@@ -90,6 +90,14 @@ cml_status cml_lin_cholqr_pass(const cml_matrix *X, const double *y, const doubl
                                const double *x_offset, double y_offset, const double *R1,
                                double *G2, double *z);
 
+/* The R factor of the centered, sqrt(w)-scaled [Xc yc] (q = p + 1 columns)
+ * by TSQR: R is (q, q), column-major, upper triangular (zeros below), so
+ * Xc = Q R[0:p, 0:p], R[0:p, p] = Q^T yc and |R[p, p]| is the residual norm
+ * of the least-squares fit. Reads X once, stores no (n, p) copy; offsets as
+ * cml_lin_normal_eq returned them; X must be finite (that pass checked). */
+cml_status cml_lin_tsqr(const cml_matrix *X, const double *y, const double *sw,
+                        const double *x_offset, double y_offset, double *R);
+
 /* Allocates coef (zeros) for p features; other fields zero / n.a. */
 cml_status cml_linfit_init(cml_linfit *f, int64_t p);
 /* intercept = y_offset - x_offset·coef (sklearn's _set_intercept). */

@@ -24,9 +24,11 @@
  * pass 2 is skipped: the normal equations solved by Cholesky have a forward
  * error of about kappa^2 * eps (Higham, Accuracy and Stability, 20.4),
  * at most ~1e-10 relative there, far inside the agreement with sklearn's
- * SVD answer that users rely on (1e-6), and X is read once. Anything else
- * (rank deficient, ill-conditioned, wide) goes to dgelsd, which gives
- * sklearn's rank and minimum-norm answer.
+ * SVD answer that users rely on (1e-6), and X is read once. Tall X that is
+ * rank deficient or ill-conditioned (p <= 256) gets the R factor of
+ * [Xc yc] by TSQR (cml_lin_tsqr: in-cache blocks, parallel, no copy) and
+ * dgelsd on that triangle: the same rank and minimum-norm answer as dgelsd
+ * on Xc. Anything else (wide, tiny) goes to dgelsd on a centered copy.
  *
  * Complexity: O(n p min(n, p)) for the SVD, O(n p) for centering;
  * CholQR2 is 4 n p^2 flops in two passes over X.
@@ -107,6 +109,41 @@ static cml_status solve_lstsq(cml_lin_design *d, cml_linfit *f)
  * used as it is (kappa^2 * eps <= 1e-10). */
 #define CHOL_MIN_RCOND 1e-3
 
+/* Widest X for which the TSQR path runs: its per-chunk stacks take
+ * 8 (q + max(512, 2q)) q doubles, q = p + 1. */
+#define TSQR_MAX_P 256
+
+/* Least squares through the R factor of [Xc yc] (cml_lin_tsqr): Xc = Q R
+ * gives min ||Xc w - yc|| = min ||R w - Q^T yc|| with the same singular
+ * values and null space, so dgelsd on the (p, p) triangle returns the rank
+ * and minimum-norm solution that dgelsd on Xc would (it starts with the
+ * same Householder QR when n >> p), without the centered copy and with the
+ * QR done in cache and in parallel. d holds the offsets of the first pass. */
+static cml_status fit_tsqr(const cml_linear_regression_params *p, const cml_matrix *X,
+                           const double *y, const double *sw, const cml_lin_design *d,
+                           cml_linfit *f, int *fallback)
+{
+    const int64_t k = X->cols, q = k + 1;
+    cml_status st = CML_ERR_NOMEM;
+    double *R = cml_alloc_array(q * q, sizeof(double));
+    if (!R) return st;
+    CML_TRY(cml_lin_tsqr(X, y, sw, d->x_offset, d->y_offset, R));
+    /* the triangle with column-major leading dimension q is the (k, k)
+     * matrix solve_lstsq wants with ld k: repack it */
+    for (int64_t j = 0; j < k; j++)
+        memmove(R + j * k, R + j * q, sizeof(double) * (size_t)k);
+    double z[TSQR_MAX_P];
+    memcpy(z, R + k * q, sizeof(double) * (size_t)k);
+    cml_lin_design t = {.X = R, .y = z, .n = k, .p = k};
+    CML_TRY(solve_lstsq(&t, f));
+    cml_linfit_set_intercept(f, d, p->fit_intercept);
+    *fallback = 0;
+    st = CML_OK;
+fail:
+    free(R);
+    return st;
+}
+
 /* CholQR2 least squares (see the header comment). *fallback = 1 when X is
  * not tall, thin and well-conditioned enough: f is then untouched. */
 static cml_status fit_cholqr(const cml_linear_regression_params *p, const cml_matrix *X,
@@ -130,7 +167,11 @@ static cml_status fit_cholqr(const cml_linear_regression_params *p, const cml_ma
     if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', pk, R1, pk) != 0 ||
         LAPACKE_dtrcon(LAPACK_COL_MAJOR, '1', 'U', 'N', pk, R1, pk, &rcond) != 0 ||
         rcond < CHOLQR_MIN_RCOND) {
-        st = CML_OK; /* singular or ill-conditioned: dgelsd decides */
+        /* singular or ill-conditioned: an SVD decides the rank */
+        if (k <= TSQR_MAX_P)
+            st = fit_tsqr(p, X, y, sw, &d, f, fallback);
+        else
+            st = CML_OK;
         goto done;
     }
     if (rcond >= CHOL_MIN_RCOND) {

@@ -46,6 +46,7 @@ CASES = [
     ("ols_raw_sw", "linear_regression", "raw", {}, True),
     ("ols_std_sw_noint", "linear_regression", "std", {"fit_intercept": False}, True),
     ("ols_dup", "linear_regression", "dup", {}, False),
+    ("ols_dup_sw", "linear_regression", "dup", {}, True),
     ("ols_wide", "linear_regression", "wide", {}, False),
 ]
 for data in ("raw", "std"):

@@ -39,6 +39,7 @@ static const gcase cases[] = {
     {"ols_raw_sw", "linear_regression", "raw", "", 1},
     {"ols_std_sw_noint", "linear_regression", "std", "fit_intercept=false", 1},
     {"ols_dup", "linear_regression", "dup", "", 0},
+    {"ols_dup_sw", "linear_regression", "dup", "", 1},
     {"ols_wide", "linear_regression", "wide", "", 0},
     {"ridge_raw_a0.1_cholesky", "ridge", "raw", "alpha=0.1,solver=cholesky", 0},
     {"ridge_raw_a0.1_svd", "ridge", "raw", "alpha=0.1,solver=svd", 0},
