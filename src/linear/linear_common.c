@@ -245,7 +245,7 @@ fail:
  * so the result is the same for any number of threads. */
 #define GRAM_CHUNKS 8
 /* Rows per block of the TSQR pass (at least twice the columns). */
-#define TSQR_ROWS 512
+#define TSQR_ROWS 192
 
 /* 1 if any of r[0..n) is NaN or infinite (exponent bits all ones); written
  * branch-free so the copy loop that calls it stays vectorized. */
@@ -737,7 +737,9 @@ cml_status cml_lin_tsqr(const cml_matrix *X, const double *y, const double *sw,
     const int64_t nb = (n + rows - 1) / rows;
     const int64_t n_chunks = CML_MIN(GRAM_CHUNKS, nb);
     double *bufs = cml_calloc((size_t)(n_chunks * ld * q), sizeof(double));
-    double *taus = cml_alloc_array(n_chunks * q, sizeof(double));
+    /* per chunk: tau (q) and dgeqrf's workspace (q * 32, its block size) */
+    const int64_t lwork = q * 32, per = q + lwork;
+    double *taus = cml_alloc_array(n_chunks * per, sizeof(double));
     double *stack = cml_calloc((size_t)(n_chunks * q * q), sizeof(double));
     int failed = 0;
     cml_status st = CML_ERR_NOMEM;
@@ -746,14 +748,16 @@ cml_status cml_lin_tsqr(const cml_matrix *X, const double *y, const double *sw,
                                                     : failed) if (n * p >= PAR_MIN_CELLS)          \
     CML_OMP_THREADS
     for (int64_t c = 0; c < n_chunks; c++) {
-        double *buf = bufs + c * ld * q, *tau = taus + c * q;
+        double *buf = bufs + c * ld * q, *tau = taus + c * per, *work = tau + q;
         for (int64_t k = nb * c / n_chunks; k < nb * (c + 1) / n_chunks; k++) {
             const int64_t r0 = k * rows, m = CML_MIN(rows, n - r0);
             /* rows q .. q+m of the stack; rows 0 .. q hold the running R */
             center_block_colmajor(X, y, sw, r0, m, x_offset, y_offset, buf + q, ld,
                                   buf + p * ld + q);
-            failed |= LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)(q + m), (lapack_int)q, buf,
-                                     (lapack_int)ld, tau) != 0;
+            /* the _work form skips LAPACKE's NaN scan (the pass that
+             * formed the offsets rejected non-finite X already) */
+            failed |= LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)(q + m), (lapack_int)q, buf,
+                                          (lapack_int)ld, tau, work, (lapack_int)lwork) != 0;
             for (int64_t j = 0; j < q; j++) /* drop the reflectors under R */
                 for (int64_t i = j + 1; i < q; i++)
                     buf[j * ld + i] = 0.0;
