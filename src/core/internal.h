@@ -75,6 +75,11 @@ void cml_alloc_limit_pop(void);
         if (st != CML_OK) goto fail;                                                               \
     } while (0)
 
+/* out (X->rows, R) = X Wᵀ with W row-major (R, X->cols), in row chunks
+ * over cml's threads (same bits for any thread count). X->rows, X->ld and
+ * X->cols must fit the BLAS int. */
+void cml_matrix_mul_wt(const cml_matrix *X, const double *W, int64_t R, double *out);
+
 #define CML_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define CML_MAX(a, b) ((a) > (b) ? (a) : (b))
 

@@ -487,8 +487,7 @@ cml_status cml_linfit_predict(const cml_linfit *f, const cml_matrix *X, double *
     if (X->rows > INT_MAX || X->ld > INT_MAX)
         return cml_fail(CML_ERR_UNSUPPORTED, "X has more than %d rows; predict in chunks", INT_MAX);
     /* X @ coef first, then + intercept: sklearn's order of rounding. */
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)X->rows, (int)X->cols, 1.0, X->data, (int)X->ld,
-                f->coef, 1, 0.0, out, 1);
+    cml_matrix_mul_wt(X, f->coef, 1, out);
     for (int64_t i = 0; i < X->rows; i++)
         out[i] += f->intercept;
     return CML_OK;

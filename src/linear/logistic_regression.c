@@ -554,12 +554,14 @@ cml_status cml_logreg_fit(const cml_logreg_params *p, const cml_matrix *X, const
 
 /* ---------------------------------------------------------------- predict */
 
-/* Dense X or CSR S (one of them NULL). */
-static cml_status check_predict(const cml_logreg *m, const cml_matrix *X, const cml_csr *S)
+/* Dense X or CSR S (one of them NULL). scan = 0 skips the scan of X for
+ * non-finite values when the caller (the generic layer) has made it. */
+static cml_status check_predict(const cml_logreg *m, const cml_matrix *X, const cml_csr *S,
+                                int scan)
 {
     if (!m) return cml_fail(CML_ERR_NOT_FITTED, "logistic_regression: model is NULL");
     if (X)
-        CML_CHECK(cml_matrix_check(X, "X", 0));
+        CML_CHECK(cml_matrix_check(X, "X", !scan));
     else
         CML_CHECK(check_csr(S));
     int64_t cols = X ? X->cols : S->cols;
@@ -589,12 +591,8 @@ static void decision(const cml_logreg *m, const cml_matrix *X, const cml_csr *S,
                     acc += S->data[q] * c[S->indices[q]];
                 out[i * R + r] = acc;
             }
-    } else if (R == 1)
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, n, p, 1.0, X->data, (int)X->ld, m->coef, 1, 0.0,
-                    out, 1);
-    else
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, R, p, 1.0, X->data, (int)X->ld,
-                    m->coef, p, 0.0, out, R);
+    } else
+        cml_matrix_mul_wt(X, m->coef, R, out);
     const int64_t rows = n;
 #pragma omp parallel for CML_OMP_THREADS schedule(static) if (rows * R > LR_PAR_CHEAP)
     for (int64_t i = 0; i < rows; i++)
@@ -603,16 +601,17 @@ static void decision(const cml_logreg *m, const cml_matrix *X, const cml_csr *S,
 }
 
 static cml_status decision_any(const cml_logreg *m, const cml_matrix *X, const cml_csr *S,
-                               double *out)
+                               double *out, int scan)
 {
-    CML_CHECK(check_predict(m, X, S));
+    CML_CHECK(check_predict(m, X, S, scan));
     decision(m, X, S, out);
     return CML_OK;
 }
 
-static cml_status proba_any(const cml_logreg *m, const cml_matrix *X, const cml_csr *S, double *out)
+static cml_status proba_any(const cml_logreg *m, const cml_matrix *X, const cml_csr *S, double *out,
+                            int scan)
 {
-    CML_CHECK(check_predict(m, X, S));
+    CML_CHECK(check_predict(m, X, S, scan));
     const int64_t n = X ? X->rows : S->rows, K = m->n_classes;
     if (m->n_rows == 1) {
         /* Decision into the second column's slots, then expand in place
@@ -655,9 +654,9 @@ static cml_status proba_any(const cml_logreg *m, const cml_matrix *X, const cml_
 }
 
 static cml_status predict_any(const cml_logreg *m, const cml_matrix *X, const cml_csr *S,
-                              double *out)
+                              double *out, int scan)
 {
-    CML_CHECK(check_predict(m, X, S));
+    CML_CHECK(check_predict(m, X, S, scan));
     const int64_t n = X ? X->rows : S->rows, R = m->n_rows;
     if (R == 1) {
         decision(m, X, S, out);
@@ -681,27 +680,27 @@ static cml_status predict_any(const cml_logreg *m, const cml_matrix *X, const cm
 
 cml_status cml_logreg_decision_function(const cml_logreg *m, const cml_matrix *X, double *out)
 {
-    return decision_any(m, X, NULL, out);
+    return decision_any(m, X, NULL, out, 1);
 }
 cml_status cml_logreg_predict_proba(const cml_logreg *m, const cml_matrix *X, double *out)
 {
-    return proba_any(m, X, NULL, out);
+    return proba_any(m, X, NULL, out, 1);
 }
 cml_status cml_logreg_predict(const cml_logreg *m, const cml_matrix *X, double *out)
 {
-    return predict_any(m, X, NULL, out);
+    return predict_any(m, X, NULL, out, 1);
 }
 cml_status cml_logreg_decision_function_csr(const cml_logreg *m, const cml_csr *X, double *out)
 {
-    return decision_any(m, NULL, X, out);
+    return decision_any(m, NULL, X, out, 1);
 }
 cml_status cml_logreg_predict_proba_csr(const cml_logreg *m, const cml_csr *X, double *out)
 {
-    return proba_any(m, NULL, X, out);
+    return proba_any(m, NULL, X, out, 1);
 }
 cml_status cml_logreg_predict_csr(const cml_logreg *m, const cml_csr *X, double *out)
 {
-    return predict_any(m, NULL, X, out);
+    return predict_any(m, NULL, X, out, 1);
 }
 
 /* ---------------------------------------------------------------- getters */
@@ -773,17 +772,18 @@ static cml_status v_decision_csr(const void *s, const cml_csr *X, double *out)
 {
     return cml_logreg_decision_function_csr(s, X, out);
 }
+/* The generic layer has scanned X (check_input in model.c). */
 static cml_status v_predict(const void *s, const cml_matrix *X, double *out)
 {
-    return cml_logreg_predict(s, X, out);
+    return predict_any(s, X, NULL, out, 0);
 }
 static cml_status v_proba(const void *s, const cml_matrix *X, double *out)
 {
-    return cml_logreg_predict_proba(s, X, out);
+    return proba_any(s, X, NULL, out, 0);
 }
 static cml_status v_decision(const void *s, const cml_matrix *X, double *out)
 {
-    return cml_logreg_decision_function(s, X, out);
+    return decision_any(s, X, NULL, out, 0);
 }
 static int64_t v_classes(const void *s, const double **classes)
 {
