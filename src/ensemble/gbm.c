@@ -553,6 +553,8 @@ typedef struct fit_scratch {
     double *Xenc, *Venc; /* ordered TS: the encoded training / validation matrices */
     cml_matrix Xenc_view, Venc_view;
     gbm_vw *vw;
+    double *leafv; /* (cap_leafv) value of every node of the last tree, by id */
+    int cap_leafv;
     gbm_constraints cons;
     const cml_fit_opts *opts;
 } fit_scratch;
@@ -578,6 +580,7 @@ static void scratch_free(fit_scratch *s)
     free(s->Xenc);
     free(s->Venc);
     free(s->vw);
+    free(s->leafv);
 }
 
 /* Adaptive leaves: each leaf's value becomes eta x the alpha-quantile of
@@ -832,11 +835,20 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
              * the leaf partitions when every row was in the tree, else by
              * walking the binned rows. */
             if (s.tree.pos) {
+                if (s.tree.n > s.cap_leafv) {
+                    double *lv = cml_realloc(s.leafv, (size_t)s.tree.n * sizeof *lv);
+                    if (!lv) goto nomem;
+                    s.leafv = lv;
+                    s.cap_leafv = s.tree.n;
+                }
+                for (int j = 0; j < s.tree.n; j++) /* a dense table: the loop below gathers */
+                    s.leafv[j] = s.tree.nodes[j].value;
                 const int32_t *pos = s.tree.pos;
-                const gbm_tnode *nodes = s.tree.nodes;
+                const double *lv = s.leafv;
+                double *mk = s.margin + k;
 #pragma omp parallel for CML_OMP_THREADS schedule(static) if (n > 8192) /* a fork costs ~us */
                 for (int64_t i = 0; i < n; i++)
-                    s.margin[i * K + k] += nodes[pos[i] < 0 ? ~pos[i] : pos[i]].value;
+                    mk[i * K] += lv[pos[i] < 0 ? ~pos[i] : pos[i]]; /* ~id: out of the sample */
             } else if (nrows == n) {
                 for (int j = 0; j < s.tree.n; j++) {
                     const gbm_tnode *nd = &s.tree.nodes[j];

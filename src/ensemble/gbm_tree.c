@@ -877,6 +877,36 @@ static void leaf_values(const gbm_grower *g, gbm_tree *tree)
     }
 }
 
+/* The root's gradient sums and constraint state. From its histogram when
+ * there is one (hist != NULL): the slots of one used feature, missing bin
+ * included, hold every row once, so their sum is G, H in O(bins) instead of
+ * a serial pass over the rows (the feature with the fewest slots, for the
+ * shortest sum). Else (no feature to split on, or no row) from the rows. */
+static cml_status root_init(gbm_grower *g, gbm_tree *tree, const double *hist, const uint8_t *use,
+                            const double *gh, const int32_t *rows, int64_t n)
+{
+    const gbm_binned *b = g->b;
+    int64_t best = -1;
+    if (hist)
+        for (int64_t f = 0; f < b->cols; f++)
+            if (use[f] && (best < 0 || b->nbins[f] < b->nbins[best])) best = f;
+    double G = 0.0, H = 0.0;
+    if (best >= 0) {
+        const double *h = hist + 2 * (int64_t)b->hoff[best];
+        for (int32_t i = 0; i <= b->nbins[best]; i++) {
+            G += h[2 * i];
+            H += h[2 * i + 1];
+        }
+    } else
+        for (int64_t i = 0; i < n; i++) {
+            G += gh[2 * (int64_t)rows[i]];
+            H += gh[2 * (int64_t)rows[i] + 1];
+        }
+    tree->nodes[0].G = G;
+    tree->nodes[0].H = H;
+    return g->cons ? cons_root(g, &tree->nodes[0]) : CML_OK;
+}
+
 /* ---------------------------------------------------------------- level by level */
 
 /* Narrow data (histograms up to this many slots) grows depthwise trees
@@ -985,15 +1015,18 @@ static cml_status grow_levels(gbm_grower *g, const double *gh, const int32_t *ro
     }
     tree->rows = NULL;
     tree->pos = g->pos;
-    if (!can_split_depth(p, 0) || n == 0) return CML_OK;
+    if (!can_split_depth(p, 0) || n == 0 || nf == 0)
+        return root_init(g, tree, NULL, tree_use, gh, rows_in, n);
 
     CML_TRY(route_reserve(g, 1));
     CML_TRY(level_reserve(g, 1));
     CML_TRY(hist_get(g, &hist));
     g->lvl_out[0] = hist;
     g->slot[0] = 0;
-    CML_TRY(level_pass(g, gh, 1, nf, 1));
+    st = level_pass(g, gh, 1, nf, 1);
     g->slot[0] = -1;
+    if (st == CML_OK) st = root_init(g, tree, hist, tree_use, gh, rows_in, n);
+    if (st != CML_OK) goto fail;
     gbm_split s0 = eval_node(g, hist, &tree->nodes[0], 0, node_features(g, tree_use, rng));
     CML_TRY(queue_push(g, 0, hist, &s0));
     hist = NULL;
@@ -1124,23 +1157,20 @@ cml_status gbm_grow_tree(gbm_grower *g, const double *gh, const int32_t *rows_in
         g->tree_act[f] = b->active[f] && (!tree_use || tree_use[f]);
     tree_use = g->tree_act;
 
-    double G = 0.0, H = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        G += gh[2 * (int64_t)rows_in[i]];
-        H += gh[2 * (int64_t)rows_in[i] + 1];
-    }
-    CML_TRY(tree_add(tree, 0, G, H, 0, n));
-    if (g->cons) CML_TRY(cons_root(g, &tree->nodes[0]));
+    CML_TRY(tree_add(tree, 0, 0.0, 0.0, 0, n)); /* G, H: root_init */
     if (use_levels(g)) {
         CML_TRY(grow_levels(g, gh, rows_in, n, tree_use, rng, tree));
         leaf_values(g, tree);
         return CML_OK;
     }
     memcpy(g->rows, rows_in, (size_t)n * sizeof *g->rows);
+    if (!can_split_depth(p, 0) || n == 0)
+        CML_TRY(root_init(g, tree, NULL, tree_use, gh, rows_in, n));
     int num_leaves = 1;
     if (can_split_depth(p, 0) && n > 0) {
         CML_TRY(hist_get(g, &hist));
         gbm_hist_build(b, gh, g->rows, n, tree_use, hist);
+        CML_TRY(root_init(g, tree, hist, tree_use, gh, rows_in, n));
         gbm_split s = eval_node(g, hist, &tree->nodes[0], 0, node_features(g, tree_use, rng));
         CML_TRY(queue_push(g, 0, hist, &s));
         hist = NULL;
