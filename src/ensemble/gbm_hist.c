@@ -227,38 +227,61 @@ DEFINE_LEVEL_KERNEL(level_u8, uint8_t)
 DEFINE_LEVEL_KERNEL(level_u16, uint16_t)
 #undef DEFINE_LEVEL_KERNEL
 
-void gbm_hist_level(const gbm_binned *b, const double *gh, int32_t *pos, const gbm_route *route,
-                    const int32_t *slot, double *const *out, int n_out, const int32_t *feats,
-                    int nf, int root, double *scratch)
+void gbm_hist_level(const gbm_binned *b, const gbm_level_job *jobs, int n_jobs)
 {
-    const int nc = level_chunks(b, n_out);
     const int64_t n = b->rows, hs = 2 * (int64_t)b->n_slots;
-    /* Chunk c's histograms: out[] for c = 0, scratch blocks after; then
-     * out[s] += chunk 1, 2, ... in that order, element by element. One
-     * parallel region for both loops: one fork/join per level. */
+    /* Job j's chunk c's histograms: out[] for c = 0, its scratch blocks
+     * after; then out[s] += chunk 1, 2, ... in that order, element by
+     * element. Work items are (job, chunk), then (job, histogram, block), so
+     * the trees of one round share one parallel region per level; each job
+     * is summed exactly as it would be alone. */
     const int64_t blk = 4096, nblk = (hs + blk - 1) / blk;
-#pragma omp parallel CML_OMP_THREADS if (nc > 1)
+    int64_t n_items = 0, n_red = 0;
+    for (int j = 0; j < n_jobs; j++) {
+        const int nc = level_chunks(b, jobs[j].n_out);
+        n_items += nc;
+        if (nc > 1) n_red += (int64_t)jobs[j].n_out * nblk;
+    }
+#pragma omp parallel CML_OMP_THREADS if (n_items > 1)
     {
 #pragma omp for schedule(dynamic, 1)
-        for (int c = 0; c < nc; c++) {
-            double *sc = c == 0 || n_out == 0 ? NULL : scratch + (int64_t)(c - 1) * n_out * hs;
+        for (int64_t t = 0; t < n_items; t++) {
+            int j = 0, nc = level_chunks(b, jobs[0].n_out);
+            int64_t c = t;
+            while (c >= nc) {
+                c -= nc;
+                nc = level_chunks(b, jobs[++j].n_out);
+            }
+            const gbm_level_job *jb = &jobs[j];
+            const int n_out = jb->n_out;
+            double *sc = c == 0 || n_out == 0 ? NULL : jb->scratch + (c - 1) * n_out * hs;
             for (int s = 0; s < n_out; s++)
-                memset(sc ? sc + s * hs : out[s], 0, (size_t)hs * sizeof(double));
+                memset(sc ? sc + s * hs : jb->out[s], 0, (size_t)hs * sizeof(double));
             const int64_t lo = n * c / nc, hi = n * (c + 1) / nc;
             if (b->wide)
-                level_u16(b->b16, b->cols, b->hoff, feats, nf, gh, pos, route, slot, out, sc, hs,
-                          root, lo, hi);
+                level_u16(b->b16, b->cols, b->hoff, jb->feats, jb->nf, jb->gh, jb->pos, jb->route,
+                          jb->slot, jb->out, sc, hs, jb->root, lo, hi);
             else
-                level_u8(b->b8, b->cols, b->hoff, feats, nf, gh, pos, route, slot, out, sc, hs,
-                         root, lo, hi);
+                level_u8(b->b8, b->cols, b->hoff, jb->feats, jb->nf, jb->gh, jb->pos, jb->route,
+                         jb->slot, jb->out, sc, hs, jb->root, lo, hi);
         }
 #pragma omp for schedule(static)
-        for (int64_t t = 0; t < (int64_t)n_out * nblk * (nc > 1); t++) {
-            const int s = (int)(t / nblk);
-            const int64_t i0 = (t % nblk) * blk, i1 = CML_MIN(hs, i0 + blk);
-            double *o = out[s];
+        for (int64_t t = 0; t < n_red; t++) {
+            int j = 0, nc;
+            int64_t u = t;
+            for (;; j++) {
+                nc = level_chunks(b, jobs[j].n_out);
+                if (nc == 1) continue;
+                const int64_t cnt = (int64_t)jobs[j].n_out * nblk;
+                if (u < cnt) break;
+                u -= cnt;
+            }
+            const gbm_level_job *jb = &jobs[j];
+            const int s = (int)(u / nblk);
+            const int64_t i0 = (u % nblk) * blk, i1 = CML_MIN(hs, i0 + blk);
+            double *o = jb->out[s];
             for (int c = 1; c < nc; c++) {
-                const double *src = scratch + ((int64_t)(c - 1) * n_out + s) * hs;
+                const double *src = jb->scratch + ((int64_t)(c - 1) * jb->n_out + s) * hs;
                 for (int64_t i = i0; i < i1; i++)
                     o[i] += src[i];
             }
