@@ -160,71 +160,70 @@ int64_t gbm_hist_level_scratch(const gbm_binned *b, int n_out)
     return (int64_t)(level_chunks(b, n_out) - 1) * n_out * 2 * b->n_slots;
 }
 
-/* One chunk of the level pass, in blocks of LEVEL_BLOCK rows: first route
- * every row (branch-free: a node not split routes to itself) and list the
- * rows to count with their histogram, then add the listed rows. The list
- * keeps the adds free of the unpredictable "is this row counted" branch. */
+/* One chunk of the level pass, in blocks of LEVEL_BLOCK rows: route every
+ * row (branch-free: a node not split routes to itself), noting the
+ * histogram it counts in and listing the counted rows, then add them.
+ * The list keeps the adds free of the unpredictable "is this row counted"
+ * branch; the short routing loop keeps its state in registers. CAT: the
+ * binned matrix has categorical features (a split may route by table). */
 #define LEVEL_BLOCK 2048
-#define DEFINE_LEVEL_KERNEL(NAME, T)                                                               \
+#define DEFINE_LEVEL_KERNEL(NAME, T, CAT)                                                          \
     static void NAME(const T *bins, int64_t F, const int32_t *hoff, const int32_t *feats, int nf,  \
                      const double *gh, int32_t *pos, const gbm_route *route, const int32_t *slot,  \
                      double *const *out, double *sc, int64_t hs, int root, int64_t lo, int64_t hi) \
     {                                                                                              \
-        int32_t idx[LEVEL_BLOCK];                                                                  \
-        double *dst[LEVEL_BLOCK];                                                                  \
+        int32_t sl[LEVEL_BLOCK], idx[LEVEL_BLOCK];                                                 \
         for (int64_t r0 = lo; r0 < hi; r0 += LEVEL_BLOCK) {                                        \
-            const int64_t r1 = CML_MIN(hi, r0 + LEVEL_BLOCK);                                      \
+            const int len = (int)CML_MIN(hi - r0, LEVEL_BLOCK);                                    \
+            const T *bb0 = bins + r0 * F;                                                          \
+            int32_t *pb = pos + r0;                                                                \
             int m = 0;                                                                             \
-            if (root) { /* nothing to route: the sampled rows all count, in histogram 0 */         \
-                double *h0 = sc ? sc : out[0];                                                     \
-                for (int64_t r = r0; r < r1; r++) {                                                \
-                    idx[m] = (int32_t)(r - r0);                                                    \
-                    dst[m] = h0;                                                                   \
-                    m += pos[r] >= 0;                                                              \
+            if (root) /* nothing to route: the sampled rows all count, in histogram 0 */           \
+                for (int j = 0; j < len; j++) {                                                    \
+                    sl[j] = 0;                                                                     \
+                    idx[m] = j;                                                                    \
+                    m += pb[j] >= 0;                                                               \
                 }                                                                                  \
-            } else                                                                                 \
-                for (int64_t r = r0; r < r1; r++) {                                                \
-                    const int32_t p = pos[r], out_of_sample = p < 0;                               \
+            else                                                                                   \
+                for (int j = 0; j < len; j++) {                                                    \
+                    const int32_t p = pb[j], out_of_sample = p < 0;                                \
                     const gbm_route *rt = &route[out_of_sample ? ~p : p];                          \
-                    const int32_t bb = bins[r * F + rt->feature];                                  \
-                    const int gl = rt->lt ? rt->lt[bb] : (bb < rt->tbin) | (bb == rt->miss_left);  \
+                    const int32_t bv = bb0[j * F + rt->feature];                                   \
+                    int gl = (bv < rt->tbin) | (bv == rt->miss_left);                              \
+                    if (CAT && rt->lt) gl = rt->lt[bv];                                            \
                     const int32_t nd = rt->left + !gl;                                             \
-                    pos[r] = out_of_sample ? ~nd : nd;                                             \
-                    const int32_t s = slot[nd];                                                    \
-                    idx[m] = (int32_t)(r - r0);                                                    \
-                    const int32_t sv = s < 0 ? 0 : s; /* an uncounted row's entry is never read */ \
-                    dst[m] = sc ? sc + (int64_t)sv * hs : out[sv];                                 \
-                    m += !out_of_sample & (s >= 0);                                                \
+                    pb[j] = out_of_sample ? ~nd : nd;                                              \
+                    const int32_t sv = slot[nd];                                                   \
+                    sl[j] = sv;                                                                    \
+                    idx[m] = j;                                                                    \
+                    m += !out_of_sample & (sv >= 0);                                               \
                 }                                                                                  \
-            if (nf == F) /* every feature: no feature list to read */                              \
-                for (int j = 0; j < m; j++) {                                                      \
-                    const int64_t r = r0 + idx[j];                                                 \
-                    const T *br = bins + r * F;                                                    \
-                    double *h = dst[j];                                                            \
-                    const double g = gh[2 * r], hh = gh[2 * r + 1];                                \
+            for (int t = 0; t < m; t++) {                                                          \
+                const int j = idx[t];                                                              \
+                const int64_t r = r0 + j;                                                          \
+                const T *br = bb0 + (int64_t)j * F;                                                \
+                double *h = sc ? sc + sl[j] * hs : out[sl[j]];                                     \
+                const double g = gh[2 * r], hh = gh[2 * r + 1];                                    \
+                if (nf == F) /* every feature: no feature list to read */                          \
                     for (int64_t f = 0; f < F; f++) {                                              \
                         double *c = h + 2 * ((int64_t)hoff[f] + br[f]);                            \
                         c[0] += g;                                                                 \
                         c[1] += hh;                                                                \
                     }                                                                              \
-                }                                                                                  \
-            else                                                                                   \
-                for (int j = 0; j < m; j++) {                                                      \
-                    const int64_t r = r0 + idx[j];                                                 \
-                    const T *br = bins + r * F;                                                    \
-                    double *h = dst[j];                                                            \
-                    const double g = gh[2 * r], hh = gh[2 * r + 1];                                \
+                else                                                                               \
                     for (int k = 0; k < nf; k++) {                                                 \
                         const int32_t f = feats[k];                                                \
                         double *c = h + 2 * ((int64_t)hoff[f] + br[f]);                            \
                         c[0] += g;                                                                 \
                         c[1] += hh;                                                                \
                     }                                                                              \
-                }                                                                                  \
+            }                                                                                      \
         }                                                                                          \
     }
-DEFINE_LEVEL_KERNEL(level_u8, uint8_t)
-DEFINE_LEVEL_KERNEL(level_u16, uint16_t)
+DEFINE_LEVEL_KERNEL(level_u8, uint8_t, 0)
+DEFINE_LEVEL_KERNEL(level_u16, uint16_t, 0)
+DEFINE_LEVEL_KERNEL(level_u8_cat, uint8_t, 1)
+DEFINE_LEVEL_KERNEL(level_u16_cat, uint16_t, 1)
 #undef DEFINE_LEVEL_KERNEL
 
 void gbm_hist_level(const gbm_binned *b, const gbm_level_job *jobs, int n_jobs)
@@ -258,12 +257,20 @@ void gbm_hist_level(const gbm_binned *b, const gbm_level_job *jobs, int n_jobs)
             for (int s = 0; s < n_out; s++)
                 memset(sc ? sc + s * hs : jb->out[s], 0, (size_t)hs * sizeof(double));
             const int64_t lo = n * c / nc, hi = n * (c + 1) / nc;
+            void (*kern8)(const uint8_t *, int64_t, const int32_t *, const int32_t *, int,
+                          const double *, int32_t *, const gbm_route *, const int32_t *,
+                          double *const *, double *, int64_t, int, int64_t, int64_t) =
+                b->is_cat ? level_u8_cat : level_u8;
+            void (*kern16)(const uint16_t *, int64_t, const int32_t *, const int32_t *, int,
+                           const double *, int32_t *, const gbm_route *, const int32_t *,
+                           double *const *, double *, int64_t, int, int64_t, int64_t) =
+                b->is_cat ? level_u16_cat : level_u16;
             if (b->wide)
-                level_u16(b->b16, b->cols, b->hoff, jb->feats, jb->nf, jb->gh, jb->pos, jb->route,
-                          jb->slot, jb->out, sc, hs, jb->root, lo, hi);
+                kern16(b->b16, b->cols, b->hoff, jb->feats, jb->nf, jb->gh, jb->pos, jb->route,
+                       jb->slot, jb->out, sc, hs, jb->root, lo, hi);
             else
-                level_u8(b->b8, b->cols, b->hoff, jb->feats, jb->nf, jb->gh, jb->pos, jb->route,
-                         jb->slot, jb->out, sc, hs, jb->root, lo, hi);
+                kern8(b->b8, b->cols, b->hoff, jb->feats, jb->nf, jb->gh, jb->pos, jb->route,
+                      jb->slot, jb->out, sc, hs, jb->root, lo, hi);
         }
 #pragma omp for schedule(static)
         for (int64_t t = 0; t < n_red; t++) {
