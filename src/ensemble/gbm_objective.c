@@ -273,13 +273,23 @@ static void logistic_block(const gbm_objective *o, cml_gbm_metric m, const doubl
     }
     if (m == CML_GBM_METRIC_AUTO) return;
     if (m == CML_GBM_METRIC_LOGLOSS) {
+        /* row_loss's clamp and its 0/1-label shortcut: one log per row when
+         * every label of the block is 0 or 1 (a classifier's always are) */
         const double eps = 1e-16;
-        for (int64_t i = 0; i < len; i++) {
-            /* row_loss's clamp and its 0/1-label shortcut (one log term) */
-            const double q = p[i] < eps ? eps : (p[i] > 1.0 - eps ? 1.0 - eps : p[i]);
-            const double a = gbm_log(q), b = gbm_log(1.0 - q), yi = yb[i];
-            l[i] = yi == 1.0 ? -a : (yi == 0.0 ? -b : -(yi * a + (1.0 - yi) * b));
-        }
+        int bin01 = 1;
+        for (int64_t i = 0; i < len; i++)
+            bin01 &= (yb[i] == 0.0) | (yb[i] == 1.0);
+        if (bin01)
+            for (int64_t i = 0; i < len; i++) {
+                const double q = p[i] < eps ? eps : (p[i] > 1.0 - eps ? 1.0 - eps : p[i]);
+                l[i] = -gbm_log(yb[i] == 1.0 ? q : 1.0 - q);
+            }
+        else
+            for (int64_t i = 0; i < len; i++) {
+                const double q = p[i] < eps ? eps : (p[i] > 1.0 - eps ? 1.0 - eps : p[i]);
+                const double a = gbm_log(q), b = gbm_log(1.0 - q), yi = yb[i];
+                l[i] = yi == 1.0 ? -a : (yi == 0.0 ? -b : -(yi * a + (1.0 - yi) * b));
+            }
     } else
         for (int64_t i = 0; i < len; i++)
             l[i] = row_loss(m, o, mg + i, p + i, yb[i]);
