@@ -569,8 +569,7 @@ cml_status gbm_grower_new(const gbm_binned *b, const cml_gbm_params *p, gbm_grow
             return CML_ERR_NOMEM;
         }
     }
-    if (!g->node_use || !g->tree_act || !g->feat_list ||
-        !g->fbest || !g->pos || !g->lvl_feats) {
+    if (!g->node_use || !g->tree_act || !g->feat_list || !g->fbest || !g->pos || !g->lvl_feats) {
         gbm_grower_free(g);
         return CML_ERR_NOMEM;
     }
@@ -1192,7 +1191,8 @@ cml_status gbm_grow_trees(gbm_grower *const *gs, int K, const double *const *gh,
     cml_status st = CML_OK;
     gbm_level_job *jobs = cml_alloc_array(K, sizeof *jobs);
     int *pass = cml_alloc_array(K, sizeof *pass);
-    if (!jobs || !pass) {
+    cml_status *kst = cml_calloc((size_t)K, sizeof *kst); /* zero: CML_OK */
+    if (!jobs || !pass || !kst) {
         st = CML_ERR_NOMEM;
         goto done;
     }
@@ -1207,8 +1207,14 @@ cml_status gbm_grow_trees(gbm_grower *const *gs, int K, const double *const *gh,
             if (pass[k]) jobs[nj++] = lv_job(gs[k]);
         if (nj == 0) break;
         gbm_hist_level(gs[0]->b, jobs, nj);
+        /* The trees' split searches in parallel: each touches only its own
+         * grower and tree, draws no random number (lockstep), and at these
+         * histogram sizes runs no parallel loop of its own. */
+#pragma omp parallel for CML_OMP_THREADS schedule(dynamic, 1) if (nj > 1)
+        for (int k = 0; k < K; k++)
+            if (pass[k]) kst[k] = lv_after(gs[k], &pass[k]);
         for (int k = 0; k < K && st == CML_OK; k++)
-            if (pass[k]) st = lv_after(gs[k], &pass[k]);
+            st = kst[k];
     }
     for (int k = 0; k < K; k++)
         if (st == CML_OK)
@@ -1218,6 +1224,7 @@ cml_status gbm_grow_trees(gbm_grower *const *gs, int K, const double *const *gh,
 done:
     free(jobs);
     free(pass);
+    free(kst);
     return st;
 }
 
