@@ -21,7 +21,8 @@
  * threads nothing to share, so the rows are cut in chunks: each chunk sums
  * into its own histograms, reduced in chunk order. The chunk count depends
  * on the data only (rows, histograms, slots), so the sums, and the model,
- * are the same for any thread count.
+ * are the same for any thread count. Several trees' passes (a multi-class
+ * round) share one parallel region, with (tree, chunk) as the work items.
  *
  * Complexity: O(|node| * features) adds; memory traffic |node| * features
  * bytes; a level pass reads every row's node id and split bin plus the

@@ -34,6 +34,10 @@
  * moves every row to its child and builds all the level's histograms
  * (gbm_hist_level); the child built directly is then the one with the
  * smaller hessian sum, rows leave the tree as per-row leaf ids (pos).
+ * The K trees of a multi-class round can grow together (gbm_grow_trees):
+ * each level's scans share one parallel region (gbm_hist_level's jobs), the
+ * split searches run one tree per thread; each tree is what it would be
+ * alone, bit for bit.
  *
  * Complexity per tree: O(depth * n * features) for histograms (n/2 per level
  * thanks to subtraction) + O(nodes * bins) for split search.
