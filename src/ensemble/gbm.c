@@ -553,6 +553,19 @@ typedef struct fit_scratch {
     double *Xenc, *Venc; /* ordered TS: the encoded training / validation matrices */
     cml_matrix Xenc_view, Venc_view;
     gbm_vw *vw;
+    double *leafv; /* (cap_leafv) node values of the last tree(s), by id */
+    int64_t cap_leafv;
+    /* Multi-class rounds grown together (gbm_grow_trees), when lock: per
+     * output k its grower (growers[0] = grower), tree, rows, features. */
+    int lock;
+    gbm_grower **growers;
+    gbm_tree *trees;
+    int32_t *krows; /* (K, n) subsampled rows, or NULL */
+    uint8_t *kuse;  /* (K, F) sampled features, or NULL */
+    const double **kgh;
+    const int32_t **krowp, **kpos;
+    const uint8_t **kusep;
+    int64_t *kn;
     gbm_constraints cons;
     const cml_fit_opts *opts;
 } fit_scratch;
@@ -578,6 +591,116 @@ static void scratch_free(fit_scratch *s)
     free(s->Xenc);
     free(s->Venc);
     free(s->vw);
+    free(s->leafv);
+    if (s->growers)
+        for (int k = 1; k < s->lock; k++)
+            gbm_grower_free(s->growers[k]);
+    if (s->trees)
+        for (int k = 0; k < s->lock; k++)
+            gbm_tree_free(&s->trees[k]);
+    free(s->growers);
+    free(s->trees);
+    free(s->krows);
+    free(s->kuse);
+    free(s->kgh);
+    free(s->krowp);
+    free(s->kpos);
+    free(s->kusep);
+    free(s->kn);
+}
+
+/* Room for `need` leaf values. */
+static cml_status leafv_reserve(fit_scratch *s, int64_t need)
+{
+    if (need <= s->cap_leafv) return CML_OK;
+    double *lv = cml_realloc(s->leafv, (size_t)need * sizeof *lv);
+    if (!lv) return CML_ERR_NOMEM;
+    s->leafv = lv;
+    s->cap_leafv = need;
+    return CML_OK;
+}
+
+/* Whether the K > 1 trees of a round grow together (gbm_grow_trees): the
+ * grower must draw no random numbers mid-tree, and K growers' histogram
+ * pools (at most ~2^max_depth histograms each) must stay small. Sets up
+ * s->lock = K growers, trees and per-output tables. */
+static cml_status lockstep_init(fit_scratch *s, const cml_gbm_params *p, int K, int64_t n,
+                                int64_t F)
+{
+    if (K < 2 || !gbm_grower_lockstep(s->grower) || p->max_depth <= 0 || p->max_depth > 16)
+        return CML_OK;
+    const double pool = (double)K * ldexp(1.0, p->max_depth) * s->bins.n_slots * 16.0;
+    if (pool > 512.0 * 1024 * 1024) return CML_OK;
+    s->growers = cml_calloc((size_t)K, sizeof *s->growers);
+    s->trees = cml_calloc((size_t)K, sizeof *s->trees);
+    s->kgh = cml_calloc((size_t)K, sizeof *s->kgh);
+    s->krowp = cml_calloc((size_t)K, sizeof *s->krowp);
+    s->kpos = cml_calloc((size_t)K, sizeof *s->kpos);
+    s->kusep = cml_calloc((size_t)K, sizeof *s->kusep);
+    s->kn = cml_calloc((size_t)K, sizeof *s->kn);
+    if (!s->growers || !s->trees || !s->kgh || !s->krowp || !s->kpos || !s->kusep || !s->kn)
+        return CML_ERR_NOMEM;
+    s->lock = K; /* from here scratch_free frees growers[1..K) */
+    s->growers[0] = s->grower;
+    for (int k = 1; k < K; k++) {
+        CML_CHECK(gbm_grower_new(&s->bins, p, &s->growers[k]));
+        gbm_grower_set_constraints(s->growers[k], &s->cons);
+    }
+    if (p->subsample < 1.0 && !(s->krows = cml_alloc_array((int64_t)K * n, sizeof *s->krows)))
+        return CML_ERR_NOMEM;
+    if (p->colsample_bytree < 1.0 && !(s->kuse = cml_alloc_array((int64_t)K * F, 1)))
+        return CML_ERR_NOMEM;
+    return CML_OK;
+}
+
+/* One multi-class round grown together: the samples drawn in the order the
+ * tree-by-tree loop draws them (rows, then features, output by output), the
+ * trees added in output order, and every margin updated in one pass. */
+static cml_status round_lockstep(fit_scratch *s, cml_gbm *m, const cml_gbm_params *p, int K,
+                                 int64_t n, int64_t F, const double *gh, const int32_t *rows,
+                                 int64_t nrows, cml_rng *rng, const cml_matrix *V)
+{
+    for (int k = 0; k < K; k++) {
+        s->krowp[k] = rows;
+        s->kn[k] = nrows;
+        if (p->subsample < 1.0) {
+            int32_t *rk = s->krows + (int64_t)k * n;
+            int64_t cnt = 0;
+            for (int64_t i = 0; i < n; i++)
+                if (cml_rng_uniform(rng) < p->subsample) rk[cnt++] = (int32_t)i;
+            s->krowp[k] = rk;
+            s->kn[k] = cnt;
+        }
+        s->kusep[k] = NULL;
+        if (p->colsample_bytree < 1.0) {
+            sample_features(p->colsample_bytree, F, rng, s->perm, s->kuse + (int64_t)k * F);
+            s->kusep[k] = s->kuse + (int64_t)k * F;
+        }
+        s->kgh[k] = gh + 2 * n * k;
+    }
+    CML_CHECK(gbm_grow_trees(s->growers, K, s->kgh, s->krowp, s->kn, s->kusep, s->trees));
+    int64_t per = 1;
+    for (int k = 0; k < K; k++) {
+        CML_CHECK(gbm_model_add_tree(m, &s->trees[k]));
+        if (V) gbm_model_add_tree_margin(m, m->n_trees - 1, V, s->vmargin);
+        per = CML_MAX(per, s->trees[k].n);
+    }
+    CML_CHECK(leafv_reserve(s, per * K));
+    for (int k = 0; k < K; k++) {
+        for (int j = 0; j < s->trees[k].n; j++)
+            s->leafv[per * k + j] = s->trees[k].nodes[j].value;
+        s->kpos[k] = s->trees[k].pos;
+    }
+    const double *lv = s->leafv;
+    const int32_t *const *kpos = s->kpos;
+    double *margin = s->margin;
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n * K > 8192)
+    for (int64_t i = 0; i < n; i++)
+        for (int k = 0; k < K; k++) {
+            const int32_t q = kpos[k][i];
+            margin[i * K + k] += lv[per * k + (q < 0 ? ~q : q)]; /* ~id: out of the sample */
+        }
+    return CML_OK;
 }
 
 /* Adaptive leaves: each leaf's value becomes eta x the alpha-quantile of
@@ -764,6 +887,7 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
     CML_TRY(gbm_constraints_parse(p, F, &s.cons));
     gbm_grower_set_constraints(s.grower, &s.cons);
     gbm_grower_keep_rows(s.grower, gbm_obj_adaptive(&m->obj));
+    CML_TRY(lockstep_init(&s, p, m->obj.n_outputs, n, F));
     s.margin = cml_alloc_array(n * K, sizeof(double));
     s.gh = cml_alloc_array(2 * n * K, sizeof(double));
     s.rows = cml_alloc_array(n, sizeof(int32_t));
@@ -812,45 +936,53 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
             gh_round = s.gh_goss;
             rows = s.rows;
         }
-        for (int k = 0; k < K; k++) {
-            if (p->subsample < 1.0) {
-                nrows = 0;
-                for (int64_t i = 0; i < n; i++)
-                    if (cml_rng_uniform(&rng) < p->subsample) s.rows[nrows++] = (int32_t)i;
-                rows = s.rows;
-            }
-            const uint8_t *tree_use = NULL;
-            if (p->colsample_bytree < 1.0) {
-                sample_features(p->colsample_bytree, F, &rng, s.perm, s.use);
-                tree_use = s.use;
-            }
-            const double *ghk = gh_round + 2 * n * k;
-            CML_TRY(gbm_grow_tree(s.grower, ghk, rows, nrows, tree_use, &rng, &s.tree));
-            if (gbm_obj_adaptive(&m->obj)) refit_leaves(&m->obj, p, &s.tree, y, w, s.margin, s.vw);
-            CML_TRY(gbm_model_add_tree(m, &s.tree));
-            /* Training margins: from the node each row ended in, or through
-             * the leaf partitions when every row was in the tree, else by
-             * walking the binned rows. */
-            if (s.tree.pos) {
-                const int32_t *pos = s.tree.pos;
-                const gbm_tnode *nodes = s.tree.nodes;
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n > 8192) /* a fork costs ~us */
-                for (int64_t i = 0; i < n; i++)
-                    s.margin[i * K + k] += nodes[pos[i] < 0 ? ~pos[i] : pos[i]].value;
-            } else if (nrows == n) {
-                for (int j = 0; j < s.tree.n; j++) {
-                    const gbm_tnode *nd = &s.tree.nodes[j];
-                    if (nd->feature >= 0) continue;
-                    for (int64_t i = nd->begin; i < nd->end; i++)
-                        s.margin[(int64_t)s.tree.rows[i] * K + k] += nd->value;
+        if (s.lock)
+            CML_TRY(round_lockstep(&s, m, p, K, n, F, gh_round, rows, nrows, &rng, V));
+        else
+            for (int k = 0; k < K; k++) {
+                if (p->subsample < 1.0) {
+                    nrows = 0;
+                    for (int64_t i = 0; i < n; i++)
+                        if (cml_rng_uniform(&rng) < p->subsample) s.rows[nrows++] = (int32_t)i;
+                    rows = s.rows;
                 }
-            } else {
+                const uint8_t *tree_use = NULL;
+                if (p->colsample_bytree < 1.0) {
+                    sample_features(p->colsample_bytree, F, &rng, s.perm, s.use);
+                    tree_use = s.use;
+                }
+                const double *ghk = gh_round + 2 * n * k;
+                CML_TRY(gbm_grow_tree(s.grower, ghk, rows, nrows, tree_use, &rng, &s.tree));
+                if (gbm_obj_adaptive(&m->obj))
+                    refit_leaves(&m->obj, p, &s.tree, y, w, s.margin, s.vw);
+                CML_TRY(gbm_model_add_tree(m, &s.tree));
+                /* Training margins: from the node each row ended in, or through
+                 * the leaf partitions when every row was in the tree, else by
+                 * walking the binned rows. */
+                if (s.tree.pos) {
+                    CML_TRY(leafv_reserve(&s, s.tree.n));
+                    for (int j = 0; j < s.tree.n; j++) /* a dense table: the loop below gathers */
+                        s.leafv[j] = s.tree.nodes[j].value;
+                    const int32_t *pos = s.tree.pos;
+                    const double *lv = s.leafv;
+                    double *mk = s.margin + k;
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n > 8192) /* a fork costs ~us */
+                    for (int64_t i = 0; i < n; i++)
+                        mk[i * K] += lv[pos[i] < 0 ? ~pos[i] : pos[i]]; /* ~id: out of the sample */
+                } else if (nrows == n) {
+                    for (int j = 0; j < s.tree.n; j++) {
+                        const gbm_tnode *nd = &s.tree.nodes[j];
+                        if (nd->feature >= 0) continue;
+                        for (int64_t i = nd->begin; i < nd->end; i++)
+                            s.margin[(int64_t)s.tree.rows[i] * K + k] += nd->value;
+                    }
+                } else {
 #pragma omp parallel for CML_OMP_THREADS schedule(static) if (n > 8192)
-                for (int64_t i = 0; i < n; i++)
-                    s.margin[i * K + k] += tree_leaf_binned(&s.tree, &s.bins, i);
+                    for (int64_t i = 0; i < n; i++)
+                        s.margin[i * K + k] += tree_leaf_binned(&s.tree, &s.bins, i);
+                }
+                if (V) gbm_model_add_tree_margin(m, m->n_trees - 1, V, s.vmargin);
             }
-            if (V) gbm_model_add_tree_margin(m, m->n_trees - 1, V, s.vmargin);
-        }
         m->n_rounds = r + 1;
         m->n_hist = r + 1;
         m->hist_train[r] = gbm_metric_and_gradients(m->metric, &m->obj, s.margin, y, w, n,

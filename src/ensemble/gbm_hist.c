@@ -21,7 +21,8 @@
  * threads nothing to share, so the rows are cut in chunks: each chunk sums
  * into its own histograms, reduced in chunk order. The chunk count depends
  * on the data only (rows, histograms, slots), so the sums, and the model,
- * are the same for any thread count.
+ * are the same for any thread count. Several trees' passes (a multi-class
+ * round) share one parallel region, with (tree, chunk) as the work items.
  *
  * Complexity: O(|node| * features) adds; memory traffic |node| * features
  * bytes; a level pass reads every row's node id and split bin plus the
@@ -160,105 +161,135 @@ int64_t gbm_hist_level_scratch(const gbm_binned *b, int n_out)
     return (int64_t)(level_chunks(b, n_out) - 1) * n_out * 2 * b->n_slots;
 }
 
-/* One chunk of the level pass, in blocks of LEVEL_BLOCK rows: first route
- * every row (branch-free: a node not split routes to itself) and list the
- * rows to count with their histogram, then add the listed rows. The list
- * keeps the adds free of the unpredictable "is this row counted" branch. */
+/* One chunk of the level pass, in blocks of LEVEL_BLOCK rows: route every
+ * row (branch-free: a node not split routes to itself), noting the
+ * histogram it counts in and listing the counted rows, then add them.
+ * The list keeps the adds free of the unpredictable "is this row counted"
+ * branch; the short routing loop keeps its state in registers. CAT: the
+ * binned matrix has categorical features (a split may route by table). */
 #define LEVEL_BLOCK 2048
-#define DEFINE_LEVEL_KERNEL(NAME, T)                                                               \
+#define DEFINE_LEVEL_KERNEL(NAME, T, CAT)                                                          \
     static void NAME(const T *bins, int64_t F, const int32_t *hoff, const int32_t *feats, int nf,  \
                      const double *gh, int32_t *pos, const gbm_route *route, const int32_t *slot,  \
                      double *const *out, double *sc, int64_t hs, int root, int64_t lo, int64_t hi) \
     {                                                                                              \
-        int32_t idx[LEVEL_BLOCK];                                                                  \
-        double *dst[LEVEL_BLOCK];                                                                  \
+        int32_t sl[LEVEL_BLOCK], idx[LEVEL_BLOCK];                                                 \
         for (int64_t r0 = lo; r0 < hi; r0 += LEVEL_BLOCK) {                                        \
-            const int64_t r1 = CML_MIN(hi, r0 + LEVEL_BLOCK);                                      \
+            const int len = (int)CML_MIN(hi - r0, LEVEL_BLOCK);                                    \
+            const T *bb0 = bins + r0 * F;                                                          \
+            int32_t *pb = pos + r0;                                                                \
             int m = 0;                                                                             \
-            if (root) { /* nothing to route: the sampled rows all count, in histogram 0 */         \
-                double *h0 = sc ? sc : out[0];                                                     \
-                for (int64_t r = r0; r < r1; r++) {                                                \
-                    idx[m] = (int32_t)(r - r0);                                                    \
-                    dst[m] = h0;                                                                   \
-                    m += pos[r] >= 0;                                                              \
+            if (root) /* nothing to route: the sampled rows all count, in histogram 0 */           \
+                for (int j = 0; j < len; j++) {                                                    \
+                    sl[j] = 0;                                                                     \
+                    idx[m] = j;                                                                    \
+                    m += pb[j] >= 0;                                                               \
                 }                                                                                  \
-            } else                                                                                 \
-                for (int64_t r = r0; r < r1; r++) {                                                \
-                    const int32_t p = pos[r], out_of_sample = p < 0;                               \
+            else                                                                                   \
+                for (int j = 0; j < len; j++) {                                                    \
+                    const int32_t p = pb[j], out_of_sample = p < 0;                                \
                     const gbm_route *rt = &route[out_of_sample ? ~p : p];                          \
-                    const int32_t bb = bins[r * F + rt->feature];                                  \
-                    const int gl = rt->lt ? rt->lt[bb] : (bb < rt->tbin) | (bb == rt->miss_left);  \
+                    const int32_t bv = bb0[j * F + rt->feature];                                   \
+                    int gl = (bv < rt->tbin) | (bv == rt->miss_left);                              \
+                    if (CAT && rt->lt) gl = rt->lt[bv];                                            \
                     const int32_t nd = rt->left + !gl;                                             \
-                    pos[r] = out_of_sample ? ~nd : nd;                                             \
-                    const int32_t s = slot[nd];                                                    \
-                    idx[m] = (int32_t)(r - r0);                                                    \
-                    const int32_t sv = s < 0 ? 0 : s; /* an uncounted row's entry is never read */ \
-                    dst[m] = sc ? sc + (int64_t)sv * hs : out[sv];                                 \
-                    m += !out_of_sample & (s >= 0);                                                \
+                    pb[j] = out_of_sample ? ~nd : nd;                                              \
+                    const int32_t sv = slot[nd];                                                   \
+                    sl[j] = sv;                                                                    \
+                    idx[m] = j;                                                                    \
+                    m += !out_of_sample & (sv >= 0);                                               \
                 }                                                                                  \
-            if (nf == F) /* every feature: no feature list to read */                              \
-                for (int j = 0; j < m; j++) {                                                      \
-                    const int64_t r = r0 + idx[j];                                                 \
-                    const T *br = bins + r * F;                                                    \
-                    double *h = dst[j];                                                            \
-                    const double g = gh[2 * r], hh = gh[2 * r + 1];                                \
+            for (int t = 0; t < m; t++) {                                                          \
+                const int j = idx[t];                                                              \
+                const int64_t r = r0 + j;                                                          \
+                const T *br = bb0 + (int64_t)j * F;                                                \
+                double *h = sc ? sc + sl[j] * hs : out[sl[j]];                                     \
+                const double g = gh[2 * r], hh = gh[2 * r + 1];                                    \
+                if (nf == F) /* every feature: no feature list to read */                          \
                     for (int64_t f = 0; f < F; f++) {                                              \
                         double *c = h + 2 * ((int64_t)hoff[f] + br[f]);                            \
                         c[0] += g;                                                                 \
                         c[1] += hh;                                                                \
                     }                                                                              \
-                }                                                                                  \
-            else                                                                                   \
-                for (int j = 0; j < m; j++) {                                                      \
-                    const int64_t r = r0 + idx[j];                                                 \
-                    const T *br = bins + r * F;                                                    \
-                    double *h = dst[j];                                                            \
-                    const double g = gh[2 * r], hh = gh[2 * r + 1];                                \
+                else                                                                               \
                     for (int k = 0; k < nf; k++) {                                                 \
                         const int32_t f = feats[k];                                                \
                         double *c = h + 2 * ((int64_t)hoff[f] + br[f]);                            \
                         c[0] += g;                                                                 \
                         c[1] += hh;                                                                \
                     }                                                                              \
-                }                                                                                  \
+            }                                                                                      \
         }                                                                                          \
     }
-DEFINE_LEVEL_KERNEL(level_u8, uint8_t)
-DEFINE_LEVEL_KERNEL(level_u16, uint16_t)
+DEFINE_LEVEL_KERNEL(level_u8, uint8_t, 0)
+DEFINE_LEVEL_KERNEL(level_u16, uint16_t, 0)
+DEFINE_LEVEL_KERNEL(level_u8_cat, uint8_t, 1)
+DEFINE_LEVEL_KERNEL(level_u16_cat, uint16_t, 1)
 #undef DEFINE_LEVEL_KERNEL
 
-void gbm_hist_level(const gbm_binned *b, const double *gh, int32_t *pos, const gbm_route *route,
-                    const int32_t *slot, double *const *out, int n_out, const int32_t *feats,
-                    int nf, int root, double *scratch)
+void gbm_hist_level(const gbm_binned *b, const gbm_level_job *jobs, int n_jobs)
 {
-    const int nc = level_chunks(b, n_out);
     const int64_t n = b->rows, hs = 2 * (int64_t)b->n_slots;
-    /* Chunk c's histograms: out[] for c = 0, scratch blocks after; then
-     * out[s] += chunk 1, 2, ... in that order, element by element. One
-     * parallel region for both loops: one fork/join per level. */
+    /* Job j's chunk c's histograms: out[] for c = 0, its scratch blocks
+     * after; then out[s] += chunk 1, 2, ... in that order, element by
+     * element. Work items are (job, chunk), then (job, histogram, block), so
+     * the trees of one round share one parallel region per level; each job
+     * is summed exactly as it would be alone. */
     const int64_t blk = 4096, nblk = (hs + blk - 1) / blk;
-#pragma omp parallel CML_OMP_THREADS if (nc > 1)
+    int64_t n_items = 0, n_red = 0;
+    for (int j = 0; j < n_jobs; j++) {
+        const int nc = level_chunks(b, jobs[j].n_out);
+        n_items += nc;
+        if (nc > 1) n_red += (int64_t)jobs[j].n_out * nblk;
+    }
+#pragma omp parallel CML_OMP_THREADS if (n_items > 1)
     {
 #pragma omp for schedule(dynamic, 1)
-        for (int c = 0; c < nc; c++) {
-            double *sc = c == 0 || n_out == 0 ? NULL : scratch + (int64_t)(c - 1) * n_out * hs;
+        for (int64_t t = 0; t < n_items; t++) {
+            int j = 0, nc = level_chunks(b, jobs[0].n_out);
+            int64_t c = t;
+            while (c >= nc) {
+                c -= nc;
+                nc = level_chunks(b, jobs[++j].n_out);
+            }
+            const gbm_level_job *jb = &jobs[j];
+            const int n_out = jb->n_out;
+            double *sc = c == 0 || n_out == 0 ? NULL : jb->scratch + (c - 1) * n_out * hs;
             for (int s = 0; s < n_out; s++)
-                memset(sc ? sc + s * hs : out[s], 0, (size_t)hs * sizeof(double));
+                memset(sc ? sc + s * hs : jb->out[s], 0, (size_t)hs * sizeof(double));
             const int64_t lo = n * c / nc, hi = n * (c + 1) / nc;
+            void (*kern8)(const uint8_t *, int64_t, const int32_t *, const int32_t *, int,
+                          const double *, int32_t *, const gbm_route *, const int32_t *,
+                          double *const *, double *, int64_t, int, int64_t, int64_t) =
+                b->is_cat ? level_u8_cat : level_u8;
+            void (*kern16)(const uint16_t *, int64_t, const int32_t *, const int32_t *, int,
+                           const double *, int32_t *, const gbm_route *, const int32_t *,
+                           double *const *, double *, int64_t, int, int64_t, int64_t) =
+                b->is_cat ? level_u16_cat : level_u16;
             if (b->wide)
-                level_u16(b->b16, b->cols, b->hoff, feats, nf, gh, pos, route, slot, out, sc, hs,
-                          root, lo, hi);
+                kern16(b->b16, b->cols, b->hoff, jb->feats, jb->nf, jb->gh, jb->pos, jb->route,
+                       jb->slot, jb->out, sc, hs, jb->root, lo, hi);
             else
-                level_u8(b->b8, b->cols, b->hoff, feats, nf, gh, pos, route, slot, out, sc, hs,
-                         root, lo, hi);
+                kern8(b->b8, b->cols, b->hoff, jb->feats, jb->nf, jb->gh, jb->pos, jb->route,
+                      jb->slot, jb->out, sc, hs, jb->root, lo, hi);
         }
 #pragma omp for schedule(static)
-        for (int64_t t = 0; t < (int64_t)n_out * nblk * (nc > 1); t++) {
-            const int s = (int)(t / nblk);
-            const int64_t i0 = (t % nblk) * blk, i1 = CML_MIN(hs, i0 + blk);
-            double *o = out[s];
+        for (int64_t t = 0; t < n_red; t++) {
+            int j = 0, nc;
+            int64_t u = t;
+            for (;; j++) {
+                nc = level_chunks(b, jobs[j].n_out);
+                if (nc == 1) continue;
+                const int64_t cnt = (int64_t)jobs[j].n_out * nblk;
+                if (u < cnt) break;
+                u -= cnt;
+            }
+            const gbm_level_job *jb = &jobs[j];
+            const int s = (int)(u / nblk);
+            const int64_t i0 = (u % nblk) * blk, i1 = CML_MIN(hs, i0 + blk);
+            double *o = jb->out[s];
             for (int c = 1; c < nc; c++) {
-                const double *src = scratch + ((int64_t)(c - 1) * n_out + s) * hs;
+                const double *src = jb->scratch + ((int64_t)(c - 1) * jb->n_out + s) * hs;
                 for (int64_t i = i0; i < i1; i++)
                     o[i] += src[i];
             }

@@ -109,12 +109,24 @@ typedef struct gbm_route {
 } gbm_route;
 /* Doubles of chunk scratch gbm_hist_level needs for n_out histograms. */
 int64_t gbm_hist_level_scratch(const gbm_binned *b, int n_out);
-/* feats[0..nf): the features whose slots are summed (others are zero).
- * root != 0: the first pass of a tree, nothing split: every row with
- * pos >= 0 counts in out[0], pos and route are left alone. */
-void gbm_hist_level(const gbm_binned *b, const double *gh, int32_t *pos, const gbm_route *route,
-                    const int32_t *slot, double *const *out, int n_out, const int32_t *feats,
-                    int nf, int root, double *scratch);
+/* One tree's level pass. feats[0..nf): the features whose slots are summed
+ * (others are zero). root != 0: the first pass of a tree, nothing split:
+ * every row with pos >= 0 counts in out[0], pos and route are left alone.
+ * scratch: gbm_hist_level_scratch(b, n_out) doubles. */
+typedef struct gbm_level_job {
+    const double *gh;
+    int32_t *pos;
+    const gbm_route *route;
+    const int32_t *slot;
+    double *const *out;
+    int n_out;
+    const int32_t *feats;
+    int nf, root;
+    double *scratch;
+} gbm_level_job;
+/* The level passes of n_jobs trees (over the same binned matrix) in one
+ * parallel region; each job's result is what it would be alone. */
+void gbm_hist_level(const gbm_binned *b, const gbm_level_job *jobs, int n_jobs);
 
 /* ---------------------------------------------------------------- trees */
 
@@ -189,6 +201,18 @@ void gbm_grower_keep_rows(gbm_grower *g, int on);
  */
 cml_status gbm_grow_tree(gbm_grower *g, const double *gh, const int32_t *rows, int64_t n,
                          const uint8_t *tree_use, cml_rng *rng, gbm_tree *tree);
+/* Whether g grows its trees level by level without drawing random numbers
+ * (depthwise on narrow data, colsample_bynode = 1): the trees of one round
+ * can then grow together, gbm_grow_trees. */
+int gbm_grower_lockstep(const gbm_grower *g);
+/* K trees at once, tree k by grower gs[k] (all over the same binned matrix,
+ * gbm_grower_lockstep true) on rows rows[k][0..n[k]) with gradients gh[k]
+ * and features tree_use[k] (NULL = all): the trees gbm_grow_tree would grow
+ * one after the other, bit for bit, with one parallel region per level for
+ * all of them. Their pos arrays are the growers'. */
+cml_status gbm_grow_trees(gbm_grower *const *gs, int K, const double *const *gh,
+                          const int32_t *const *rows, const int64_t *n,
+                          const uint8_t *const *tree_use, gbm_tree *trees);
 void gbm_tree_free(gbm_tree *t);
 
 /* ---------------------------------------------------------------- objectives */

@@ -29,7 +29,9 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "core/vexp.h"
 #include "ensemble/gbm_internal.h"
+#include "ensemble/gbm_vlog.h"
 
 #define PAR_MIN ((int64_t)1 << 17)
 
@@ -242,15 +244,147 @@ static double row_loss(cml_gbm_metric m, const gbm_objective *o, const double *m
  * still split evenly over two threads (16384 gave shuttle's 43,500 rows
  * three chunks: one thread did two thirds of the pass). */
 #define METRIC_CHUNK 4096
+/* Rows per block of the vectorized classification passes (link, gradients
+ * and loss each one loop over the block); softprob keeps K x VBLOCK
+ * exponentials, on the stack up to VBLOCK_STACK classes. */
+#define VBLOCK       128
+#define VBLOCK_STACK 32
+
+/* binary:logistic over rows [i0, i1) (at most VBLOCK): sigmoid through
+ * cml_exp (vectorizable, within 2 ulp of libm), gradients when gh is set,
+ * and the summed weighted loss of metric m into *num / *den. Log loss
+ * through gbm_log, the other metrics through row_loss. */
+static void logistic_block(const gbm_objective *o, cml_gbm_metric m, const double *margin,
+                           const double *y, const double *w, int64_t i0, int64_t i1, double *gh,
+                           double *num, double *den)
+{
+    double p[VBLOCK], l[VBLOCK];
+    const int64_t len = i1 - i0;
+    const double *mg = margin + i0, *yb = y + i0;
+    for (int64_t i = 0; i < len; i++)
+        p[i] = 1.0 / (1.0 + cml_exp(-mg[i]));
+    if (gh) {
+        double *out = gh + 2 * i0;
+        for (int64_t i = 0; i < len; i++) {
+            const double wi = w ? w[i0 + i] : 1.0, h = p[i] * (1.0 - p[i]);
+            out[2 * i] = (p[i] - yb[i]) * wi;
+            out[2 * i + 1] = (h > 1e-16 ? h : 1e-16) * wi;
+        }
+    }
+    if (m == CML_GBM_METRIC_AUTO) return;
+    if (m == CML_GBM_METRIC_LOGLOSS) {
+        /* row_loss's clamp and its 0/1-label shortcut: one log per row when
+         * every label of the block is 0 or 1 (a classifier's always are) */
+        const double eps = 1e-16;
+        int bin01 = 1;
+        for (int64_t i = 0; i < len; i++)
+            bin01 &= (yb[i] == 0.0) | (yb[i] == 1.0);
+        if (bin01)
+            for (int64_t i = 0; i < len; i++) {
+                const double q = p[i] < eps ? eps : (p[i] > 1.0 - eps ? 1.0 - eps : p[i]);
+                l[i] = -gbm_log(yb[i] == 1.0 ? q : 1.0 - q);
+            }
+        else
+            for (int64_t i = 0; i < len; i++) {
+                const double q = p[i] < eps ? eps : (p[i] > 1.0 - eps ? 1.0 - eps : p[i]);
+                const double a = gbm_log(q), b = gbm_log(1.0 - q), yi = yb[i];
+                l[i] = yi == 1.0 ? -a : (yi == 0.0 ? -b : -(yi * a + (1.0 - yi) * b));
+            }
+    } else
+        for (int64_t i = 0; i < len; i++)
+            l[i] = row_loss(m, o, mg + i, p + i, yb[i]);
+    double s = *num, d = *den; /* in row order, as the scalar pass */
+    for (int64_t i = 0; i < len; i++) {
+        const double wi = w ? w[i0 + i] : 1.0;
+        s += wi * l[i];
+        d += wi;
+    }
+    *num = s;
+    *den = d;
+}
+
+/* multi:softprob over rows [i0, i1) (at most VBLOCK), K = n_outputs: the
+ * softmax of every row, class by class across the block so that each loop
+ * is over rows (vectorizable; the sums over classes stay in class order,
+ * as softmax()), then gradients and loss as logistic_block. e: K x VBLOCK
+ * scratch. */
+static void softprob_block(const gbm_objective *o, cml_gbm_metric m, const double *margin,
+                           const double *y, const double *w, int64_t n, int64_t i0, int64_t i1,
+                           double *gh, double *num, double *den, double *e)
+{
+    double mx[VBLOCK], sum[VBLOCK], l[VBLOCK];
+    const int K = o->n_outputs;
+    const int64_t len = i1 - i0;
+    const double *mg = margin + i0 * K, *yb = y + i0;
+    for (int64_t i = 0; i < len; i++) {
+        mx[i] = mg[i * K];
+        sum[i] = 0.0;
+    }
+    for (int k = 1; k < K; k++)
+        for (int64_t i = 0; i < len; i++)
+            mx[i] = mg[i * K + k] > mx[i] ? mg[i * K + k] : mx[i];
+    for (int k = 0; k < K; k++) {
+        double *ek = e + (int64_t)k * VBLOCK;
+        for (int64_t i = 0; i < len; i++) {
+            ek[i] = cml_exp(mg[i * K + k] - mx[i]);
+            sum[i] += ek[i];
+        }
+    }
+    for (int k = 0; k < K; k++) {
+        double *ek = e + (int64_t)k * VBLOCK;
+        for (int64_t i = 0; i < len; i++)
+            ek[i] /= sum[i];
+        if (!gh) continue;
+        double *out = gh + 2 * (n * k + i0);
+        for (int64_t i = 0; i < len; i++) {
+            const double wi = w ? w[i0 + i] : 1.0, pk = ek[i], hk = 2.0 * pk * (1.0 - pk);
+            const double yk = yb[i] == (double)k;
+            out[2 * i] = (pk - yk) * wi;
+            out[2 * i + 1] = (hk > 1e-16 ? hk : 1e-16) * wi;
+        }
+    }
+    if (m == CML_GBM_METRIC_AUTO) return;
+    if (m == CML_GBM_METRIC_MLOGLOSS) {
+        for (int64_t i = 0; i < len; i++) {
+            const double q = e[(int64_t)yb[i] * VBLOCK + i];
+            l[i] = -gbm_log(q > 1e-16 ? q : 1e-16);
+        }
+    } else {
+        double stack[VBLOCK_STACK], *p = stack, *heap = NULL;
+        if (K > VBLOCK_STACK) { /* a metric other than mlogloss on many classes: rare */
+            p = heap = malloc((size_t)K * sizeof *p);
+            if (!p) {
+                *num = NAN;
+                return;
+            }
+        }
+        for (int64_t i = 0; i < len; i++) {
+            for (int k = 0; k < K; k++)
+                p[k] = e[(int64_t)k * VBLOCK + i];
+            l[i] = row_loss(m, o, mg + i * K, p, yb[i]);
+        }
+        free(heap);
+    }
+    double s = *num, d = *den;
+    for (int64_t i = 0; i < len; i++) {
+        const double wi = w ? w[i0 + i] : 1.0;
+        s += wi * l[i];
+        d += wi;
+    }
+    *num = s;
+    *den = d;
+}
 
 /* One pass over the rows: the metric m (CML_GBM_METRIC_AUTO: none, NAN
  * returned) and, when gh is not NULL, the gradient pairs; the link is
- * evaluated once per row for both. */
+ * evaluated once per row for both. Classification runs in vectorized blocks
+ * (logistic_block, softprob_block); the other objectives row by row. */
 static double obj_pass(const gbm_objective *o, cml_gbm_metric m, const double *margin,
                        const double *y, const double *w, int64_t n, double *gh)
 {
     const int K = o->n_outputs, metric = m != CML_GBM_METRIC_AUTO;
     const int link = metric || o->kind == CML_GBM_SOFTPROB;
+    const int vec = o->kind == CML_GBM_LOGISTIC || o->kind == CML_GBM_SOFTPROB;
     const int64_t nc = (n + METRIC_CHUNK - 1) / METRIC_CHUNK;
     double *part = NULL;
     if (metric) {
@@ -260,8 +394,11 @@ static double obj_pass(const gbm_objective *o, cml_gbm_metric m, const double *m
     int bad = 0;
 #pragma omp parallel CML_OMP_THREADS if (n * K > PAR_MIN)
     {
-        double stack[64], *p = stack, *heap = NULL;
-        if (K > 64) p = heap = malloc((size_t)K * sizeof *p);
+        /* per thread: the row's predictions (scalar path) or the softprob
+         * block's exponentials */
+        const int64_t need = o->kind == CML_GBM_SOFTPROB ? (int64_t)K * VBLOCK : K;
+        double stack[VBLOCK_STACK * VBLOCK], *p = stack, *heap = NULL;
+        if (need > VBLOCK_STACK * VBLOCK) p = heap = malloc((size_t)need * sizeof *p);
         if (!p) {
 #pragma omp atomic write
             bad = 1;
@@ -270,15 +407,24 @@ static double obj_pass(const gbm_objective *o, cml_gbm_metric m, const double *m
         for (int64_t c = 0; c < nc; c++) {
             double num = 0.0, den = 0.0;
             const int64_t hi = CML_MIN(n, (c + 1) * METRIC_CHUNK);
-            for (int64_t i = c * METRIC_CHUNK; i < hi; i++) {
-                const double wi = w ? w[i] : 1.0, *mg = margin + i * K;
-                if (link && p) gbm_obj_transform(o, mg, p);
-                if (gh) row_grad(o, mg, link ? p : NULL, y[i], wi, n, i, gh);
-                if (metric && p) {
-                    num += wi * row_loss(m, o, mg, p, y[i]);
-                    den += wi;
+            if (vec && p) {
+                for (int64_t i0 = c * METRIC_CHUNK; i0 < hi; i0 += VBLOCK) {
+                    const int64_t i1 = CML_MIN(hi, i0 + VBLOCK);
+                    if (o->kind == CML_GBM_LOGISTIC)
+                        logistic_block(o, m, margin, y, w, i0, i1, gh, &num, &den);
+                    else
+                        softprob_block(o, m, margin, y, w, n, i0, i1, gh, &num, &den, p);
                 }
-            }
+            } else
+                for (int64_t i = c * METRIC_CHUNK; i < hi; i++) {
+                    const double wi = w ? w[i] : 1.0, *mg = margin + i * K;
+                    if (link && p) gbm_obj_transform(o, mg, p);
+                    if (gh) row_grad(o, mg, link ? p : NULL, y[i], wi, n, i, gh);
+                    if (metric && p) {
+                        num += wi * row_loss(m, o, mg, p, y[i]);
+                        den += wi;
+                    }
+                }
             if (metric) {
                 part[2 * c] = num;
                 part[2 * c + 1] = den;

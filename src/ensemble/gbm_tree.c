@@ -34,6 +34,10 @@
  * moves every row to its child and builds all the level's histograms
  * (gbm_hist_level); the child built directly is then the one with the
  * smaller hessian sum, rows leave the tree as per-row leaf ids (pos).
+ * The K trees of a multi-class round can grow together (gbm_grow_trees):
+ * each level's scans share one parallel region (gbm_hist_level's jobs), the
+ * split searches run one tree per thread; each tree is what it would be
+ * alone, bit for bit.
  *
  * Complexity per tree: O(depth * n * features) for histograms (n/2 per level
  * thanks to subtraction) + O(nodes * bins) for split search.
@@ -82,7 +86,7 @@ typedef struct cand {
 struct gbm_grower {
     const gbm_binned *b;
     const cml_gbm_params *p;
-    int32_t *rows, *tmp; /* (b->rows) */
+    int32_t *rows, *tmp; /* (b->rows + 1) the per-node path's, made on first use */
     int64_t *chunk_left; /* partition counts per chunk */
     double **free_hist;  /* pool of histogram buffers (2 n_slots doubles each) */
     int n_free, cap_free;
@@ -118,6 +122,16 @@ struct gbm_grower {
     double *lvl_scratch;   /* chunk histograms of gbm_hist_level */
     int64_t cap_scratch;
     uint8_t *lvl_lt; /* (cap_lvl, max_cat_bins + 1) categorical routing tables */
+    /* The tree growing level by level (lv_begin .. lv_after): */
+    struct lv_state {
+        const double *gh;
+        const int32_t *rows;
+        int64_t n;
+        const uint8_t *use;
+        cml_rng *rng;
+        gbm_tree *tree;
+        int nf, n_out, n_exp, root, num_leaves;
+    } lv;
 };
 
 /* A split of the current level whose children get histograms. */
@@ -541,9 +555,6 @@ cml_status gbm_grower_new(const gbm_binned *b, const cml_gbm_params *p, gbm_grow
     if (!g) return CML_ERR_NOMEM;
     g->b = b;
     g->p = p;
-    g->rows = cml_alloc_array(b->rows + 1, sizeof *g->rows);
-    g->tmp = cml_alloc_array(b->rows + 1, sizeof *g->tmp);
-    g->chunk_left = cml_alloc_array(b->rows / PART_CHUNK + 2, sizeof *g->chunk_left);
     g->node_use = cml_alloc_array(b->cols + 1, 1);
     g->tree_act = cml_alloc_array(b->cols + 1, 1);
     g->feat_list = cml_alloc_array(b->cols + 1, sizeof *g->feat_list);
@@ -562,8 +573,7 @@ cml_status gbm_grower_new(const gbm_binned *b, const cml_gbm_params *p, gbm_grow
             return CML_ERR_NOMEM;
         }
     }
-    if (!g->rows || !g->tmp || !g->chunk_left || !g->node_use || !g->tree_act || !g->feat_list ||
-        !g->fbest || !g->pos || !g->lvl_feats) {
+    if (!g->node_use || !g->tree_act || !g->feat_list || !g->fbest || !g->pos || !g->lvl_feats) {
         gbm_grower_free(g);
         return CML_ERR_NOMEM;
     }
@@ -877,6 +887,36 @@ static void leaf_values(const gbm_grower *g, gbm_tree *tree)
     }
 }
 
+/* The root's gradient sums and constraint state. From its histogram when
+ * there is one (hist != NULL): the slots of one used feature, missing bin
+ * included, hold every row once, so their sum is G, H in O(bins) instead of
+ * a serial pass over the rows (the feature with the fewest slots, for the
+ * shortest sum). Else (no feature to split on, or no row) from the rows. */
+static cml_status root_init(gbm_grower *g, gbm_tree *tree, const double *hist, const uint8_t *use,
+                            const double *gh, const int32_t *rows, int64_t n)
+{
+    const gbm_binned *b = g->b;
+    int64_t best = -1;
+    if (hist)
+        for (int64_t f = 0; f < b->cols; f++)
+            if (use[f] && (best < 0 || b->nbins[f] < b->nbins[best])) best = f;
+    double G = 0.0, H = 0.0;
+    if (best >= 0) {
+        const double *h = hist + 2 * (int64_t)b->hoff[best];
+        for (int32_t i = 0; i <= b->nbins[best]; i++) {
+            G += h[2 * i];
+            H += h[2 * i + 1];
+        }
+    } else
+        for (int64_t i = 0; i < n; i++) {
+            G += gh[2 * (int64_t)rows[i]];
+            H += gh[2 * (int64_t)rows[i] + 1];
+        }
+    tree->nodes[0].G = G;
+    tree->nodes[0].H = H;
+    return g->cons ? cons_root(g, &tree->nodes[0]) : CML_OK;
+}
+
 /* ---------------------------------------------------------------- level by level */
 
 /* Narrow data (histograms up to this many slots) grows depthwise trees
@@ -939,35 +979,44 @@ static cml_status level_reserve(gbm_grower *g, int n)
     return CML_OK;
 }
 
-/* One scan: rows of the nodes split this level move to their children, and
- * the n_out children with a slot get their histograms in lvl_out. */
-static cml_status level_pass(gbm_grower *g, const double *gh, int n_out, int nf, int root)
+/* Room for the chunk histograms of a pass with n_out outputs. */
+static cml_status scratch_reserve(gbm_grower *g, int n_out)
 {
     const int64_t need = gbm_hist_level_scratch(g->b, n_out);
-    if (need > g->cap_scratch) {
-        double *sc = cml_realloc(g->lvl_scratch, (size_t)need * sizeof *sc);
-        if (!sc) return CML_ERR_NOMEM;
-        g->lvl_scratch = sc;
-        g->cap_scratch = need;
-    }
-    gbm_hist_level(g->b, gh, g->pos, g->route, g->slot, g->lvl_out, n_out, g->lvl_feats, nf, root,
-                   g->lvl_scratch);
+    if (need <= g->cap_scratch) return CML_OK;
+    double *sc = cml_realloc(g->lvl_scratch, (size_t)need * sizeof *sc);
+    if (!sc) return CML_ERR_NOMEM;
+    g->lvl_scratch = sc;
+    g->cap_scratch = need;
     return CML_OK;
 }
 
-/* Depthwise growth with the same decisions, in the same order, as the
- * per-node loop of gbm_grow_tree (split validity and max_leaves in node-id
- * order, children evaluated left then right, so colsample_bynode draws the
- * same features); only the histogram sums are ordered differently. The
- * child built directly is the one with the smaller hessian sum (row counts
- * are not known before the pass that routes the rows). */
-static cml_status grow_levels(gbm_grower *g, const double *gh, const int32_t *rows_in, int64_t n,
-                              const uint8_t *tree_use, cml_rng *rng, gbm_tree *tree)
+/* The pass the grower's tree needs next (lv_begin / lv_after set pass). */
+static gbm_level_job lv_job(const gbm_grower *g)
 {
-    const cml_gbm_params *p = g->p;
+    return (gbm_level_job){g->lv.gh,    g->pos,       g->route, g->slot,    g->lvl_out,
+                           g->lv.n_out, g->lvl_feats, g->lv.nf, g->lv.root, g->lvl_scratch};
+}
+
+/*
+ * Depthwise growth level by level, with the same decisions, in the same
+ * order, as the per-node loop of gbm_grow_tree (split validity and
+ * max_leaves in node-id order, children evaluated left then right, so
+ * colsample_bynode draws the same features); only the histogram sums are
+ * ordered differently. The child built directly is the one with the
+ * smaller hessian sum (row counts are not known before the pass that routes
+ * the rows). A tree is a sequence of steps between passes: lv_begin, then
+ * lv_after after every pass, each saying whether another pass is needed
+ * (*pass); the passes themselves are gbm_hist_level's, so several trees can
+ * share them (gbm_grow_trees).
+ */
+static cml_status lv_prepare(gbm_grower *g, int *pass);
+
+static cml_status lv_begin(gbm_grower *g, const double *gh, const int32_t *rows_in, int64_t n,
+                           const uint8_t *tree_use, cml_rng *rng, gbm_tree *tree, int *pass)
+{
     const gbm_binned *b = g->b;
-    cml_status st = CML_OK;
-    double *hist = NULL;
+    *pass = 0;
     int nf = 0;
     for (int64_t f = 0; f < b->cols; f++)
         if (tree_use[f]) g->lvl_feats[nf++] = (int32_t)f;
@@ -985,126 +1034,201 @@ static cml_status grow_levels(gbm_grower *g, const double *gh, const int32_t *ro
     }
     tree->rows = NULL;
     tree->pos = g->pos;
-    if (!can_split_depth(p, 0) || n == 0) return CML_OK;
-
-    CML_TRY(route_reserve(g, 1));
-    CML_TRY(level_reserve(g, 1));
-    CML_TRY(hist_get(g, &hist));
-    g->lvl_out[0] = hist;
+    g->lv = (struct lv_state){gh, rows_in, n, tree_use, rng, tree, nf, 0, 0, 0, 1};
+    if (!can_split_depth(g->p, 0) || n == 0 || nf == 0)
+        return root_init(g, tree, NULL, tree_use, gh, rows_in, n);
+    CML_CHECK(route_reserve(g, 1));
+    CML_CHECK(level_reserve(g, 1));
+    CML_CHECK(scratch_reserve(g, 1));
+    CML_CHECK(hist_get(g, &g->lvl_out[0]));
     g->slot[0] = 0;
-    CML_TRY(level_pass(g, gh, 1, nf, 1));
-    g->slot[0] = -1;
-    gbm_split s0 = eval_node(g, hist, &tree->nodes[0], 0, node_features(g, tree_use, rng));
-    CML_TRY(queue_push(g, 0, hist, &s0));
-    hist = NULL;
-    int num_leaves = 1;
-    while (g->n_queue > 0) {
-        /* Take the whole level (the FIFO holds exactly one). */
-        const int nl = g->n_queue;
-        CML_TRY(level_reserve(g, nl));
-        memcpy(g->lvl, g->queue, (size_t)nl * sizeof *g->lvl);
-        g->n_queue = 0;
-        int n_split = 0, n_exp = 0;
-        for (int i = 0; i < nl; i++) {
-            cand c = g->lvl[i];
-            g->lvl[i].hist = NULL; /* owned below: put back or passed on */
-            if (!split_valid(p, &c.s, num_leaves)) {
-                hist_put(g, c.hist);
-                continue;
-            }
-            const int32_t id = c.node, lid = tree->n, f = c.s.feature;
-            const int32_t depth = tree->nodes[id].depth;
-            uint8_t *lt = NULL;
-            int64_t cat_off = -1;
-            if (c.s.cat) {
-                lt = g->lvl_lt + (int64_t)n_split * (g->max_cat_bins + 1);
-                cat_left_table(g, c.hist, &c.s, lt);
-                st = cat_set_of(b, f, lt, tree, &cat_off);
-                if (st != CML_OK) {
-                    hist_put(g, c.hist);
-                    goto fail;
-                }
-            }
-            n_split++;
-            st = tree_add(tree, depth + 1, c.s.GL, c.s.HL, 0, 0);
-            if (st == CML_OK) st = tree_add(tree, depth + 1, c.s.GR, c.s.HR, 0, 0);
-            if (st == CML_OK) st = route_reserve(g, tree->n);
-            if (st != CML_OK) {
-                hist_put(g, c.hist);
-                goto fail;
-            }
-            gbm_tnode *pn = &tree->nodes[id];
-            pn->feature = f;
-            pn->tbin = c.s.tbin;
-            pn->default_left = c.s.default_left;
-            pn->thr = c.s.cat ? NAN : gbm_cut_threshold(&b->cuts, f, c.s.tbin);
-            pn->cat_off = cat_off;
-            pn->left = lid;
-            pn->gain = c.s.loss_chg;
-            g->route[id] = (gbm_route){lid, f, c.s.tbin, c.s.default_left ? b->nbins[f] : -1, lt};
-            num_leaves++;
-            if (g->cons) {
-                st = cons_split(g, id, lid, f, &c.s);
-                if (st != CML_OK) {
-                    hist_put(g, c.hist);
-                    goto fail;
-                }
-            }
-            if (!can_split_depth(p, depth + 1) ||
-                (p->max_leaves > 0 && num_leaves >= p->max_leaves)) {
-                hist_put(g, c.hist);
-                continue;
-            }
-            g->exp[n_exp++] = (struct lvl_split){id, lid, c.hist, c.s.HL <= c.s.HR};
-        }
-        if (n_split == 0) break;
-        int n_out = 0;
-        for (int j = 0; j < n_exp; j++) {
-            st = hist_get(g, &g->lvl_out[j]);
-            if (st != CML_OK) break;
-            n_out++;
-            g->slot[g->exp[j].lid + !g->exp[j].small_left] = j;
-        }
-        if (st == CML_OK) st = level_pass(g, gh, n_out, nf, 0);
-        for (int j = 0; j < n_exp; j++)
-            g->slot[g->exp[j].lid + !g->exp[j].small_left] = -1;
-        if (st != CML_OK) {
-            for (int j = 0; j < n_exp; j++)
-                hist_put(g, g->exp[j].parent);
-            for (int j = 0; j < n_out; j++)
-                hist_put(g, g->lvl_out[j]);
-            goto fail;
-        }
-        /* Children in order, left then right; each histogram is queued. */
-        for (int j = 0; j < n_exp; j++) {
-            const struct lvl_split *e = &g->exp[j];
-            gbm_hist_subtract(e->parent, g->lvl_out[j], b->n_slots, e->parent);
-            double *hl = e->small_left ? g->lvl_out[j] : e->parent;
-            double *hr = e->small_left ? e->parent : g->lvl_out[j];
-            for (int side = 0; side < 2; side++) {
-                const int32_t cid = e->lid + side;
-                double *hc = side ? hr : hl;
-                gbm_split sc =
-                    eval_node(g, hc, &tree->nodes[cid], cid, node_features(g, tree_use, rng));
-                st = queue_push(g, cid, hc, &sc);
-                if (st != CML_OK) {
-                    hist_put(g, hc);
-                    if (!side) hist_put(g, hr);
-                    for (int k = j + 1; k < n_exp; k++) {
-                        hist_put(g, g->exp[k].parent);
-                        hist_put(g, g->lvl_out[k]);
-                    }
-                    goto fail;
-                }
-            }
+    g->lv.n_out = 1;
+    g->lv.root = 1;
+    *pass = 1;
+    return CML_OK;
+}
+
+/* After a pass: the new nodes' splits, then the next level's routes. */
+static cml_status lv_after(gbm_grower *g, int *pass)
+{
+    gbm_tree *tree = g->lv.tree;
+    const gbm_binned *b = g->b;
+    *pass = 0;
+    if (g->lv.root) {
+        double *hist = g->lvl_out[0];
+        g->slot[0] = -1;
+        g->lv.root = 0;
+        CML_CHECK(root_init(g, tree, hist, g->lv.use, g->lv.gh, g->lv.rows, g->lv.n));
+        gbm_split s0 =
+            eval_node(g, hist, &tree->nodes[0], 0, node_features(g, g->lv.use, g->lv.rng));
+        CML_CHECK(queue_push(g, 0, hist, &s0));
+        return lv_prepare(g, pass);
+    }
+    for (int j = 0; j < g->lv.n_exp; j++)
+        g->slot[g->exp[j].lid + !g->exp[j].small_left] = -1;
+    /* Children in order, left then right; each histogram is queued. */
+    for (int j = 0; j < g->lv.n_exp; j++) {
+        const struct lvl_split *e = &g->exp[j];
+        gbm_hist_subtract(e->parent, g->lvl_out[j], b->n_slots, e->parent);
+        double *hl = e->small_left ? g->lvl_out[j] : e->parent;
+        double *hr = e->small_left ? e->parent : g->lvl_out[j];
+        for (int side = 0; side < 2; side++) {
+            const int32_t cid = e->lid + side;
+            double *hc = side ? hr : hl;
+            gbm_split sc =
+                eval_node(g, hc, &tree->nodes[cid], cid, node_features(g, g->lv.use, g->lv.rng));
+            CML_CHECK(queue_push(g, cid, hc, &sc));
         }
     }
-    return CML_OK;
-fail: /* buffers not put back here stay in all_hist, freed with the grower */
-    hist_put(g, hist);
-    for (int i = 0; i < g->n_queue; i++)
-        hist_put(g, g->queue[i].hist);
+    return lv_prepare(g, pass);
+}
+
+/* The queued level (the FIFO holds exactly one): its valid splits become
+ * routes, their smaller children get histogram slots. No split: done. */
+static cml_status lv_prepare(gbm_grower *g, int *pass)
+{
+    const cml_gbm_params *p = g->p;
+    const gbm_binned *b = g->b;
+    gbm_tree *tree = g->lv.tree;
+    *pass = 0;
+    const int nl = g->n_queue;
+    if (nl == 0) return CML_OK;
+    CML_CHECK(level_reserve(g, nl));
+    memcpy(g->lvl, g->queue, (size_t)nl * sizeof *g->lvl);
     g->n_queue = 0;
+    int n_split = 0, n_exp = 0;
+    for (int i = 0; i < nl; i++) {
+        cand c = g->lvl[i];
+        if (!split_valid(p, &c.s, g->lv.num_leaves)) {
+            hist_put(g, c.hist);
+            continue;
+        }
+        const int32_t id = c.node, lid = tree->n, f = c.s.feature;
+        const int32_t depth = tree->nodes[id].depth;
+        uint8_t *lt = NULL;
+        int64_t cat_off = -1;
+        if (c.s.cat) {
+            lt = g->lvl_lt + (int64_t)n_split * (g->max_cat_bins + 1);
+            cat_left_table(g, c.hist, &c.s, lt);
+            CML_CHECK(cat_set_of(b, f, lt, tree, &cat_off));
+        }
+        n_split++;
+        CML_CHECK(tree_add(tree, depth + 1, c.s.GL, c.s.HL, 0, 0));
+        CML_CHECK(tree_add(tree, depth + 1, c.s.GR, c.s.HR, 0, 0));
+        CML_CHECK(route_reserve(g, tree->n));
+        gbm_tnode *pn = &tree->nodes[id];
+        pn->feature = f;
+        pn->tbin = c.s.tbin;
+        pn->default_left = c.s.default_left;
+        pn->thr = c.s.cat ? NAN : gbm_cut_threshold(&b->cuts, f, c.s.tbin);
+        pn->cat_off = cat_off;
+        pn->left = lid;
+        pn->gain = c.s.loss_chg;
+        g->route[id] = (gbm_route){lid, f, c.s.tbin, c.s.default_left ? b->nbins[f] : -1, lt};
+        g->lv.num_leaves++;
+        if (g->cons) CML_CHECK(cons_split(g, id, lid, f, &c.s));
+        if (!can_split_depth(p, depth + 1) ||
+            (p->max_leaves > 0 && g->lv.num_leaves >= p->max_leaves)) {
+            hist_put(g, c.hist);
+            continue;
+        }
+        g->exp[n_exp++] = (struct lvl_split){id, lid, c.hist, c.s.HL <= c.s.HR};
+    }
+    if (n_split == 0) return CML_OK;
+    /* Even with no histogram to build (n_exp = 0), the pass moves the rows
+     * to their final leaves. */
+    CML_CHECK(scratch_reserve(g, n_exp));
+    for (int j = 0; j < n_exp; j++) {
+        CML_CHECK(hist_get(g, &g->lvl_out[j]));
+        g->slot[g->exp[j].lid + !g->exp[j].small_left] = j;
+    }
+    g->lv.n_exp = g->lv.n_out = n_exp;
+    *pass = 1;
+    return CML_OK;
+}
+
+/* After a failure: nothing queued survives. Histogram buffers in flight
+ * stay in all_hist (freed with the grower); the slots are reset at the next
+ * lv_begin. */
+static void lv_abort(gbm_grower *g)
+{
+    g->n_queue = 0;
+}
+
+static cml_status grow_levels(gbm_grower *g, const double *gh, const int32_t *rows_in, int64_t n,
+                              const uint8_t *tree_use, cml_rng *rng, gbm_tree *tree)
+{
+    int pass;
+    cml_status st = lv_begin(g, gh, rows_in, n, tree_use, rng, tree, &pass);
+    while (st == CML_OK && pass) {
+        const gbm_level_job job = lv_job(g);
+        gbm_hist_level(g->b, &job, 1);
+        st = lv_after(g, &pass);
+    }
+    if (st != CML_OK) lv_abort(g);
+    return st;
+}
+
+/* A new tree: the root node, the tree's usable features in g->tree_act. */
+static cml_status tree_begin(gbm_grower *g, const uint8_t *tree_use, int64_t n, gbm_tree *tree)
+{
+    const gbm_binned *b = g->b;
+    tree->n = 0;
+    tree->n_words = 0;
+    tree->rows = g->rows;
+    tree->pos = NULL;
+    g->n_queue = 0;
+    for (int64_t f = 0; f < b->cols; f++)
+        g->tree_act[f] = b->active[f] && (!tree_use || tree_use[f]);
+    return tree_add(tree, 0, 0.0, 0.0, 0, n); /* G, H: root_init */
+}
+
+int gbm_grower_lockstep(const gbm_grower *g)
+{
+    return use_levels(g) && g->p->colsample_bynode >= 1.0;
+}
+
+cml_status gbm_grow_trees(gbm_grower *const *gs, int K, const double *const *gh,
+                          const int32_t *const *rows, const int64_t *n,
+                          const uint8_t *const *tree_use, gbm_tree *trees)
+{
+    cml_status st = CML_OK;
+    gbm_level_job *jobs = cml_alloc_array(K, sizeof *jobs);
+    int *pass = cml_alloc_array(K, sizeof *pass);
+    cml_status *kst = cml_calloc((size_t)K, sizeof *kst); /* zero: CML_OK */
+    if (!jobs || !pass || !kst) {
+        st = CML_ERR_NOMEM;
+        goto done;
+    }
+    for (int k = 0; k < K && st == CML_OK; k++) {
+        st = tree_begin(gs[k], tree_use[k], n[k], &trees[k]);
+        if (st == CML_OK)
+            st = lv_begin(gs[k], gh[k], rows[k], n[k], gs[k]->tree_act, NULL, &trees[k], &pass[k]);
+    }
+    while (st == CML_OK) {
+        int nj = 0;
+        for (int k = 0; k < K; k++)
+            if (pass[k]) jobs[nj++] = lv_job(gs[k]);
+        if (nj == 0) break;
+        gbm_hist_level(gs[0]->b, jobs, nj);
+        /* The trees' split searches in parallel: each touches only its own
+         * grower and tree, draws no random number (lockstep), and at these
+         * histogram sizes runs no parallel loop of its own. */
+#pragma omp parallel for CML_OMP_THREADS schedule(dynamic, 1) if (nj > 1)
+        for (int k = 0; k < K; k++)
+            if (pass[k]) kst[k] = lv_after(gs[k], &pass[k]);
+        for (int k = 0; k < K && st == CML_OK; k++)
+            st = kst[k];
+    }
+    for (int k = 0; k < K; k++)
+        if (st == CML_OK)
+            leaf_values(gs[k], &trees[k]);
+        else
+            lv_abort(gs[k]);
+done:
+    free(jobs);
+    free(pass);
+    free(kst);
     return st;
 }
 
@@ -1115,32 +1239,35 @@ cml_status gbm_grow_tree(gbm_grower *g, const double *gh, const int32_t *rows_in
     const gbm_binned *b = g->b;
     cml_status st = CML_OK;
     double *hist = NULL;
-    tree->n = 0;
-    tree->n_words = 0;
-    tree->rows = g->rows;
-    tree->pos = NULL;
-    g->n_queue = 0;
-    for (int64_t f = 0; f < b->cols; f++)
-        g->tree_act[f] = b->active[f] && (!tree_use || tree_use[f]);
+    CML_TRY(tree_begin(g, tree_use, n, tree));
     tree_use = g->tree_act;
-
-    double G = 0.0, H = 0.0;
-    for (int64_t i = 0; i < n; i++) {
-        G += gh[2 * (int64_t)rows_in[i]];
-        H += gh[2 * (int64_t)rows_in[i] + 1];
-    }
-    CML_TRY(tree_add(tree, 0, G, H, 0, n));
-    if (g->cons) CML_TRY(cons_root(g, &tree->nodes[0]));
     if (use_levels(g)) {
         CML_TRY(grow_levels(g, gh, rows_in, n, tree_use, rng, tree));
         leaf_values(g, tree);
         return CML_OK;
     }
+    if (!g->rows) { /* the per-node path's row lists, made on first use */
+        g->rows = cml_alloc_array(b->rows + 1, sizeof *g->rows);
+        g->tmp = cml_alloc_array(b->rows + 1, sizeof *g->tmp);
+        g->chunk_left = cml_alloc_array(b->rows / PART_CHUNK + 2, sizeof *g->chunk_left);
+        if (!g->rows || !g->tmp || !g->chunk_left) {
+            free(g->rows);
+            free(g->tmp);
+            free(g->chunk_left);
+            g->rows = g->tmp = NULL;
+            g->chunk_left = NULL;
+            return CML_ERR_NOMEM;
+        }
+    }
+    tree->rows = g->rows;
     memcpy(g->rows, rows_in, (size_t)n * sizeof *g->rows);
+    if (!can_split_depth(p, 0) || n == 0)
+        CML_TRY(root_init(g, tree, NULL, tree_use, gh, rows_in, n));
     int num_leaves = 1;
     if (can_split_depth(p, 0) && n > 0) {
         CML_TRY(hist_get(g, &hist));
         gbm_hist_build(b, gh, g->rows, n, tree_use, hist);
+        CML_TRY(root_init(g, tree, hist, tree_use, gh, rows_in, n));
         gbm_split s = eval_node(g, hist, &tree->nodes[0], 0, node_features(g, tree_use, rng));
         CML_TRY(queue_push(g, 0, hist, &s));
         hist = NULL;

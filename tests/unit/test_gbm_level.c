@@ -11,6 +11,8 @@
  *    rows outside the sample, and each leaf's hessian sum is its rows';
  *  - bit-identical trees and positions for 1, 2 and 3 threads (row chunks
  *    are fixed by the data, not by the thread count);
+ *  - several trees grown together (gbm_grow_trees, a multi-class round)
+ *    equal, bit for bit, the same trees grown one after the other;
  *  - integer-valued columns (binned through a look-up table) get the bins
  *    of the cuts' definition, #(cuts <= x), cell for cell.
  */
@@ -261,6 +263,102 @@ static void test_level_controls(void **state)
     fixture_free(&fx);
 }
 
+/* gbm_grow_trees (the trees of a multi-class round grown together, one
+ * pass per level for all) against gbm_grow_tree one tree after the other:
+ * bit-identical trees, category sets and row positions, for trees that stop
+ * at different depths, with their own gradients, row samples and feature
+ * sets, at 1 and 3 threads. */
+static void lockstep_case(const fixture *fx, const cml_gbm_params *p)
+{
+    enum { K = 4 };
+    gbm_binned b;
+    const cml_matrix Xm = cml_matrix_view(fx->X, N, F);
+    assert_int_equal(gbm_binned_build(&Xm, NULL, p->max_bin, fx->is_cat, &b), CML_OK);
+    gbm_constraints c;
+    assert_int_equal(gbm_constraints_parse(p, F, &c), CML_OK);
+    double *gh = malloc(sizeof(double) * 2 * N * K);
+    assert_non_null(gh);
+    for (int k = 0; k < K; k++) /* per output: other gradients, weaker ones stop earlier */
+        for (int64_t i = 0; i < N; i++) {
+            const double scale = k == 3 ? 0.02 : 1.0 - 0.3 * k;
+            gh[2 * (N * k + i)] = scale * fx->gh[2 * ((i + 977 * k) % N)];
+            gh[2 * (N * k + i) + 1] = fx->gh[2 * i + 1];
+        }
+    uint8_t use_some[F] = {1, 1, 0, 1, 1};
+    const double *ghk[K];
+    const int32_t *rows[K];
+    int64_t n[K];
+    const uint8_t *use[K];
+    for (int k = 0; k < K; k++) {
+        ghk[k] = gh + 2 * N * k;
+        rows[k] = k == 1 ? fx->sample : fx->rows;
+        n[k] = k == 1 ? fx->n_sample : N;
+        use[k] = k == 2 ? use_some : NULL;
+    }
+    gbm_tree want[K];
+    int32_t *want_pos[K];
+    gbm_grower *g[K];
+    for (int k = 0; k < K; k++) {
+        assert_int_equal(gbm_grower_new(&b, p, &g[k]), CML_OK);
+        gbm_grower_set_constraints(g[k], &c);
+        memset(&want[k], 0, sizeof want[k]);
+    }
+    assert_true(gbm_grower_lockstep(g[0]));
+    cml_set_num_threads(1);
+    for (int k = 0; k < K; k++) {
+        assert_int_equal(gbm_grow_tree(g[0], ghk[k], rows[k], n[k], use[k], NULL, &want[k]),
+                         CML_OK);
+        want_pos[k] = malloc(sizeof(int32_t) * N);
+        assert_non_null(want_pos[k]);
+        memcpy(want_pos[k], want[k].pos, sizeof(int32_t) * N);
+    }
+    assert_true(want[0].n > 7 && want[3].n < want[0].n); /* real trees, of other sizes */
+    for (int th = 1; th <= 3; th += 2) {
+        cml_set_num_threads(th);
+        gbm_tree got[K];
+        memset(got, 0, sizeof got);
+        assert_int_equal(gbm_grow_trees(g, K, ghk, rows, n, use, got), CML_OK);
+        for (int k = 0; k < K; k++) {
+            assert_int_equal(got[k].n, want[k].n);
+            for (int i = 0; i < want[k].n; i++)
+                if (memcmp(&got[k].nodes[i], &want[k].nodes[i], sizeof want[k].nodes[i]) != 0)
+                    fail_msg("threads=%d, tree %d: node %d differs", th, k, i);
+            assert_int_equal(got[k].n_words, want[k].n_words);
+            if (want[k].n_words > 0)
+                assert_memory_equal(got[k].cat_words, want[k].cat_words,
+                                    sizeof(uint32_t) * (size_t)want[k].n_words);
+            assert_memory_equal(got[k].pos, want_pos[k], sizeof(int32_t) * N);
+            gbm_tree_free(&got[k]);
+        }
+    }
+    cml_set_num_threads(0);
+    for (int k = 0; k < K; k++) {
+        gbm_tree_free(&want[k]);
+        free(want_pos[k]);
+        gbm_grower_free(g[k]);
+    }
+    free(gh);
+    gbm_constraints_free(&c);
+    gbm_binned_free(&b);
+}
+
+static void test_level_lockstep(void **state)
+{
+    (void)state;
+    fixture fx;
+    make(&fx);
+    cml_gbm_params p = base_params();
+    lockstep_case(&fx, &p); /* categorical feature 3 */
+    strcpy(p.monotone_constraints, "(1,0,-1,0,1)");
+    p.max_leaves = 20;
+    lockstep_case(&fx, &p);
+    memset(fx.is_cat, 0, sizeof fx.is_cat);
+    p = base_params();
+    p.max_bin = 300; /* u16 bins */
+    lockstep_case(&fx, &p);
+    fixture_free(&fx);
+}
+
 /* Integer-valued columns bin through a table (gbm_bin.c): every cell must
  * still be #(cuts <= x) clamped to the last bin, including values a hair
  * above an integer and negative ranges. */
@@ -309,9 +407,8 @@ static void test_integer_column_bins(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_level_numeric),
-        cmocka_unit_test(test_level_categorical),
-        cmocka_unit_test(test_level_controls),
+        cmocka_unit_test(test_level_numeric),       cmocka_unit_test(test_level_categorical),
+        cmocka_unit_test(test_level_controls),      cmocka_unit_test(test_level_lockstep),
         cmocka_unit_test(test_integer_column_bins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
