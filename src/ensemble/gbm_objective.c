@@ -31,7 +31,7 @@
 #include "core/internal.h"
 #include "core/vexp.h"
 #include "ensemble/gbm_internal.h"
-#include "ensemble/gbm_vlog.h"
+#include "core/vlog.h"
 
 #define PAR_MIN ((int64_t)1 << 17)
 
@@ -253,7 +253,7 @@ static double row_loss(cml_gbm_metric m, const gbm_objective *o, const double *m
 /* binary:logistic over rows [i0, i1) (at most VBLOCK): sigmoid through
  * cml_exp (vectorizable, within 2 ulp of libm), gradients when gh is set,
  * and the summed weighted loss of metric m into *num / *den. Log loss
- * through gbm_log, the other metrics through row_loss. */
+ * through cml_ln, the other metrics through row_loss. */
 static void logistic_block(const gbm_objective *o, cml_gbm_metric m, const double *margin,
                            const double *y, const double *w, int64_t i0, int64_t i1, double *gh,
                            double *num, double *den)
@@ -282,12 +282,12 @@ static void logistic_block(const gbm_objective *o, cml_gbm_metric m, const doubl
         if (bin01)
             for (int64_t i = 0; i < len; i++) {
                 const double q = p[i] < eps ? eps : (p[i] > 1.0 - eps ? 1.0 - eps : p[i]);
-                l[i] = -gbm_log(yb[i] == 1.0 ? q : 1.0 - q);
+                l[i] = -cml_ln(yb[i] == 1.0 ? q : 1.0 - q);
             }
         else
             for (int64_t i = 0; i < len; i++) {
                 const double q = p[i] < eps ? eps : (p[i] > 1.0 - eps ? 1.0 - eps : p[i]);
-                const double a = gbm_log(q), b = gbm_log(1.0 - q), yi = yb[i];
+                const double a = cml_ln(q), b = cml_ln(1.0 - q), yi = yb[i];
                 l[i] = yi == 1.0 ? -a : (yi == 0.0 ? -b : -(yi * a + (1.0 - yi) * b));
             }
     } else
@@ -347,7 +347,7 @@ static void softprob_block(const gbm_objective *o, cml_gbm_metric m, const doubl
     if (m == CML_GBM_METRIC_MLOGLOSS) {
         for (int64_t i = 0; i < len; i++) {
             const double q = e[(int64_t)yb[i] * VBLOCK + i];
-            l[i] = -gbm_log(q > 1e-16 ? q : 1e-16);
+            l[i] = -cml_ln(q > 1e-16 ? q : 1e-16);
         }
     } else {
         double stack[VBLOCK_STACK], *p = stack, *heap = NULL;

@@ -1,11 +1,12 @@
 /*
- * gbm_vlog.h — log() that the compiler can vectorize, for the training
- * metric of boosting (log loss: one log per row per round).
+ * vlog.h — cml_ln, a log() that the compiler can vectorize; first used
+ * for the training metric of boosting (log loss: one log per row per
+ * round), kept in core beside cml_exp for any loop of logs.
  *
  * glibc's log() is a scalar library call; in the one pass over the margins
  * that gives a boosting round its gradients and its training metric, that
  * call was ~9% of a binary flights fit. This inline, branch-free version
- * lets `for (i...) l[i] = gbm_log(q[i])` become SIMD code without
+ * lets `for (i...) l[i] = cml_ln(q[i])` become SIMD code without
  * -ffast-math (the companion of cml_exp, core/vexp.h).
  *
  * Method: fdlibm's e_log.c. x = 2^k (1 + f) with 1 + f in [sqrt(2)/2,
@@ -18,14 +19,14 @@
  * Special values as libm: log(0) = -inf, log(x < 0) = NaN, log(inf) = inf,
  * NaN gives NaN; subnormals are scaled by 2^54 first.
  */
-#ifndef CML_ENSEMBLE_GBM_VLOG_H
-#define CML_ENSEMBLE_GBM_VLOG_H
+#ifndef CML_CORE_VLOG_H
+#define CML_CORE_VLOG_H
 
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
-static inline double gbm_log(double x)
+static inline double cml_ln(double x)
 {
     const double ln2_hi = 6.93147180369123816490e-01; /* high 32 bits of ln 2 */
     const double ln2_lo = 1.90821492927058770002e-10;
