@@ -35,6 +35,9 @@
  * OpenMP workers (which then spin, taking a core from the solver) costs
  * more than it saves. */
 #define PAR_MIN_CELLS (1 << 20)
+/* The passes that also compute (syrk blocks, Householder QR) pay for a fork
+ * from a quarter of that (~2 MB of X, about a millisecond of work). */
+#define PAR_MIN_CELLS_COMPUTE (1 << 18)
 
 cml_status cml_lin_check_input(const char *who, const cml_matrix *X, const double *y,
                                const double *sample_weight)
@@ -384,7 +387,7 @@ cml_status cml_lin_normal_eq(const cml_matrix *X, const double *y, const double 
     if (!part || !bufs || !stats) goto done;
 
 #pragma omp parallel for schedule(static) reduction(|                                              \
-                                                    : bad) if (n * p >= PAR_MIN_CELLS)             \
+                                                    : bad) if (n * p >= PAR_MIN_CELLS_COMPUTE)     \
     CML_OMP_THREADS
     for (int64_t c = 0; c < n_chunks; c++) {
         double *Gc = part + c * (p * p + p), *cc = Gc + p * p;
@@ -675,7 +678,7 @@ cml_status cml_lin_cholqr_pass(const cml_matrix *X, const double *y, const doubl
         free(bufs);
         return CML_ERR_NOMEM;
     }
-#pragma omp parallel for schedule(static) if (n * p >= PAR_MIN_CELLS) CML_OMP_THREADS
+#pragma omp parallel for schedule(static) if (n * p >= PAR_MIN_CELLS_COMPUTE) CML_OMP_THREADS
     for (int64_t c = 0; c < n_chunks; c++) {
         double *Gc = part + c * (p * p + p), *zc = Gc + p * p;
         double *buf = bufs + c * GRAM_ROWS * (p + 1), *yb = buf + GRAM_ROWS * p;
@@ -744,7 +747,7 @@ cml_status cml_lin_tsqr(const cml_matrix *X, const double *y, const double *sw,
     cml_status st = CML_ERR_NOMEM;
     if (!bufs || !taus || !stack) goto done;
 #pragma omp parallel for schedule(static) reduction(|                                              \
-                                                    : failed) if (n * p >= PAR_MIN_CELLS)          \
+                                                    : failed) if (n * p >= PAR_MIN_CELLS_COMPUTE)  \
     CML_OMP_THREADS
     for (int64_t c = 0; c < n_chunks; c++) {
         double *buf = bufs + c * ld * q, *tau = taus + c * per, *work = tau + q;
