@@ -446,12 +446,13 @@ void nn_net_free(nn_net *net)
 #define BN_EPS      1e-5
 #define BN_MOMENTUM 0.1
 
+/* batch norm, followed by a ReLU as one op when relu is set */
 static cml_tensor *bn(const nn_net *net, cml_graph *g, cml_tensor *x, int gi, int bi, int mi,
-                      int vi)
+                      int vi, int relu)
 {
-    return cml_t_batchnorm(x, nn_store_tensor(&net->params, gi, g, 1),
-                           nn_store_tensor(&net->params, bi, g, 1), nn_store_ptr(&net->buffers, mi),
-                           nn_store_ptr(&net->buffers, vi), BN_EPS, BN_MOMENTUM);
+    return (relu ? cml_t_batchnorm_relu : cml_t_batchnorm)(
+        x, nn_store_tensor(&net->params, gi, g, 1), nn_store_tensor(&net->params, bi, g, 1),
+        nn_store_ptr(&net->buffers, mi), nn_store_ptr(&net->buffers, vi), BN_EPS, BN_MOMENTUM);
 }
 
 static cml_tensor *conv(const nn_net *net, cml_graph *g, cml_tensor *x, int wi, int bi, int s,
@@ -469,11 +470,11 @@ static cml_tensor *conv(const nn_net *net, cml_graph *g, cml_tensor *x, int wi, 
  * up to float rounding; the folded weights live in the graph's arena.
  */
 static cml_tensor *conv_bn(const nn_net *net, cml_graph *g, cml_tensor *x, int wi, int bi,
-                           const int64_t *sp, int gi, int bbi, int mi, int vi, int mode)
+                           const int64_t *sp, int gi, int bbi, int mi, int vi, int mode, int relu)
 {
     int s = (int)sp[0], p = (int)sp[1], d = (int)sp[2], gr = (int)sp[3];
     if (mode != NN_INFER || !x)
-        return bn(net, g, conv(net, g, x, wi, bi, s, p, d, gr), gi, bbi, mi, vi);
+        return bn(net, g, conv(net, g, x, wi, bi, s, p, d, gr), gi, bbi, mi, vi, relu);
     const nn_pentry *e = &net->params.e[wi];
     cml_tensor *w = cml_t_new(g, CML_F32, e->ndim, e->shape);
     cml_tensor *b = cml_t_new(g, CML_F32, 1, e->shape);
@@ -490,7 +491,14 @@ static cml_tensor *conv_bn(const nn_net *net, cml_graph *g, cml_tensor *x, int w
             wd[o * per + i] = (float)(a * w0[o * per + i]);
         bd[o] = (float)(be[o] + a * ((b0 ? b0[o] : 0) - rm[o]));
     }
-    return cml_t_conv2d(x, w, b, s, p, d, gr);
+    cml_tensor *y = cml_t_conv2d(x, w, b, s, p, d, gr);
+    return relu ? cml_t_relu(y) : y;
+}
+
+/* 1 if layer i is a ReLU (a batch norm before it takes it in: cml_t_batchnorm_relu) */
+static int relu_at(const nn_net *net, int i)
+{
+    return i < net->n_layers && net->layers[i].kind == NN_ACT && net->layers[i].act == NN_RELU;
 }
 
 cml_tensor *nn_net_forward(const nn_net *net, cml_graph *g, cml_tensor *x, int mode)
@@ -508,14 +516,19 @@ cml_tensor *nn_net_forward(const nn_net *net, cml_graph *g, cml_tensor *x, int m
             if (mode == NN_INFER && i + 1 < net->n_layers && net->layers[i + 1].kind == NN_BN) {
                 const nn_layer *nb = &net->layers[++i];
                 int64_t sp[4] = {l->stride, l->pad, l->dil, l->groups};
-                x = conv_bn(net, g, x, l->w, l->b, sp, nb->bn_g, nb->bn_b, nb->bn_m, nb->bn_v,
-                            mode);
+                x = conv_bn(net, g, x, l->w, l->b, sp, nb->bn_g, nb->bn_b, nb->bn_m, nb->bn_v, mode,
+                            0);
                 break;
             }
             x = conv(net, g, x, l->w, l->b, (int)l->stride, (int)l->pad, (int)l->dil,
                      (int)l->groups);
             break;
-        case NN_BN: x = bn(net, g, x, l->bn_g, l->bn_b, l->bn_m, l->bn_v); break;
+        case NN_BN: {
+            int relu = relu_at(net, i + 1);
+            x = bn(net, g, x, l->bn_g, l->bn_b, l->bn_m, l->bn_v, relu);
+            i += relu; /* the ReLU is done */
+            break;
+        }
         case NN_ACT:
             x = l->act == NN_RELU   ? cml_t_relu(x)
                 : l->act == NN_TANH ? cml_t_tanh(x)
@@ -538,13 +551,13 @@ cml_tensor *nn_net_forward(const nn_net *net, cml_graph *g, cml_tensor *x, int m
         case NN_RES: {
             int64_t s1[4] = {l->stride, 1, 1, 1}, s2[4] = {1, 1, 1, 1},
                     sp[4] = {l->stride, 0, 1, 1};
-            cml_tensor *h = cml_t_relu(
-                conv_bn(net, g, x, l->w, -1, s1, l->bn_g, l->bn_b, l->bn_m, l->bn_v, mode));
-            h = conv_bn(net, g, h, l->w2, -1, s2, l->bn2_g, l->bn2_b, l->bn2_m, l->bn2_v, mode);
+            cml_tensor *h =
+                conv_bn(net, g, x, l->w, -1, s1, l->bn_g, l->bn_b, l->bn_m, l->bn_v, mode, 1);
+            h = conv_bn(net, g, h, l->w2, -1, s2, l->bn2_g, l->bn2_b, l->bn2_m, l->bn2_v, mode, 0);
             cml_tensor *sc = x;
             if (l->wp >= 0)
-                sc =
-                    conv_bn(net, g, x, l->wp, -1, sp, l->bnp_g, l->bnp_b, l->bnp_m, l->bnp_v, mode);
+                sc = conv_bn(net, g, x, l->wp, -1, sp, l->bnp_g, l->bnp_b, l->bnp_m, l->bnp_v, mode,
+                             0);
             x = cml_t_relu(cml_t_add(h, sc));
             break;
         }

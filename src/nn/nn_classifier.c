@@ -40,6 +40,7 @@
 #include "core/strbuf.h"
 #include "neighbors/labels.h"
 #include "nn/nn_internal.h"
+#include "tensor/par.h"
 
 /* ---------------------------------------------------------------- params */
 
@@ -361,14 +362,22 @@ void cml_net_free(cml_net *m)
 /* ---------------------------------------------------------------- batches */
 
 /* xb (B, F) floats = standardized rows idx[0..B) of X */
-static void load_batch(const cml_net *m, const cml_matrix *X, const int64_t *idx, int64_t B,
-                       float *xb)
+typedef struct batch_job {
+    const cml_net *m;
+    const cml_matrix *X;
+    const int64_t *idx;
+    float *xb;
+} batch_job;
+
+static void load_rows(void *ctx, int64_t lo, int64_t hi, int tid)
 {
+    (void)tid;
+    const batch_job *b = ctx;
+    const cml_net *m = b->m;
     int64_t F = m->F;
-#pragma omp parallel for CML_OMP_THREADS if (B * F > 65536)
-    for (int64_t i = 0; i < B; i++) {
-        const double *row = cml_matrix_row(X, idx ? idx[i] : i);
-        float *o = xb + i * F;
+    for (int64_t i = lo; i < hi; i++) {
+        const double *row = cml_matrix_row(b->X, b->idx ? b->idx[i] : i);
+        float *o = b->xb + i * F;
         if (m->n_norm == F)
             for (int64_t j = 0; j < F; j++)
                 o[j] = (float)((row[j] - m->mu[j]) / m->sd[j]);
@@ -381,12 +390,23 @@ static void load_batch(const cml_net *m, const cml_matrix *X, const int64_t *idx
     }
 }
 
+static void load_batch(const cml_net *m, const cml_matrix *X, const int64_t *idx, int64_t B,
+                       float *xb)
+{
+    batch_job b = {m, X, idx, xb};
+    if (B * m->F > 65536)
+        cml_par_for(B, 16384 / (m->F ? m->F : 1), load_rows, &b);
+    else
+        load_rows(&b, 0, B, 0);
+}
+
 /* Rows per forward pass when no gradient is needed (predict, validation).
  * Fewer rows keep each op's output in cache and the arena small (the eager
  * graph keeps a pass's activations: 256 rows of ResNet-8 take ~400 MB), but
- * every op is one OpenMP fork/join, and on a machine with more runnable
- * threads than cores each join waits for a descheduled thread: 64-row
- * batches measured 3x slower there with 2 threads, 7% faster with one.
+ * every op is one parallel loop, and (with OpenMP loops, before tensor/par.c)
+ * on a machine with more runnable threads than cores each loop waited for a
+ * descheduled thread: 64-row batches measured 3x slower there with 2
+ * threads, 7% faster with one.
  * Eval-mode outputs are per row, so this does not change any result. */
 #define EVAL_BATCH 256
 

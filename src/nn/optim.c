@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "nn/nn_internal.h"
+#include "tensor/par.h"
 
 cml_status nn_optim_init(nn_optim *o, int64_t n)
 {
@@ -39,16 +40,27 @@ void nn_optim_free(nn_optim *o)
     o->m = o->v = NULL;
 }
 
-void nn_optim_step(nn_optim *o, float *p, const float *g, int64_t n, double lr)
+/* One optimizer update over parameters [lo, hi) (a block of cml_par_for). */
+typedef struct optim_job {
+    nn_optim *o;
+    float *p;
+    const float *g;
+    double lr;
+    float step, sbc2; /* Adam: lr / (1 - b1^t), sqrt(1 - b2^t) */
+} optim_job;
+
+static void optim_range(void *ctx, int64_t lo, int64_t hi, int tid)
 {
-    o->t++;
-    const float wd = (float)o->weight_decay, flr = (float)lr;
-    float *m = o->m, *v = o->v;
+    (void)tid;
+    const optim_job *j = ctx;
+    const nn_optim *o = j->o;
+    float *p = j->p, *m = o->m, *v = o->v;
+    const float *g = j->g;
+    const float wd = (float)o->weight_decay, flr = (float)j->lr;
     if (o->kind == NN_SGD) {
         const float mu = (float)o->momentum;
         const int first = o->t == 1, nest = o->nesterov;
-#pragma omp parallel for CML_OMP_THREADS if (n > 65536)
-        for (int64_t i = 0; i < n; i++) {
+        for (int64_t i = lo; i < hi; i++) {
             float gi = g[i] + wd * p[i];
             if (mu != 0) {
                 m[i] = first ? gi : mu * m[i] + gi;
@@ -59,12 +71,10 @@ void nn_optim_step(nn_optim *o, float *p, const float *g, int64_t n, double lr)
         return;
     }
     const float b1 = (float)o->beta1, b2 = (float)o->beta2, eps = (float)o->eps;
-    const double bc1 = 1 - pow(o->beta1, (double)o->t), bc2 = 1 - pow(o->beta2, (double)o->t);
-    const float step = (float)(lr / bc1), sbc2 = (float)sqrt(bc2);
+    const float step = j->step, sbc2 = j->sbc2;
     const int adamw = o->kind == NN_ADAMW;
-    const float decay = (float)(1.0 - lr * o->weight_decay);
-#pragma omp parallel for CML_OMP_THREADS if (n > 65536)
-    for (int64_t i = 0; i < n; i++) {
+    const float decay = (float)(1.0 - j->lr * o->weight_decay);
+    for (int64_t i = lo; i < hi; i++) {
         float gi = g[i];
         if (adamw)
             p[i] *= decay;
@@ -74,6 +84,17 @@ void nn_optim_step(nn_optim *o, float *p, const float *g, int64_t n, double lr)
         v[i] = b2 * v[i] + (1 - b2) * gi * gi;
         p[i] -= step * m[i] / (sqrtf(v[i]) / sbc2 + eps);
     }
+}
+
+void nn_optim_step(nn_optim *o, float *p, const float *g, int64_t n, double lr)
+{
+    o->t++;
+    const double bc1 = 1 - pow(o->beta1, (double)o->t), bc2 = 1 - pow(o->beta2, (double)o->t);
+    optim_job j = {o, p, g, lr, (float)(lr / bc1), (float)sqrt(bc2)};
+    if (n > 65536)
+        cml_par_for(n, 16384, optim_range, &j);
+    else
+        optim_range(&j, 0, n, 0);
 }
 
 double nn_clip_grad_norm(float *g, int64_t n, double max_norm)

@@ -738,8 +738,8 @@ cml_tensor *cml_t_avgpool2d(cml_tensor *x, int k, int stride, int pad)
     return pool(CML_OP_AVGPOOL2D, x, k, stride, pad);
 }
 
-cml_tensor *cml_t_batchnorm(cml_tensor *x, cml_tensor *gamma, cml_tensor *beta, void *running_mean,
-                            void *running_var, double eps, double momentum)
+static cml_tensor *batchnorm(cml_tensor *x, cml_tensor *gamma, cml_tensor *beta, void *running_mean,
+                             void *running_var, double eps, double momentum, int relu)
 {
     if (!check_pair(x, gamma, "batchnorm") || !check_pair(x, beta, "batchnorm")) return NULL;
     if (x->ndim < 2 || cml_t_numel(gamma) != x->shape[1] || cml_t_numel(beta) != x->shape[1]) {
@@ -758,6 +758,7 @@ cml_tensor *cml_t_batchnorm(cml_tensor *x, cml_tensor *gamma, cml_tensor *beta, 
     cml_tensor *t = op_new(x->g, CML_OP_BATCHNORM, x->dtype, x->ndim, x->shape, x, gamma, beta);
     if (!t) return NULL;
     t->ip[0] = training;
+    t->ip[1] = relu;
     t->fp[0] = eps;
     t->fp[1] = momentum;
     /* aux: per-channel mean and 1/std used (batch stats in training) */
@@ -770,6 +771,18 @@ cml_tensor *cml_t_batchnorm(cml_tensor *x, cml_tensor *gamma, cml_tensor *beta, 
     rv[1] = running_var;
     t->aux2 = rv;
     return run(t);
+}
+
+cml_tensor *cml_t_batchnorm(cml_tensor *x, cml_tensor *gamma, cml_tensor *beta, void *running_mean,
+                            void *running_var, double eps, double momentum)
+{
+    return batchnorm(x, gamma, beta, running_mean, running_var, eps, momentum, 0);
+}
+
+cml_tensor *cml_t_batchnorm_relu(cml_tensor *x, cml_tensor *gamma, cml_tensor *beta,
+                                 void *running_mean, void *running_var, double eps, double momentum)
+{
+    return batchnorm(x, gamma, beta, running_mean, running_var, eps, momentum, 1);
 }
 
 cml_tensor *cml_t_loss(cml_tensor *x, cml_tensor *target, cml_loss_kind kind, double p0, double p1)

@@ -51,7 +51,8 @@ typedef enum cml_op {
     CML_OP_CONV2D,        /* x (N,C,H,W), w (O,C/g,KH,KW), b; ip: stride,pad,dil,groups */
     CML_OP_MAXPOOL2D,     /* ip: k, stride, pad */
     CML_OP_AVGPOOL2D,     /* ip: k, stride, pad (count_include_pad, PyTorch default) */
-    CML_OP_BATCHNORM,     /* x (N,C,...), gamma, beta; ip[0] training; fp: eps, momentum */
+    CML_OP_BATCHNORM,     /* x (N,C,...), gamma, beta; ip[0] training, ip[1] fused ReLU; fp: eps,
+                             momentum */
     CML_OP_LOSS,          /* pointwise losses: ip[0] = cml_loss_kind; scalar mean */
     CML_OP_CROSS_ENTROPY, /* logits (N,C), int64 targets; fp[0] smoothing */
     CML_OP__COUNT
@@ -189,6 +190,11 @@ cml_tensor *cml_t_avgpool2d(cml_tensor *x, int k, int stride, int pad);
  * (PyTorch's momentum rule, unbiased variance) in training mode. */
 cml_tensor *cml_t_batchnorm(cml_tensor *x, cml_tensor *gamma, cml_tensor *beta, void *running_mean,
                             void *running_var, double eps, double momentum);
+/* relu(batchnorm(x)) as one op (ip[1] = 1): the same values and gradients as
+ * the two ops, without the ReLU's passes over the activations. */
+cml_tensor *cml_t_batchnorm_relu(cml_tensor *x, cml_tensor *gamma, cml_tensor *beta,
+                                 void *running_mean, void *running_var, double eps,
+                                 double momentum);
 cml_tensor *cml_t_loss(cml_tensor *x, cml_tensor *target, cml_loss_kind kind, double p0, double p1);
 /* Mean over rows of -sum_c q_c log softmax(x)_c with q the label-smoothed
  * one-hot target; class_weight (C) or NULL weights each row by its class

@@ -262,6 +262,15 @@ static cml_tensor *b_bn(cml_graph *g, cml_tensor **in)
     }
     return cml_t_batchnorm(in[0], in[1], in[2], bn_rm, bn_rv, 1e-5, 0.1);
 }
+static cml_tensor *b_bn_relu(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    for (int i = 0; i < 3; i++) {
+        bn_rm[i] = 0.1 * i;
+        bn_rv[i] = 1.0 + 0.5 * i;
+    }
+    return cml_t_batchnorm_relu(in[0], in[1], in[2], bn_rm, bn_rv, 1e-5, 0.1);
+}
 static cml_tensor *b_transpose(cml_graph *g, cml_tensor **in)
 {
     (void)g;
@@ -383,6 +392,53 @@ static void test_conv_pool_bn(void **state)
     gradcheck("batchnorm eval", b_bn, 3, bn, 0);
     gc_input bn2[3] = {IN(2, 5, 3), IN(1, 3), IN(1, 3)};
     gradcheck("batchnorm 1d", b_bn, 3, bn2, 1);
+    gradcheck("batchnorm+relu train", b_bn_relu, 3, bn, 1);
+    gradcheck("batchnorm+relu eval", b_bn_relu, 3, bn, 0);
+}
+
+/* cml_t_batchnorm_relu is relu(batchnorm(x)) bit for bit in float: output and
+ * the gradients of x, gamma, beta (training and eval; a 2-thread pool run). */
+static void test_bn_relu_fused_equals_ops(void **state)
+{
+    (void)state;
+    enum { NX = 8 * 5 * 30 * 30 }; /* above the parallel threshold */
+    const int64_t xs[4] = {8, 5, 30, 30}, cs[1] = {5}, nx = NX;
+    static float x[NX], gx[2][NX], y[2][NX];
+    float ga[5], be[5], gg[2][5], gb[2][5];
+    for (int64_t i = 0; i < nx; i++)
+        x[i] = (float)sin(0.37 * (double)i) * 2.0f;
+    for (int i = 0; i < 5; i++) {
+        ga[i] = 0.5f + 0.2f * (float)i;
+        be[i] = 0.3f * (float)(i - 2);
+    }
+    for (int training = 0; training < 2; training++) {
+        for (int fused = 0; fused < 2; fused++) {
+            float rm[5] = {0.1f, 0, -0.1f, 0.2f, 0}, rv[5] = {1, 2, 0.5f, 1.5f, 1};
+            memset(gx[fused], 0, sizeof gx[fused]);
+            memset(gg[fused], 0, sizeof gg[fused]);
+            memset(gb[fused], 0, sizeof gb[fused]);
+            cml_graph *g = cml_graph_new(NULL);
+            assert_non_null(g);
+            cml_graph_set_training(g, training);
+            cml_tensor *X = cml_t_wrap(g, CML_F32, 4, xs, x, gx[fused]);
+            cml_tensor *G = cml_t_wrap(g, CML_F32, 1, cs, ga, gg[fused]);
+            cml_tensor *B = cml_t_wrap(g, CML_F32, 1, cs, be, gb[fused]);
+            cml_tensor *out = fused ? cml_t_batchnorm_relu(X, G, B, rm, rv, 1e-5, 0.1)
+                                    : cml_t_relu(cml_t_batchnorm(X, G, B, rm, rv, 1e-5, 0.1));
+            cml_tensor *r = cml_t_new(g, CML_F32, 4, xs);
+            for (int64_t i = 0; i < nx; i++)
+                ((float *)r->data)[i] = (float)cos(0.11 * (double)i);
+            cml_tensor *loss = cml_t_sum(cml_t_mul(out, r), 0);
+            assert_int_equal(cml_graph_status(g), CML_OK);
+            memcpy(y[fused], out->data, sizeof y[fused]);
+            assert_int_equal(cml_graph_backward(g, loss), CML_OK);
+            cml_graph_free(g);
+        }
+        assert_memory_equal(y[0], y[1], sizeof y[0]);
+        assert_memory_equal(gx[0], gx[1], sizeof gx[0]);
+        assert_memory_equal(gg[0], gg[1], sizeof gg[0]);
+        assert_memory_equal(gb[0], gb[1], sizeof gb[0]);
+    }
 }
 
 static void test_losses(void **state)
@@ -523,11 +579,17 @@ int main(void)
 {
     cml_set_num_threads(2);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_elementwise),       cmocka_unit_test(test_views),
-        cmocka_unit_test(test_matmul_linear),     cmocka_unit_test(test_misc_ops),
-        cmocka_unit_test(test_conv_pool_bn),      cmocka_unit_test(test_losses),
-        cmocka_unit_test(test_loss_values),       cmocka_unit_test(test_f32_matches_f64),
-        cmocka_unit_test(test_shape_errors),      cmocka_unit_test(test_conv_thread_independent),
+        cmocka_unit_test(test_elementwise),
+        cmocka_unit_test(test_views),
+        cmocka_unit_test(test_matmul_linear),
+        cmocka_unit_test(test_misc_ops),
+        cmocka_unit_test(test_conv_pool_bn),
+        cmocka_unit_test(test_bn_relu_fused_equals_ops),
+        cmocka_unit_test(test_losses),
+        cmocka_unit_test(test_loss_values),
+        cmocka_unit_test(test_f32_matches_f64),
+        cmocka_unit_test(test_shape_errors),
+        cmocka_unit_test(test_conv_thread_independent),
         cmocka_unit_test(test_grad_accumulation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,7 @@
  * cpu_backend.c — the CPU compute backend: the kernels of cpu_kernels.inc
  * instantiated for float (the engine) and for double (the gradcheck build),
  * behind the cml_backend vtable. GEMMs go to the BLAS (cblas_sgemm /
- * cblas_dgemm); the other loops are OpenMP-parallel where they pay and keep a
+ * cblas_dgemm); the other loops run in parallel (cml_par_for) where they pay and keep a
  * fixed reduction order, so results do not depend on the thread count.
  *
  * Thread-safety: stateless; each graph belongs to one thread.
@@ -14,6 +14,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "tensor/par.h"
 #include "tensor/tensor.h"
 
 #define CML_CAT_(a, b) a##b
