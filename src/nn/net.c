@@ -558,7 +558,7 @@ cml_tensor *nn_net_forward(const nn_net *net, cml_graph *g, cml_tensor *x, int m
             if (l->wp >= 0)
                 sc = conv_bn(net, g, x, l->wp, -1, sp, l->bnp_g, l->bnp_b, l->bnp_m, l->bnp_v, mode,
                              0);
-            x = cml_t_relu(cml_t_add(h, sc));
+            x = cml_t_add_relu(h, sc);
             break;
         }
         }

@@ -414,7 +414,8 @@ static int check_pair(cml_tensor *a, cml_tensor *b, const char *what)
     return 1;
 }
 
-static cml_tensor *binary(cml_op op, cml_tensor *a, cml_tensor *b, const char *what)
+/* ip0: the op's ip[0] (1 on ADD: a ReLU follows, cml_t_add_relu) */
+static cml_tensor *binary_ip(cml_op op, cml_tensor *a, cml_tensor *b, const char *what, int ip0)
 {
     if (!check_pair(a, b, what)) return NULL;
     if (!same_shape(a, b)) {
@@ -438,12 +439,23 @@ static cml_tensor *binary(cml_op op, cml_tensor *a, cml_tensor *b, const char *w
     a = cml_t_contiguous(a);
     b = cml_t_contiguous(b);
     if (!a || !b) return NULL;
-    return run(op_new(a->g, op, a->dtype, a->ndim, a->shape, a, b, NULL));
+    cml_tensor *t = op_new(a->g, op, a->dtype, a->ndim, a->shape, a, b, NULL);
+    if (t) t->ip[0] = ip0;
+    return run(t);
+}
+
+static cml_tensor *binary(cml_op op, cml_tensor *a, cml_tensor *b, const char *what)
+{
+    return binary_ip(op, a, b, what, 0);
 }
 
 cml_tensor *cml_t_add(cml_tensor *a, cml_tensor *b)
 {
     return binary(CML_OP_ADD, a, b, "add");
+}
+cml_tensor *cml_t_add_relu(cml_tensor *a, cml_tensor *b)
+{
+    return binary_ip(CML_OP_ADD, a, b, "add", 1);
 }
 cml_tensor *cml_t_sub(cml_tensor *a, cml_tensor *b)
 {

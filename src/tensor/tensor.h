@@ -169,6 +169,9 @@ cml_tensor *cml_t_mul(cml_tensor *a, cml_tensor *b);
 cml_tensor *cml_t_div(cml_tensor *a, cml_tensor *b);
 cml_tensor *cml_t_scale(cml_tensor *a, double c);
 cml_tensor *cml_t_relu(cml_tensor *a);
+/* relu(a + b) as one op (CML_OP_ADD with ip[0] = 1): one pass forward and
+ * one backward instead of two each; the same bits as cml_t_relu(cml_t_add()). */
+cml_tensor *cml_t_add_relu(cml_tensor *a, cml_tensor *b);
 cml_tensor *cml_t_gelu(cml_tensor *a);
 cml_tensor *cml_t_sigmoid(cml_tensor *a);
 cml_tensor *cml_t_tanh(cml_tensor *a);

@@ -116,6 +116,16 @@ static cml_tensor *b_add_bc(cml_graph *g, cml_tensor **in)
     (void)g;
     return cml_t_add(in[0], in[1]);
 }
+static cml_tensor *b_add_relu(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_add_relu(in[0], in[1]);
+}
+static cml_tensor *b_add_relu_self(cml_graph *g, cml_tensor **in)
+{
+    (void)g;
+    return cml_t_add_relu(in[0], in[0]); /* one source twice: both copies add up */
+}
 static cml_tensor *b_sub_bc(cml_graph *g, cml_tensor **in)
 {
     (void)g;
@@ -394,6 +404,45 @@ static void test_conv_pool_bn(void **state)
     gradcheck("batchnorm 1d", b_bn, 3, bn2, 1);
     gradcheck("batchnorm+relu train", b_bn_relu, 3, bn, 1);
     gradcheck("batchnorm+relu eval", b_bn_relu, 3, bn, 0);
+    gc_input ar[2] = {IN(4, 2, 3, 4, 5), IN(4, 2, 3, 4, 5)};
+    gradcheck("add+relu", b_add_relu, 2, ar, 0);
+    gradcheck("add+relu of x and x", b_add_relu_self, 1, ar, 0);
+    gc_input arb[2] = {IN(2, 4, 5), IN(1, 5)};
+    gradcheck("add+relu broadcast", b_add_relu, 2, arb, 0);
+}
+
+/* cml_t_add_relu is relu(add(a, b)) bit for bit in float: output and both
+ * gradients, above the parallel threshold. */
+static void test_add_relu_fused_equals_ops(void **state)
+{
+    (void)state;
+    enum { NX = 8 * 5 * 30 * 30 };
+    const int64_t xs[4] = {8, 5, 30, 30}, nx = NX;
+    static float a[NX], b[NX], ga[2][NX], gb[2][NX], y[2][NX];
+    for (int64_t i = 0; i < nx; i++) {
+        a[i] = (float)sin(0.37 * (double)i) * 2.0f;
+        b[i] = (float)cos(0.23 * (double)i);
+    }
+    for (int fused = 0; fused < 2; fused++) {
+        memset(ga[fused], 0, sizeof ga[fused]);
+        memset(gb[fused], 0, sizeof gb[fused]);
+        cml_graph *g = cml_graph_new(NULL);
+        assert_non_null(g);
+        cml_tensor *A = cml_t_wrap(g, CML_F32, 4, xs, a, ga[fused]);
+        cml_tensor *B = cml_t_wrap(g, CML_F32, 4, xs, b, gb[fused]);
+        cml_tensor *out = fused ? cml_t_add_relu(A, B) : cml_t_relu(cml_t_add(A, B));
+        cml_tensor *r = cml_t_new(g, CML_F32, 4, xs);
+        for (int64_t i = 0; i < nx; i++)
+            ((float *)r->data)[i] = (float)cos(0.11 * (double)i);
+        cml_tensor *loss = cml_t_sum(cml_t_mul(out, r), 0);
+        assert_int_equal(cml_graph_status(g), CML_OK);
+        memcpy(y[fused], out->data, sizeof y[fused]);
+        assert_int_equal(cml_graph_backward(g, loss), CML_OK);
+        cml_graph_free(g);
+    }
+    assert_memory_equal(y[0], y[1], sizeof y[0]);
+    assert_memory_equal(ga[0], ga[1], sizeof ga[0]);
+    assert_memory_equal(gb[0], gb[1], sizeof gb[0]);
 }
 
 /* cml_t_batchnorm_relu is relu(batchnorm(x)) bit for bit in float: output and
@@ -585,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_misc_ops),
         cmocka_unit_test(test_conv_pool_bn),
         cmocka_unit_test(test_bn_relu_fused_equals_ops),
+        cmocka_unit_test(test_add_relu_fused_equals_ops),
         cmocka_unit_test(test_losses),
         cmocka_unit_test(test_loss_values),
         cmocka_unit_test(test_f32_matches_f64),
