@@ -411,6 +411,22 @@ static void test_conv_pool_bn(void **state)
     gradcheck("add+relu broadcast", b_add_relu, 2, arb, 0);
 }
 
+/* For the fused-op tests: copies out (4-d, nx floats) to y, then runs the
+ * backward of sum(out * r) for a fixed r and frees the graph. */
+static void fused_run_backward(cml_graph *g, cml_tensor *out, const int64_t *xs, int64_t nx,
+                               float *y)
+{
+    cml_tensor *r = cml_t_new(g, CML_F32, 4, xs);
+    assert_non_null(r);
+    for (int64_t i = 0; i < nx; i++)
+        ((float *)r->data)[i] = (float)cos(0.11 * (double)i);
+    cml_tensor *loss = cml_t_sum(cml_t_mul(out, r), 0);
+    assert_int_equal(cml_graph_status(g), CML_OK);
+    memcpy(y, out->data, (size_t)nx * sizeof *y);
+    assert_int_equal(cml_graph_backward(g, loss), CML_OK);
+    cml_graph_free(g);
+}
+
 /* cml_t_add_relu is relu(add(a, b)) bit for bit in float: output and both
  * gradients, above the parallel threshold. */
 static void test_add_relu_fused_equals_ops(void **state)
@@ -431,14 +447,7 @@ static void test_add_relu_fused_equals_ops(void **state)
         cml_tensor *A = cml_t_wrap(g, CML_F32, 4, xs, a, ga[fused]);
         cml_tensor *B = cml_t_wrap(g, CML_F32, 4, xs, b, gb[fused]);
         cml_tensor *out = fused ? cml_t_add_relu(A, B) : cml_t_relu(cml_t_add(A, B));
-        cml_tensor *r = cml_t_new(g, CML_F32, 4, xs);
-        for (int64_t i = 0; i < nx; i++)
-            ((float *)r->data)[i] = (float)cos(0.11 * (double)i);
-        cml_tensor *loss = cml_t_sum(cml_t_mul(out, r), 0);
-        assert_int_equal(cml_graph_status(g), CML_OK);
-        memcpy(y[fused], out->data, sizeof y[fused]);
-        assert_int_equal(cml_graph_backward(g, loss), CML_OK);
-        cml_graph_free(g);
+        fused_run_backward(g, out, xs, nx, y[fused]);
     }
     assert_memory_equal(y[0], y[1], sizeof y[0]);
     assert_memory_equal(ga[0], ga[1], sizeof ga[0]);
@@ -474,14 +483,7 @@ static void test_bn_relu_fused_equals_ops(void **state)
             cml_tensor *B = cml_t_wrap(g, CML_F32, 1, cs, be, gb[fused]);
             cml_tensor *out = fused ? cml_t_batchnorm_relu(X, G, B, rm, rv, 1e-5, 0.1)
                                     : cml_t_relu(cml_t_batchnorm(X, G, B, rm, rv, 1e-5, 0.1));
-            cml_tensor *r = cml_t_new(g, CML_F32, 4, xs);
-            for (int64_t i = 0; i < nx; i++)
-                ((float *)r->data)[i] = (float)cos(0.11 * (double)i);
-            cml_tensor *loss = cml_t_sum(cml_t_mul(out, r), 0);
-            assert_int_equal(cml_graph_status(g), CML_OK);
-            memcpy(y[fused], out->data, sizeof y[fused]);
-            assert_int_equal(cml_graph_backward(g, loss), CML_OK);
-            cml_graph_free(g);
+            fused_run_backward(g, out, xs, nx, y[fused]);
         }
         assert_memory_equal(y[0], y[1], sizeof y[0]);
         assert_memory_equal(gx[0], gx[1], sizeof gx[0]);
