@@ -484,6 +484,16 @@ static void sample_features(double frac, int64_t F, cml_rng *rng, int32_t *perm,
     }
 }
 
+/* Row subsample of one tree: rows i with a uniform draw below frac, in
+ * order, into out; returns their count. */
+static int64_t sample_rows(double frac, int64_t n, cml_rng *rng, int32_t *out)
+{
+    int64_t cnt = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (cml_rng_uniform(rng) < frac) out[cnt++] = (int32_t)i;
+    return cnt;
+}
+
 /* GOSS (LightGBM goss.hpp): rows by score |g h| summed over outputs; keeps
  * the top top_rate n, samples other_rate n of the rest in row order and
  * scales their (g, h) in gh_out by (n - top) / other. Returns the count. */
@@ -620,6 +630,34 @@ static cml_status leafv_reserve(fit_scratch *s, int64_t need)
     return CML_OK;
 }
 
+/* margin[i K + k0 + t] += value of the node row i ended in, tree t of
+ * trees[0..nt) (pos[i], ~id for rows out of the sample), through a dense
+ * table of the trees' node values so that the loop is a gather. */
+static cml_status margins_from_pos(fit_scratch *s, const gbm_tree *trees, int nt, int k0, int K,
+                                   int64_t n)
+{
+    int64_t per = 1;
+    for (int t = 0; t < nt; t++)
+        per = CML_MAX(per, trees[t].n);
+    CML_CHECK(leafv_reserve(s, per * nt));
+    for (int t = 0; t < nt; t++) {
+        for (int j = 0; j < trees[t].n; j++)
+            s->leafv[per * t + j] = trees[t].nodes[j].value;
+        s->kpos[t] = trees[t].pos;
+    }
+    const double *lv = s->leafv;
+    const int32_t *const *kpos = s->kpos;
+    double *margin = s->margin + k0;
+#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n * nt > 8192) /* a fork costs ~us   \
+                                                                              */
+    for (int64_t i = 0; i < n; i++)
+        for (int t = 0; t < nt; t++) {
+            const int32_t q = kpos[t][i];
+            margin[i * K + t] += lv[per * t + (q < 0 ? ~q : q)];
+        }
+    return CML_OK;
+}
+
 /* Whether the K > 1 trees of a round grow together (gbm_grow_trees): the
  * grower must draw no random numbers mid-tree, and K growers' histogram
  * pools (at most ~2^max_depth histograms each) must stay small. Sets up
@@ -635,10 +673,9 @@ static cml_status lockstep_init(fit_scratch *s, const cml_gbm_params *p, int K, 
     s->trees = cml_calloc((size_t)K, sizeof *s->trees);
     s->kgh = cml_calloc((size_t)K, sizeof *s->kgh);
     s->krowp = cml_calloc((size_t)K, sizeof *s->krowp);
-    s->kpos = cml_calloc((size_t)K, sizeof *s->kpos);
     s->kusep = cml_calloc((size_t)K, sizeof *s->kusep);
     s->kn = cml_calloc((size_t)K, sizeof *s->kn);
-    if (!s->growers || !s->trees || !s->kgh || !s->krowp || !s->kpos || !s->kusep || !s->kn)
+    if (!s->growers || !s->trees || !s->kgh || !s->krowp || !s->kusep || !s->kn)
         return CML_ERR_NOMEM;
     s->lock = K; /* from here scratch_free frees growers[1..K) */
     s->growers[0] = s->grower;
@@ -665,11 +702,8 @@ static cml_status round_lockstep(fit_scratch *s, cml_gbm *m, const cml_gbm_param
         s->kn[k] = nrows;
         if (p->subsample < 1.0) {
             int32_t *rk = s->krows + (int64_t)k * n;
-            int64_t cnt = 0;
-            for (int64_t i = 0; i < n; i++)
-                if (cml_rng_uniform(rng) < p->subsample) rk[cnt++] = (int32_t)i;
             s->krowp[k] = rk;
-            s->kn[k] = cnt;
+            s->kn[k] = sample_rows(p->subsample, n, rng, rk);
         }
         s->kusep[k] = NULL;
         if (p->colsample_bytree < 1.0) {
@@ -679,28 +713,11 @@ static cml_status round_lockstep(fit_scratch *s, cml_gbm *m, const cml_gbm_param
         s->kgh[k] = gh + 2 * n * k;
     }
     CML_CHECK(gbm_grow_trees(s->growers, K, s->kgh, s->krowp, s->kn, s->kusep, s->trees));
-    int64_t per = 1;
     for (int k = 0; k < K; k++) {
         CML_CHECK(gbm_model_add_tree(m, &s->trees[k]));
         if (V) gbm_model_add_tree_margin(m, m->n_trees - 1, V, s->vmargin);
-        per = CML_MAX(per, s->trees[k].n);
     }
-    CML_CHECK(leafv_reserve(s, per * K));
-    for (int k = 0; k < K; k++) {
-        for (int j = 0; j < s->trees[k].n; j++)
-            s->leafv[per * k + j] = s->trees[k].nodes[j].value;
-        s->kpos[k] = s->trees[k].pos;
-    }
-    const double *lv = s->leafv;
-    const int32_t *const *kpos = s->kpos;
-    double *margin = s->margin;
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n * K > 8192)
-    for (int64_t i = 0; i < n; i++)
-        for (int k = 0; k < K; k++) {
-            const int32_t q = kpos[k][i];
-            margin[i * K + k] += lv[per * k + (q < 0 ? ~q : q)]; /* ~id: out of the sample */
-        }
-    return CML_OK;
+    return margins_from_pos(s, s->trees, K, 0, K, n);
 }
 
 /* Adaptive leaves: each leaf's value becomes eta x the alpha-quantile of
@@ -888,6 +905,7 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
     gbm_grower_set_constraints(s.grower, &s.cons);
     gbm_grower_keep_rows(s.grower, gbm_obj_adaptive(&m->obj));
     CML_TRY(lockstep_init(&s, p, m->obj.n_outputs, n, F));
+    s.kpos = cml_calloc((size_t)K, sizeof *s.kpos); /* margins_from_pos */
     s.margin = cml_alloc_array(n * K, sizeof(double));
     s.gh = cml_alloc_array(2 * n * K, sizeof(double));
     s.rows = cml_alloc_array(n, sizeof(int32_t));
@@ -895,7 +913,8 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
     s.perm = cml_alloc_array(F, sizeof(int32_t));
     s.use = cml_alloc_array(F, 1);
     m->hist_train = cml_alloc_array(p->n_estimators, sizeof(double));
-    if (!s.margin || !s.gh || !s.rows || !s.all_rows || !s.perm || !s.use || !m->hist_train)
+    if (!s.kpos || !s.margin || !s.gh || !s.rows || !s.all_rows || !s.perm || !s.use ||
+        !m->hist_train)
         goto nomem;
     if (V) {
         s.vmargin = cml_alloc_array(nv * K, sizeof(double));
@@ -941,9 +960,7 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
         else
             for (int k = 0; k < K; k++) {
                 if (p->subsample < 1.0) {
-                    nrows = 0;
-                    for (int64_t i = 0; i < n; i++)
-                        if (cml_rng_uniform(&rng) < p->subsample) s.rows[nrows++] = (int32_t)i;
+                    nrows = sample_rows(p->subsample, n, &rng, s.rows);
                     rows = s.rows;
                 }
                 const uint8_t *tree_use = NULL;
@@ -960,15 +977,7 @@ static cml_status gbm_fit(const cml_gbm_params *p, int is_clf, const cml_matrix 
                  * the leaf partitions when every row was in the tree, else by
                  * walking the binned rows. */
                 if (s.tree.pos) {
-                    CML_TRY(leafv_reserve(&s, s.tree.n));
-                    for (int j = 0; j < s.tree.n; j++) /* a dense table: the loop below gathers */
-                        s.leafv[j] = s.tree.nodes[j].value;
-                    const int32_t *pos = s.tree.pos;
-                    const double *lv = s.leafv;
-                    double *mk = s.margin + k;
-#pragma omp parallel for CML_OMP_THREADS schedule(static) if (n > 8192) /* a fork costs ~us */
-                    for (int64_t i = 0; i < n; i++)
-                        mk[i * K] += lv[pos[i] < 0 ? ~pos[i] : pos[i]]; /* ~id: out of the sample */
+                    CML_TRY(margins_from_pos(&s, &s.tree, 1, k, K, n));
                 } else if (nrows == n) {
                     for (int j = 0; j < s.tree.n; j++) {
                         const gbm_tnode *nd = &s.tree.nodes[j];

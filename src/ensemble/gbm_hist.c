@@ -226,6 +226,13 @@ DEFINE_LEVEL_KERNEL(level_u16, uint16_t, 0)
 DEFINE_LEVEL_KERNEL(level_u8_cat, uint8_t, 1)
 DEFINE_LEVEL_KERNEL(level_u16_cat, uint16_t, 1)
 #undef DEFINE_LEVEL_KERNEL
+/* The kernels' types, for the choice made once per pass. */
+typedef void (*level_kern8)(const uint8_t *, int64_t, const int32_t *, const int32_t *, int,
+                            const double *, int32_t *, const gbm_route *, const int32_t *,
+                            double *const *, double *, int64_t, int, int64_t, int64_t);
+typedef void (*level_kern16)(const uint16_t *, int64_t, const int32_t *, const int32_t *, int,
+                             const double *, int32_t *, const gbm_route *, const int32_t *,
+                             double *const *, double *, int64_t, int, int64_t, int64_t);
 
 void gbm_hist_level(const gbm_binned *b, const gbm_level_job *jobs, int n_jobs)
 {
@@ -236,6 +243,8 @@ void gbm_hist_level(const gbm_binned *b, const gbm_level_job *jobs, int n_jobs)
      * the trees of one round share one parallel region per level; each job
      * is summed exactly as it would be alone. */
     const int64_t blk = 4096, nblk = (hs + blk - 1) / blk;
+    const level_kern8 kern8 = b->is_cat ? level_u8_cat : level_u8;
+    const level_kern16 kern16 = b->is_cat ? level_u16_cat : level_u16;
     int64_t n_items = 0, n_red = 0;
     for (int j = 0; j < n_jobs; j++) {
         const int nc = level_chunks(b, jobs[j].n_out);
@@ -258,14 +267,6 @@ void gbm_hist_level(const gbm_binned *b, const gbm_level_job *jobs, int n_jobs)
             for (int s = 0; s < n_out; s++)
                 memset(sc ? sc + s * hs : jb->out[s], 0, (size_t)hs * sizeof(double));
             const int64_t lo = n * c / nc, hi = n * (c + 1) / nc;
-            void (*kern8)(const uint8_t *, int64_t, const int32_t *, const int32_t *, int,
-                          const double *, int32_t *, const gbm_route *, const int32_t *,
-                          double *const *, double *, int64_t, int, int64_t, int64_t) =
-                b->is_cat ? level_u8_cat : level_u8;
-            void (*kern16)(const uint16_t *, int64_t, const int32_t *, const int32_t *, int,
-                           const double *, int32_t *, const gbm_route *, const int32_t *,
-                           double *const *, double *, int64_t, int, int64_t, int64_t) =
-                b->is_cat ? level_u16_cat : level_u16;
             if (b->wide)
                 kern16(b->b16, b->cols, b->hoff, jb->feats, jb->nf, jb->gh, jb->pos, jb->route,
                        jb->slot, jb->out, sc, hs, jb->root, lo, hi);

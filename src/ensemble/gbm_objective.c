@@ -30,8 +30,8 @@
 
 #include "core/internal.h"
 #include "core/vexp.h"
-#include "ensemble/gbm_internal.h"
 #include "core/vlog.h"
+#include "ensemble/gbm_internal.h"
 
 #define PAR_MIN ((int64_t)1 << 17)
 
@@ -250,6 +250,21 @@ static double row_loss(cml_gbm_metric m, const gbm_objective *o, const double *m
 #define VBLOCK       128
 #define VBLOCK_STACK 32
 
+/* *num += sum w l, *den += sum w over a block's rows, in row order (as the
+ * scalar pass adds them). */
+static void block_sum(const double *w, int64_t i0, int64_t len, const double *l, double *num,
+                      double *den)
+{
+    double s = *num, d = *den;
+    for (int64_t i = 0; i < len; i++) {
+        const double wi = w ? w[i0 + i] : 1.0;
+        s += wi * l[i];
+        d += wi;
+    }
+    *num = s;
+    *den = d;
+}
+
 /* binary:logistic over rows [i0, i1) (at most VBLOCK): sigmoid through
  * cml_exp (vectorizable, within 2 ulp of libm), gradients when gh is set,
  * and the summed weighted loss of metric m into *num / *den. Log loss
@@ -293,21 +308,15 @@ static void logistic_block(const gbm_objective *o, cml_gbm_metric m, const doubl
     } else
         for (int64_t i = 0; i < len; i++)
             l[i] = row_loss(m, o, mg + i, p + i, yb[i]);
-    double s = *num, d = *den; /* in row order, as the scalar pass */
-    for (int64_t i = 0; i < len; i++) {
-        const double wi = w ? w[i0 + i] : 1.0;
-        s += wi * l[i];
-        d += wi;
-    }
-    *num = s;
-    *den = d;
+    block_sum(w, i0, len, l, num, den);
 }
 
 /* multi:softprob over rows [i0, i1) (at most VBLOCK), K = n_outputs: the
  * softmax of every row, class by class across the block so that each loop
  * is over rows (vectorizable; the sums over classes stay in class order,
  * as softmax()), then gradients and loss as logistic_block. e: K x VBLOCK
- * scratch. */
+ * exponentials, then K more for one row's probabilities (metrics other than
+ * mlogloss). */
 static void softprob_block(const gbm_objective *o, cml_gbm_metric m, const double *margin,
                            const double *y, const double *w, int64_t n, int64_t i0, int64_t i1,
                            double *gh, double *num, double *den, double *e)
@@ -350,29 +359,14 @@ static void softprob_block(const gbm_objective *o, cml_gbm_metric m, const doubl
             l[i] = -cml_ln(q > 1e-16 ? q : 1e-16);
         }
     } else {
-        double stack[VBLOCK_STACK], *p = stack, *heap = NULL;
-        if (K > VBLOCK_STACK) { /* a metric other than mlogloss on many classes: rare */
-            p = heap = malloc((size_t)K * sizeof *p);
-            if (!p) {
-                *num = NAN;
-                return;
-            }
-        }
+        double *p = e + (int64_t)K * VBLOCK;
         for (int64_t i = 0; i < len; i++) {
             for (int k = 0; k < K; k++)
                 p[k] = e[(int64_t)k * VBLOCK + i];
             l[i] = row_loss(m, o, mg + i * K, p, yb[i]);
         }
-        free(heap);
     }
-    double s = *num, d = *den;
-    for (int64_t i = 0; i < len; i++) {
-        const double wi = w ? w[i0 + i] : 1.0;
-        s += wi * l[i];
-        d += wi;
-    }
-    *num = s;
-    *den = d;
+    block_sum(w, i0, len, l, num, den);
 }
 
 /* One pass over the rows: the metric m (CML_GBM_METRIC_AUTO: none, NAN
@@ -396,9 +390,9 @@ static double obj_pass(const gbm_objective *o, cml_gbm_metric m, const double *m
     {
         /* per thread: the row's predictions (scalar path) or the softprob
          * block's exponentials */
-        const int64_t need = o->kind == CML_GBM_SOFTPROB ? (int64_t)K * VBLOCK : K;
-        double stack[VBLOCK_STACK * VBLOCK], *p = stack, *heap = NULL;
-        if (need > VBLOCK_STACK * VBLOCK) p = heap = malloc((size_t)need * sizeof *p);
+        const int64_t need = o->kind == CML_GBM_SOFTPROB ? (int64_t)K * (VBLOCK + 1) : K;
+        double stack[VBLOCK_STACK * (VBLOCK + 1)], *p = stack, *heap = NULL;
+        if (need > VBLOCK_STACK * (VBLOCK + 1)) p = heap = malloc((size_t)need * sizeof *p);
         if (!p) {
 #pragma omp atomic write
             bad = 1;
