@@ -394,10 +394,7 @@ static void load_batch(const cml_net *m, const cml_matrix *X, const int64_t *idx
                        float *xb)
 {
     batch_job b = {m, X, idx, xb};
-    if (B * m->F > 65536)
-        cml_par_for(B, 16384 / (m->F ? m->F : 1), load_rows, &b);
-    else
-        load_rows(&b, 0, B, 0);
+    cml_par_for_min(B, 16384 / (m->F ? m->F : 1), B * m->F, 65536, load_rows, &b);
 }
 
 /* Rows per forward pass when no gradient is needed (predict, validation).

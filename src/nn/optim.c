@@ -91,10 +91,7 @@ void nn_optim_step(nn_optim *o, float *p, const float *g, int64_t n, double lr)
     o->t++;
     const double bc1 = 1 - pow(o->beta1, (double)o->t), bc2 = 1 - pow(o->beta2, (double)o->t);
     optim_job j = {o, p, g, lr, (float)(lr / bc1), (float)sqrt(bc2)};
-    if (n > 65536)
-        cml_par_for(n, 16384, optim_range, &j);
-    else
-        optim_range(&j, 0, n, 0);
+    cml_par_for_min(n, 16384, n, 65536, optim_range, &j);
 }
 
 double nn_clip_grad_norm(float *g, int64_t n, double max_norm)

@@ -145,6 +145,15 @@ static void grow(int nthr)
     }
 }
 
+void cml_par_for_min(int64_t n, int64_t grain, int64_t work, int64_t min_work, cml_par_fn fn,
+                     void *ctx)
+{
+    if (work <= min_work) {
+        if (n > 0) fn(ctx, 0, n, cur_tid);
+    } else
+        cml_par_for(n, grain, fn, ctx);
+}
+
 int cml_par_threads(void)
 {
     return cml_get_num_threads();

@@ -34,6 +34,12 @@ typedef void (*cml_par_fn)(void *ctx, int64_t lo, int64_t hi, int tid);
  * block runs on the caller. grain < 1 counts as 1. */
 void cml_par_for(int64_t n, int64_t grain, cml_par_fn fn, void *ctx);
 
+/* cml_par_for when the loop is worth a parallel run (work, e.g. elements
+ * touched, above min_work), else fn(ctx, 0, n, 0) on the caller: one call
+ * instead of each site's own threshold test. */
+void cml_par_for_min(int64_t n, int64_t grain, int64_t work, int64_t min_work, cml_par_fn fn,
+                     void *ctx);
+
 /* Upper bound of the tid a block may see, for sizing per-thread scratch:
  * cml_get_num_threads() at the time of the call. */
 int cml_par_threads(void);
