@@ -741,16 +741,16 @@ cml_status cml_lin_tsqr(const cml_matrix *X, const double *y, const double *sw,
     double *bufs = cml_calloc((size_t)(n_chunks * ld * q), sizeof(double));
     /* per chunk: tau (q) and dgeqrf's workspace (q * 32, its block size) */
     const int64_t lwork = q * 32, per = q + lwork;
-    double *taus = cml_alloc_array(n_chunks * per, sizeof(double));
+    double *ws = cml_alloc_array(n_chunks * per, sizeof(double));
     double *stack = cml_calloc((size_t)(n_chunks * q * q), sizeof(double));
     int failed = 0;
     cml_status st = CML_ERR_NOMEM;
-    if (!bufs || !taus || !stack) goto done;
+    if (!bufs || !ws || !stack) goto done;
 #pragma omp parallel for schedule(static) reduction(|                                              \
                                                     : failed) if (n * p >= PAR_MIN_CELLS_COMPUTE)  \
     CML_OMP_THREADS
     for (int64_t c = 0; c < n_chunks; c++) {
-        double *buf = bufs + c * ld * q, *tau = taus + c * per, *work = tau + q;
+        double *buf = bufs + c * ld * q, *tau = ws + c * per, *work = tau + q;
         for (int64_t k = nb * c / n_chunks; k < nb * (c + 1) / n_chunks; k++) {
             const int64_t r0 = k * rows, m = CML_MIN(rows, n - r0);
             /* rows q .. q+m of the stack; rows 0 .. q hold the running R */
@@ -769,7 +769,7 @@ cml_status cml_lin_tsqr(const cml_matrix *X, const double *y, const double *sw,
                 stack[j * n_chunks * q + c * q + i] = buf[j * ld + i];
     }
     if (failed || LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)(n_chunks * q), (lapack_int)q, stack,
-                                 (lapack_int)(n_chunks * q), taus) != 0) {
+                                 (lapack_int)(n_chunks * q), ws) != 0) {
         st = cml_fail(CML_ERR_INTERNAL, "TSQR: LAPACK dgeqrf failed");
         goto done;
     }
@@ -779,7 +779,7 @@ cml_status cml_lin_tsqr(const cml_matrix *X, const double *y, const double *sw,
     st = CML_OK;
 done:
     free(bufs);
-    free(taus);
+    free(ws);
     free(stack);
     return st;
 }
