@@ -26,7 +26,6 @@
  * Complexity: O(nnz) per epoch. Thread-safety: one call per problem; the
  * estimators run classes in parallel, each with its own rng stream.
  */
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -277,9 +276,7 @@ cml_status dcd_decision(const double *coef, const double *intercept, int64_t k, 
 {
     int64_t n = X ? X->rows : S->rows;
     if (X) {
-        if (n > 0)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)k, (int)d, 1.0,
-                        X->data, (int)X->ld, coef, (int)d, 0.0, out, (int)k);
+        if (n > 0) cml_matrix_mul_wt(X, coef, k, out); /* row chunks over cml's threads */
         for (int64_t i = 0; i < n; i++)
             for (int64_t c = 0; c < k; c++)
                 out[i * k + c] += intercept[c];
