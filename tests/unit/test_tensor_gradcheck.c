@@ -404,6 +404,12 @@ static void test_conv_pool_bn(void **state)
     gradcheck("batchnorm 1d", b_bn, 3, bn2, 1);
     gradcheck("batchnorm+relu train", b_bn_relu, 3, bn, 1);
     gradcheck("batchnorm+relu eval", b_bn_relu, 3, bn, 0);
+    /* 86 KB images: blocks of 3 images and a short last block of 2, merged by
+     * Chan's update (x held constant to keep the finite differences few; dx
+     * across blocks is checked in test_bn_blocks) */
+    gc_input bnb[3] = {INC(4, 5, 3, 60, 60), IN(1, 3), IN(1, 3)};
+    gradcheck("batchnorm many blocks", b_bn, 3, bnb, 1);
+    gradcheck("batchnorm+relu many blocks", b_bn_relu, 3, bnb, 1);
     gc_input ar[2] = {IN(4, 2, 3, 4, 5), IN(4, 2, 3, 4, 5)};
     gradcheck("add+relu", b_add_relu, 2, ar, 0);
     gradcheck("add+relu of x and x", b_add_relu_self, 1, ar, 0);
@@ -489,6 +495,83 @@ static void test_bn_relu_fused_equals_ops(void **state)
         assert_memory_equal(gx[0], gx[1], sizeof gx[0]);
         assert_memory_equal(gg[0], gg[1], sizeof gg[0]);
         assert_memory_equal(gb[0], gb[1], sizeof gb[0]);
+    }
+}
+
+/* Batch norm + ReLU over several image blocks (64 KB images: blocks of 4,
+ * the last of 1) on data far from zero mean, against the textbook formulas
+ * in double (means that drift across images: the blocks' means differ, so a
+ * wrong merge shows): output, running statistics and the gradients of x, gamma and
+ * beta; and the same bits with 1 and 3 threads. */
+static void test_bn_blocks(void **state)
+{
+    (void)state;
+    enum { N = 13, C = 4, S = 64 * 64, NX = N * C * S };
+    const int64_t xs[4] = {N, C, 64, 64}, cs[1] = {C};
+    static float x[NX], gx[2][NX], y[2][NX];
+    float ga[C] = {0.5f, 1.0f, 1.5f, 2.0f}, be[C] = {-0.3f, 0.1f, 0.2f, 0}, gg[2][C], gb[2][C];
+    float rm[2][C], rv[2][C];
+    for (int64_t i = 0; i < NX; i++)
+        x[i] = 40.0f + 1.5f * (float)(i / (C * S)) + 10.0f * (float)(i / S % C) +
+               3.0f * (float)sin(0.37 * (double)i); /* block means differ */
+    for (int run = 0; run < 2; run++) {
+        cml_set_num_threads(run ? 3 : 1);
+        for (int c = 0; c < C; c++) {
+            rm[run][c] = 0.5f;
+            rv[run][c] = 2.0f;
+        }
+        memset(gx[run], 0, sizeof gx[run]);
+        memset(gg[run], 0, sizeof gg[run]);
+        memset(gb[run], 0, sizeof gb[run]);
+        cml_graph *g = cml_graph_new(NULL);
+        assert_non_null(g);
+        cml_graph_set_training(g, 1);
+        cml_tensor *X = cml_t_wrap(g, CML_F32, 4, xs, x, gx[run]);
+        cml_tensor *G = cml_t_wrap(g, CML_F32, 1, cs, ga, gg[run]);
+        cml_tensor *B = cml_t_wrap(g, CML_F32, 1, cs, be, gb[run]);
+        fused_run_backward(g, cml_t_batchnorm_relu(X, G, B, rm[run], rv[run], 1e-5, 0.1), xs, NX,
+                           y[run]);
+    }
+    cml_set_num_threads(2);
+    assert_memory_equal(y[0], y[1], sizeof y[0]);
+    assert_memory_equal(gx[0], gx[1], sizeof gx[0]);
+    assert_memory_equal(gg[0], gg[1], sizeof gg[0]);
+    assert_memory_equal(gb[0], gb[1], sizeof gb[0]);
+    assert_memory_equal(rm[0], rm[1], sizeof rm[0]);
+    assert_memory_equal(rv[0], rv[1], sizeof rv[0]);
+    double M = (double)N * S;
+    for (int c = 0; c < C; c++) {
+        double m = 0, v = 0, sg = 0, sgx = 0;
+        for (int n = 0; n < N; n++)
+            for (int i = 0; i < S; i++)
+                m += x[(n * C + c) * S + i];
+        m /= M;
+        for (int n = 0; n < N; n++)
+            for (int i = 0; i < S; i++)
+                v += (x[(n * C + c) * S + i] - m) * (x[(n * C + c) * S + i] - m);
+        v /= M;
+        double r = 1 / sqrt(v + 1e-5);
+        assert_float_equal(rm[0][c], 0.9 * 0.5 + 0.1 * m, 1e-5 * fabs(m));
+        assert_float_equal(rv[0][c], 0.9 * 2.0 + 0.1 * v * M / (M - 1), 1e-5);
+        for (int pass = 0; pass < 2; pass++)
+            for (int n = 0; n < N; n++)
+                for (int i = 0; i < S; i++) {
+                    int64_t k = (n * C + c) * S + i;
+                    double xh = (x[k] - m) * r, yk = ga[c] * xh + be[c];
+                    /* d sum(y R) / dy, masked by the output's own sign (a
+                     * double y within rounding of 0 could fall either side) */
+                    double gk = y[0][k] > 0 ? cos(0.11 * (double)k) : 0;
+                    if (pass == 0) {
+                        assert_float_equal(y[0][k], yk > 0 ? yk : 0, 1e-4);
+                        sg += gk;
+                        sgx += gk * xh;
+                        continue;
+                    }
+                    double dx = ga[c] * r * (gk - sg / M - xh * sgx / M);
+                    assert_float_equal(gx[0][k], dx, 1e-6);
+                }
+        assert_float_equal(gb[0][c], sg, 1e-4 * (1 + fabs(sg)));
+        assert_float_equal(gg[0][c], sgx, 1e-4 * (1 + fabs(sgx)));
     }
 }
 
@@ -636,6 +719,7 @@ int main(void)
         cmocka_unit_test(test_misc_ops),
         cmocka_unit_test(test_conv_pool_bn),
         cmocka_unit_test(test_bn_relu_fused_equals_ops),
+        cmocka_unit_test(test_bn_blocks),
         cmocka_unit_test(test_add_relu_fused_equals_ops),
         cmocka_unit_test(test_losses),
         cmocka_unit_test(test_loss_values),
