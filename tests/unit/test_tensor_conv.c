@@ -149,6 +149,14 @@ static const conv_case cases[] = {
     {40, 16, 28, 28, 32, 3, 2, 1, 1, 1}, /* ResNet's 16 -> 32 downsampling, 20 chunks */
     {3, 6, 8, 7, 10, 1, 2, 0, 1, 1},     /* 1x1 stride 2 projection */
     {2, 3, 8, 8, 4, 5, 2, 2, 1, 1},      /* 5x5 stride 2 */
+    /* lanes path (AVX-512 float builds): >= 32 output channels (a multiple
+     * of 32), at most 14x14 outputs, kernel side 3..7; dX there too for stride
+     * 1 with >= 32 input channels on at most 8x8 */
+    {5, 32, 7, 7, 64, 3, 1, 1, 1, 1},  /* ResNet-8's 7x7 block: fwd, dW and dX, 4-vector blocks */
+    {3, 64, 6, 5, 96, 3, 1, 1, 1, 1},  /* 64 + 32 output channels, non-square, dX 4-vector */
+    {4, 32, 9, 9, 32, 5, 1, 2, 1, 1},  /* 5x5, 81 positions (dX on the padded-flat path) */
+    {2, 7, 13, 11, 32, 3, 2, 1, 1, 1}, /* stride 2, odd sides: 7x6 outputs */
+    {3, 32, 8, 8, 32, 3, 1, 0, 1, 1},  /* no padding: 6x6 */
     /* im2col + GEMM */
     {3, 4, 9, 9, 4, 3, 2, 0, 1, 1},   /* stride 2 without padding: a tap reads past the grid */
     {2, 3, 10, 10, 4, 3, 3, 1, 1, 1}, /* stride 3 */
@@ -180,6 +188,54 @@ static void test_direct_thread_independent(void **state)
     conv_check_threads(xs, ws, 1, 1);
 }
 
+/* dX written into a fresh graph-owned gradient (the conv's input is an op's
+ * output: the kernels assign) equals dX added into a caller's zeroed one,
+ * bit for bit, on the lanes (7x7) and padded-flat (28x28) paths. */
+static void test_dx_fresh_equals_accumulated(void **state)
+{
+    (void)state;
+    const int64_t shapes[2][2][4] = {{{4, 32, 7, 7}, {64, 32, 3, 3}},
+                                     {{2, 16, 28, 28}, {16, 16, 3, 3}}};
+    for (int s = 0; s < 2; s++) {
+        const int64_t *xs = shapes[s][0], *ws = shapes[s][1];
+        int64_t nx = xs[0] * xs[1] * xs[2] * xs[3], nw = ws[0] * ws[1] * ws[2] * ws[3];
+        float *x = malloc((size_t)nx * sizeof *x), *w = malloc((size_t)nw * sizeof *w);
+        float *gx[2] = {calloc((size_t)nx, sizeof(float)), calloc((size_t)nx, sizeof(float))};
+        assert_true(x && w && gx[0] && gx[1]);
+        for (int64_t i = 0; i < nx; i++)
+            x[i] = (float)sin(0.3 * (double)i);
+        for (int64_t i = 0; i < nw; i++)
+            w[i] = (float)cos(0.7 * (double)i);
+        for (int route = 0; route < 2; route++) {
+            cml_graph *g = cml_graph_new(NULL);
+            cml_tensor *X = cml_t_wrap(g, CML_F32, 4, xs, x, gx[route]);
+            cml_tensor *W = cml_t_wrap(g, CML_F32, 4, ws, w, NULL);
+            cml_tensor *in = route ? cml_t_scale(X, 1.0) : X; /* x 1: exact both ways */
+            cml_tensor *Y = cml_t_conv2d(in, W, NULL, 1, 1, 1, 1);
+            cml_tensor *R = cml_t_new(g, CML_F32, 4, Y->shape);
+            for (int64_t i = 0; i < cml_t_numel(Y); i++)
+                ((float *)R->data)[i] = (float)cos(0.11 * (double)i);
+            cml_tensor *L = cml_t_sum(cml_t_mul(Y, R), 0);
+            assert_int_equal(cml_graph_status(g), CML_OK);
+            assert_int_equal(cml_graph_backward(g, L), CML_OK);
+            cml_graph_free(g);
+        }
+        assert_memory_equal(gx[0], gx[1], (size_t)nx * sizeof(float));
+        free(x), free(w), free(gx[0]), free(gx[1]);
+    }
+}
+
+/* Lanes-path convs (fwd, dW, and dX for the stride-1 one): bit-identical
+ * for 1 and 3 threads. */
+static void test_lanes_thread_independent(void **state)
+{
+    (void)state;
+    const int64_t xs[4] = {23, 32, 7, 7}, ws[4] = {64, 32, 3, 3};
+    conv_check_threads(xs, ws, 1, 1);
+    const int64_t xs2[4] = {19, 16, 14, 14}, ws2[4] = {32, 16, 3, 3};
+    conv_check_threads(xs2, ws2, 2, 1);
+}
+
 int main(void)
 {
     cml_set_num_threads(2);
@@ -187,6 +243,8 @@ int main(void)
         cmocka_unit_test(test_conv_paths_f32),
         cmocka_unit_test(test_conv_paths_f64),
         cmocka_unit_test(test_direct_thread_independent),
+        cmocka_unit_test(test_lanes_thread_independent),
+        cmocka_unit_test(test_dx_fresh_equals_accumulated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
