@@ -149,12 +149,12 @@ static const conv_case cases[] = {
     {40, 16, 28, 28, 32, 3, 2, 1, 1, 1}, /* ResNet's 16 -> 32 downsampling, 20 chunks */
     {3, 6, 8, 7, 10, 1, 2, 0, 1, 1},     /* 1x1 stride 2 projection */
     {2, 3, 8, 8, 4, 5, 2, 2, 1, 1},      /* 5x5 stride 2 */
-    /* lanes path (AVX-512 float builds): >= 32 output channels (a multiple
-     * of 32), at most 14x14 outputs, kernel side 3..7; dX there too for stride
-     * 1 with >= 32 input channels on at most 8x8 */
+    /* lanes path (AVX-512 float builds): output channels a multiple of 32,
+     * at most 14x14 outputs, kernel side 3..7; dX there too for stride 1
+     * with input channels a multiple of 32 */
     {5, 32, 7, 7, 64, 3, 1, 1, 1, 1},  /* ResNet-8's 7x7 block: fwd, dW and dX, 4-vector blocks */
     {3, 64, 6, 5, 96, 3, 1, 1, 1, 1},  /* 64 + 32 output channels, non-square, dX 4-vector */
-    {4, 32, 9, 9, 32, 5, 1, 2, 1, 1},  /* 5x5, 81 positions (dX on the padded-flat path) */
+    {4, 32, 9, 9, 32, 5, 1, 2, 1, 1},  /* 5x5, 81 positions, 25 taps */
     {2, 7, 13, 11, 32, 3, 2, 1, 1, 1}, /* stride 2, odd sides: 7x6 outputs */
     {3, 32, 8, 8, 32, 3, 1, 0, 1, 1},  /* no padding: 6x6 */
     /* im2col + GEMM */
