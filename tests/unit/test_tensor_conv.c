@@ -152,11 +152,13 @@ static const conv_case cases[] = {
     /* lanes path (AVX-512 float builds): output channels a multiple of 32,
      * at most 14x14 outputs, kernel side 3..7; dX there too for stride 1
      * with input channels a multiple of 32 */
-    {5, 32, 7, 7, 64, 3, 1, 1, 1, 1},  /* ResNet-8's 7x7 block: fwd, dW and dX, 4-vector blocks */
-    {3, 64, 6, 5, 96, 3, 1, 1, 1, 1},  /* 64 + 32 output channels, non-square, dX 4-vector */
-    {4, 32, 9, 9, 32, 5, 1, 2, 1, 1},  /* 5x5, 81 positions, 25 taps */
-    {2, 7, 13, 11, 32, 3, 2, 1, 1, 1}, /* stride 2, odd sides: 7x6 outputs */
-    {3, 32, 8, 8, 32, 3, 1, 0, 1, 1},  /* no padding: 6x6 */
+    {5, 32, 7, 7, 64, 3, 1, 1, 1, 1},   /* ResNet-8's 7x7 block: fwd, dW and dX, 4-vector blocks */
+    {3, 64, 6, 5, 96, 3, 1, 1, 1, 1},   /* 64 + 32 output channels, non-square, dX 4-vector */
+    {4, 32, 9, 9, 32, 5, 1, 2, 1, 1},   /* 5x5, 81 positions, 25 taps */
+    {2, 7, 13, 11, 32, 3, 2, 1, 1, 1},  /* stride 2, odd sides: 7x6 outputs */
+    {3, 32, 8, 8, 32, 3, 1, 0, 1, 1},   /* no padding: 6x6 */
+    {3, 32, 13, 11, 32, 3, 2, 1, 1, 1}, /* stride 2, odd sides, 32 input channels */
+    {2, 16, 11, 9, 32, 5, 2, 2, 1, 1},  /* 5x5 stride 2 */
     /* im2col + GEMM */
     {3, 4, 9, 9, 4, 3, 2, 0, 1, 1},   /* stride 2 without padding: a tap reads past the grid */
     {2, 3, 10, 10, 4, 3, 3, 1, 1, 1}, /* stride 3 */
@@ -190,13 +192,15 @@ static void test_direct_thread_independent(void **state)
 
 /* dX written into a fresh graph-owned gradient (the conv's input is an op's
  * output: the kernels assign) equals dX added into a caller's zeroed one,
- * bit for bit, on the lanes (7x7) and padded-flat (28x28) paths. */
+ * bit for bit, on the lanes (7x7) and padded-flat (28x28, and the
+ * stride-2 phase planes) paths. */
 static void test_dx_fresh_equals_accumulated(void **state)
 {
     (void)state;
-    const int64_t shapes[2][2][4] = {{{4, 32, 7, 7}, {64, 32, 3, 3}},
-                                     {{2, 16, 28, 28}, {16, 16, 3, 3}}};
-    for (int s = 0; s < 2; s++) {
+    const int64_t shapes[3][2][4] = {{{4, 32, 7, 7}, {64, 32, 3, 3}},
+                                     {{2, 16, 28, 28}, {16, 16, 3, 3}},
+                                     {{3, 16, 13, 13}, {32, 16, 3, 3}}}; /* stride 2 */
+    for (int s = 0; s < 3; s++) {
         const int64_t *xs = shapes[s][0], *ws = shapes[s][1];
         int64_t nx = xs[0] * xs[1] * xs[2] * xs[3], nw = ws[0] * ws[1] * ws[2] * ws[3];
         float *x = malloc((size_t)nx * sizeof *x), *w = malloc((size_t)nw * sizeof *w);
@@ -211,7 +215,7 @@ static void test_dx_fresh_equals_accumulated(void **state)
             cml_tensor *X = cml_t_wrap(g, CML_F32, 4, xs, x, gx[route]);
             cml_tensor *W = cml_t_wrap(g, CML_F32, 4, ws, w, NULL);
             cml_tensor *in = route ? cml_t_scale(X, 1.0) : X; /* x 1: exact both ways */
-            cml_tensor *Y = cml_t_conv2d(in, W, NULL, 1, 1, 1, 1);
+            cml_tensor *Y = cml_t_conv2d(in, W, NULL, s == 2 ? 2 : 1, 1, 1, 1);
             cml_tensor *R = cml_t_new(g, CML_F32, 4, Y->shape);
             for (int64_t i = 0; i < cml_t_numel(Y); i++)
                 ((float *)R->data)[i] = (float)cos(0.11 * (double)i);
