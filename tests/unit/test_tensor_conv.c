@@ -4,8 +4,10 @@
  * convolution in double: output, dX, dW and db, on odd shapes (batch 1,
  * channel counts that are not a multiple of the kernels' blocks, 1x1 and
  * 5x5 kernels, stride 2, dilation, groups, no padding, more chunks than dW
- * slots), in float and double; and thread-count independence of the direct
- * path's results, bit for bit.
+ * slots, stride-2 rows longer than one vector, cells no tap reads), in
+ * float and double; one input shared by two convs (the gradient stored by
+ * the first backward, added to by the second); and thread-count
+ * independence of the direct path's results, bit for bit.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -149,6 +151,8 @@ static const conv_case cases[] = {
     {40, 16, 28, 28, 32, 3, 2, 1, 1, 1}, /* ResNet's 16 -> 32 downsampling, 20 chunks */
     {3, 6, 8, 7, 10, 1, 2, 0, 1, 1},     /* 1x1 stride 2 projection */
     {2, 3, 8, 8, 4, 5, 2, 2, 1, 1},      /* 5x5 stride 2 */
+    {2, 3, 9, 37, 5, 3, 2, 1, 1, 1},     /* stride 2, rows of 19 cells: a full and a short vector */
+    {2, 3, 9, 33, 4, 2, 2, 0, 1, 1},     /* 2x2 stride 2: last row and column read by no tap */
     /* im2col + GEMM */
     {3, 4, 9, 9, 4, 3, 2, 0, 1, 1},   /* stride 2 without padding: a tap reads past the grid */
     {2, 3, 10, 10, 4, 3, 3, 1, 1, 1}, /* stride 3 */
@@ -172,6 +176,107 @@ static void test_conv_paths_f64(void **state)
         check_case(&cases[i], CML_F64);
 }
 
+/* to dtype dt */
+static void *convert(const double *a, int64_t n, cml_dtype dt)
+{
+    void *d = malloc((size_t)n * cml_dtype_size(dt));
+    assert_non_null(d);
+    for (int64_t i = 0; i < n; i++)
+        dt == CML_F64 ? (((double *)d)[i] = a[i]) : (((float *)d)[i] = (float)a[i]);
+    return d;
+}
+
+/*
+ * One input feeding two convs (a ResNet block's main path and shortcut):
+ * the first conv to run its backward stores the input's gradient, the
+ * second adds to it (the direct path's "=" and "+=" unpacking). The input
+ * is relu(X) with X > 0, an intermediate whose gradient starts fresh, and
+ * dX = dX1 + dX2 against the naive reference.
+ */
+static void check_pair(const conv_case *c1, const conv_case *c2, cml_dtype dt)
+{
+    const conv_case *cs[2] = {c1, c2};
+    int64_t nx = c1->N * c1->C * c1->H * c1->W, nw[2], ny[2];
+    double *x = malloc((size_t)nx * sizeof *x), *dx = calloc((size_t)nx, sizeof *dx);
+    double *dxk = malloc((size_t)nx * sizeof *dx);
+    assert_true(x && dx && dxk);
+    double *w[2], *b[2], *r[2], *y[2], *dw[2], *db[2];
+    cml_rng rng;
+    cml_rng_seed(&rng, 5);
+    for (int64_t i = 0; i < nx; i++)
+        x[i] = 0.1 + cml_rng_uniform(&rng);
+    cml_graph *g = cml_graph_new(NULL);
+    int64_t xs[4] = {c1->N, c1->C, c1->H, c1->W};
+    void *xd = convert(x, nx, dt), *gx = calloc((size_t)nx, cml_dtype_size(dt));
+    assert_non_null(gx);
+    cml_tensor *X = cml_t_wrap(g, dt, 4, xs, xd, gx), *Xi = cml_t_relu(X), *L = NULL, *Wt[2];
+    void *wd[2], *gw[2];
+    for (int k = 0; k < 2; k++) {
+        const conv_case *c = cs[k];
+        nw[k] = c->O * c->C * c->K * c->K;
+        ny[k] = c->N * c->O * out_dim(c->H, c) * out_dim(c->W, c);
+        w[k] = malloc((size_t)nw[k] * sizeof(double));
+        b[k] = calloc((size_t)c->O, sizeof(double));
+        r[k] = malloc((size_t)ny[k] * sizeof(double));
+        y[k] = malloc((size_t)ny[k] * sizeof(double));
+        dw[k] = malloc((size_t)nw[k] * sizeof(double));
+        db[k] = malloc((size_t)c->O * sizeof(double));
+        assert_true(w[k] && b[k] && r[k] && y[k] && dw[k] && db[k]);
+        fill(w[k], nw[k], &rng);
+        fill(r[k], ny[k], &rng);
+        reference(c, x, w[k], b[k], r[k], y[k], dxk, dw[k], db[k]);
+        for (int64_t i = 0; i < nx; i++)
+            dx[i] += dxk[i];
+        int64_t ws[4] = {c->O, c->C, c->K, c->K};
+        wd[k] = convert(w[k], nw[k], dt);
+        gw[k] = calloc((size_t)nw[k], cml_dtype_size(dt));
+        assert_non_null(gw[k]);
+        Wt[k] = cml_t_wrap(g, dt, 4, ws, wd[k], gw[k]);
+        cml_tensor *Y = cml_t_conv2d(Xi, Wt[k], NULL, c->s, c->p, 1, 1);
+        assert_non_null(Y);
+        cml_tensor *R = cml_t_new(g, dt, 4, Y->shape);
+        void *rd = convert(r[k], ny[k], dt);
+        memcpy(R->data, rd, (size_t)ny[k] * cml_dtype_size(dt));
+        free(rd);
+        cml_tensor *Lk = cml_t_sum(cml_t_mul(Y, R), 0);
+        L = L ? cml_t_add(L, Lk) : Lk;
+    }
+    assert_int_equal(cml_graph_status(g), CML_OK);
+    assert_int_equal(cml_graph_backward(g, L), CML_OK);
+    double tol = dt == CML_F64 ? 1e-12 : 2e-5;
+    expect_close("dx of two convs", c1, X, gx, dx, nx, tol);
+    for (int k = 0; k < 2; k++) {
+        expect_close("dw", cs[k], Wt[k], gw[k], dw[k], nw[k], tol);
+        free(w[k]), free(b[k]), free(r[k]), free(y[k]), free(dw[k]), free(db[k]);
+        free(wd[k]), free(gw[k]);
+    }
+    cml_graph_free(g);
+    free(x), free(dx), free(dxk), free(xd), free(gx);
+}
+
+/* pairs of direct-path convs of one input */
+static const conv_case pairs[][2] = {
+    /* 3x3 stride 2 and its 1x1 stride-2 shortcut, odd rows of 19 cells */
+    {{3, 3, 9, 37, 5, 3, 2, 1, 1, 1}, {3, 3, 9, 37, 6, 1, 2, 0, 1, 1}},
+    /* two stride-1 3x3 convs */
+    {{2, 4, 7, 7, 5, 3, 1, 1, 1, 1}, {2, 4, 7, 7, 3, 3, 1, 1, 1, 1}},
+    /* 2x2 stride 2 leaves the last row and column to the 1x1 */
+    {{2, 3, 9, 33, 4, 2, 2, 0, 1, 1}, {2, 3, 9, 33, 4, 1, 2, 0, 1, 1}},
+    /* the 1x1 first: the 3x3 adds to a gradient with untouched cells */
+    {{2, 3, 9, 33, 4, 1, 2, 0, 1, 1}, {2, 3, 9, 33, 4, 2, 2, 0, 1, 1}},
+    /* 5x5 and 3x3 stride 2 */
+    {{2, 3, 8, 20, 5, 5, 2, 2, 1, 1}, {2, 3, 8, 20, 4, 3, 2, 1, 1, 1}},
+};
+
+static void test_conv_shared_input(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
+        check_pair(&pairs[i][0], &pairs[i][1], CML_F32);
+        check_pair(&pairs[i][0], &pairs[i][1], CML_F64);
+    }
+}
+
 /* Direct-path conv (10 chunks, 10 dW slots): y, dX, dW bit-identical for 1 and 3 threads. */
 static void test_direct_thread_independent(void **state)
 {
@@ -187,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_conv_paths_f32),
         cmocka_unit_test(test_conv_paths_f64),
         cmocka_unit_test(test_direct_thread_independent),
+        cmocka_unit_test(test_conv_shared_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
