@@ -141,14 +141,14 @@ static void check_case(const conv_case *c, cml_dtype dt)
 
 static const conv_case cases[] = {
     /* direct path: stride 1, pad (K-1)/2, no dilation or groups */
-    {70, 16, 14, 14, 16, 3, 1, 1, 1, 1}, /* 18 chunks > 16 dW slots */
+    {70, 32, 20, 20, 8, 3, 1, 1, 1, 1},  /* 18 chunks > 16 dW slots (35 in double) */
     {1, 3, 5, 4, 4, 3, 1, 1, 1, 1},      /* batch 1, C and O below one block */
     {3, 5, 9, 7, 6, 5, 1, 2, 1, 1},      /* 5x5, 25 taps */
     {2, 4, 6, 6, 9, 1, 1, 0, 1, 1},      /* 1x1, no padding, O past one block */
     {5, 1, 28, 28, 6, 5, 1, 2, 1, 1},    /* LeNet's first layer */
     {3, 4, 7, 6, 5, 3, 1, 2, 1, 1},      /* pad past "same": output 9x8 */
     {5, 4, 9, 9, 6, 3, 2, 1, 1, 1},      /* stride 2, odd input: 5x5 */
-    {40, 16, 28, 28, 32, 3, 2, 1, 1, 1}, /* ResNet's 16 -> 32 downsampling, 20 chunks */
+    {40, 16, 28, 28, 32, 3, 2, 1, 1, 1}, /* ResNet's 16 -> 32 downsampling, 10 chunks */
     {3, 6, 8, 7, 10, 1, 2, 0, 1, 1},     /* 1x1 stride 2 projection */
     {2, 3, 8, 8, 4, 5, 2, 2, 1, 1},      /* 5x5 stride 2 */
     {2, 3, 9, 37, 5, 3, 2, 1, 1, 1},     /* stride 2, rows of 19 cells: a full and a short vector */
@@ -281,7 +281,7 @@ static void test_conv_shared_input(void **state)
 static void test_direct_thread_independent(void **state)
 {
     (void)state;
-    const int64_t xs[4] = {37, 3, 20, 20}, ws[4] = {8, 3, 3, 3};
+    const int64_t xs[4] = {37, 3, 42, 42}, ws[4] = {8, 3, 3, 3};
     conv_check_threads(xs, ws, 1, 1);
 }
 
