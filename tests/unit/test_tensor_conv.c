@@ -6,7 +6,8 @@
  * 5x5 kernels, stride 2, dilation, groups, no padding, more chunks than dW
  * slots, stride-2 rows longer than one vector, cells no tap reads), in
  * float and double; one input shared by two convs (the gradient stored by
- * the first backward, added to by the second); and thread-count
+ * the first backward, added to by the second); dW alone when the input
+ * takes no gradient; and thread-count
  * independence of the direct path's results, bit for bit.
  */
 #include <math.h>
@@ -89,7 +90,9 @@ static void fill(double *a, int64_t n, cml_rng *rng)
         a[i] = 2 * cml_rng_uniform(rng) - 1;
 }
 
-static void check_case(const conv_case *c, cml_dtype dt)
+/* xgrad 0: the input takes no gradient (a network's first layer), only dW
+ * and db are computed and checked */
+static void check_case(const conv_case *c, cml_dtype dt, int xgrad)
 {
     int64_t OH = out_dim(c->H, c), OW = out_dim(c->W, c), Cg = c->C / c->gr;
     int64_t nx = c->N * c->C * c->H * c->W, nw = c->O * Cg * c->K * c->K,
@@ -119,7 +122,8 @@ static void check_case(const conv_case *c, cml_dtype dt)
         dt == CML_F64 ? (((double *)wd)[i] = w[i]) : (((float *)wd)[i] = (float)w[i]);
     for (int64_t i = 0; i < c->O; i++)
         dt == CML_F64 ? (((double *)bd)[i] = b[i]) : (((float *)bd)[i] = (float)b[i]);
-    cml_tensor *X = cml_t_wrap(g, dt, 4, xs, xd, gx), *Wt = cml_t_wrap(g, dt, 4, ws, wd, gw);
+    cml_tensor *X = cml_t_wrap(g, dt, 4, xs, xd, xgrad ? gx : NULL);
+    cml_tensor *Wt = cml_t_wrap(g, dt, 4, ws, wd, gw);
     cml_tensor *B = cml_t_wrap(g, dt, 1, bs, bd, gb);
     cml_tensor *Y = cml_t_conv2d(X, Wt, B, c->s, c->p, c->d, c->gr);
     assert_non_null(Y);
@@ -131,7 +135,7 @@ static void check_case(const conv_case *c, cml_dtype dt)
     assert_int_equal(cml_graph_backward(g, L), CML_OK);
     double tol = dt == CML_F64 ? 1e-12 : 2e-5;
     expect_close("y", c, Y, Y->data, y, ny, tol);
-    expect_close("dx", c, X, gx, dx, nx, tol);
+    if (xgrad) expect_close("dx", c, X, gx, dx, nx, tol);
     expect_close("dw", c, Wt, gw, dw, nw, tol);
     expect_close("db", c, B, gb, db, c->O, tol);
     cml_graph_free(g);
@@ -166,14 +170,14 @@ static void test_conv_paths_f32(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        check_case(&cases[i], CML_F32);
+        check_case(&cases[i], CML_F32, 1);
 }
 
 static void test_conv_paths_f64(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        check_case(&cases[i], CML_F64);
+        check_case(&cases[i], CML_F64, 1);
 }
 
 /* to dtype dt */
@@ -277,6 +281,23 @@ static void test_conv_shared_input(void **state)
     }
 }
 
+/* convs whose input takes no gradient: dW gathers dY's transpose straight
+ * from the images where it can (O a multiple of 16) */
+static const conv_case dw_only[] = {
+    {37, 1, 28, 28, 16, 3, 1, 1, 1, 1}, /* a first layer: 10 chunks, the last of 1 image */
+    {9, 3, 15, 15, 32, 3, 2, 1, 1, 1},  /* stride 2, odd input */
+    {5, 2, 9, 9, 8, 3, 1, 1, 1, 1},     /* O = 8: through the packed dY */
+};
+
+static void test_conv_dw_only(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof dw_only / sizeof *dw_only; i++) {
+        check_case(&dw_only[i], CML_F32, 0);
+        check_case(&dw_only[i], CML_F64, 0);
+    }
+}
+
 /* Direct-path conv (10 chunks, 10 dW slots): y, dX, dW bit-identical for 1 and 3 threads. */
 static void test_direct_thread_independent(void **state)
 {
@@ -293,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_conv_paths_f64),
         cmocka_unit_test(test_direct_thread_independent),
         cmocka_unit_test(test_conv_shared_input),
+        cmocka_unit_test(test_conv_dw_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
