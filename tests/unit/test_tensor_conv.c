@@ -4,8 +4,11 @@
  * convolution in double: output, dX, dW and db, on odd shapes (batch 1,
  * channel counts that are not a multiple of the kernels' blocks, 1x1 and
  * 5x5 kernels, stride 2, dilation, groups, no padding, more chunks than dW
- * slots), in float and double; and thread-count independence of the direct
- * path's results, bit for bit.
+ * slots, stride-2 rows longer than one vector, cells no tap reads), in
+ * float and double; one input shared by two convs (the gradient stored by
+ * the first backward, added to by the second); dW alone when the input
+ * takes no gradient; and thread-count
+ * independence of the direct path's results, bit for bit.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -87,7 +90,9 @@ static void fill(double *a, int64_t n, cml_rng *rng)
         a[i] = 2 * cml_rng_uniform(rng) - 1;
 }
 
-static void check_case(const conv_case *c, cml_dtype dt)
+/* xgrad 0: the input takes no gradient (a network's first layer), only dW
+ * and db are computed and checked */
+static void check_case(const conv_case *c, cml_dtype dt, int xgrad)
 {
     int64_t OH = out_dim(c->H, c), OW = out_dim(c->W, c), Cg = c->C / c->gr;
     int64_t nx = c->N * c->C * c->H * c->W, nw = c->O * Cg * c->K * c->K,
@@ -117,7 +122,8 @@ static void check_case(const conv_case *c, cml_dtype dt)
         dt == CML_F64 ? (((double *)wd)[i] = w[i]) : (((float *)wd)[i] = (float)w[i]);
     for (int64_t i = 0; i < c->O; i++)
         dt == CML_F64 ? (((double *)bd)[i] = b[i]) : (((float *)bd)[i] = (float)b[i]);
-    cml_tensor *X = cml_t_wrap(g, dt, 4, xs, xd, gx), *Wt = cml_t_wrap(g, dt, 4, ws, wd, gw);
+    cml_tensor *X = cml_t_wrap(g, dt, 4, xs, xd, xgrad ? gx : NULL);
+    cml_tensor *Wt = cml_t_wrap(g, dt, 4, ws, wd, gw);
     cml_tensor *B = cml_t_wrap(g, dt, 1, bs, bd, gb);
     cml_tensor *Y = cml_t_conv2d(X, Wt, B, c->s, c->p, c->d, c->gr);
     assert_non_null(Y);
@@ -129,7 +135,7 @@ static void check_case(const conv_case *c, cml_dtype dt)
     assert_int_equal(cml_graph_backward(g, L), CML_OK);
     double tol = dt == CML_F64 ? 1e-12 : 2e-5;
     expect_close("y", c, Y, Y->data, y, ny, tol);
-    expect_close("dx", c, X, gx, dx, nx, tol);
+    if (xgrad) expect_close("dx", c, X, gx, dx, nx, tol);
     expect_close("dw", c, Wt, gw, dw, nw, tol);
     expect_close("db", c, B, gb, db, c->O, tol);
     cml_graph_free(g);
@@ -139,16 +145,18 @@ static void check_case(const conv_case *c, cml_dtype dt)
 
 static const conv_case cases[] = {
     /* direct path: stride 1, pad (K-1)/2, no dilation or groups */
-    {70, 16, 14, 14, 16, 3, 1, 1, 1, 1}, /* 18 chunks > 16 dW slots */
+    {70, 32, 20, 20, 8, 3, 1, 1, 1, 1},  /* 18 chunks > 16 dW slots (35 in double) */
     {1, 3, 5, 4, 4, 3, 1, 1, 1, 1},      /* batch 1, C and O below one block */
     {3, 5, 9, 7, 6, 5, 1, 2, 1, 1},      /* 5x5, 25 taps */
     {2, 4, 6, 6, 9, 1, 1, 0, 1, 1},      /* 1x1, no padding, O past one block */
     {5, 1, 28, 28, 6, 5, 1, 2, 1, 1},    /* LeNet's first layer */
     {3, 4, 7, 6, 5, 3, 1, 2, 1, 1},      /* pad past "same": output 9x8 */
     {5, 4, 9, 9, 6, 3, 2, 1, 1, 1},      /* stride 2, odd input: 5x5 */
-    {40, 16, 28, 28, 32, 3, 2, 1, 1, 1}, /* ResNet's 16 -> 32 downsampling, 20 chunks */
+    {40, 16, 28, 28, 32, 3, 2, 1, 1, 1}, /* ResNet's 16 -> 32 downsampling (fwd, dW: lanes) */
     {3, 6, 8, 7, 10, 1, 2, 0, 1, 1},     /* 1x1 stride 2 projection */
     {2, 3, 8, 8, 4, 5, 2, 2, 1, 1},      /* 5x5 stride 2 */
+    {2, 3, 9, 37, 5, 3, 2, 1, 1, 1},     /* stride 2, rows of 19 cells: a full and a short vector */
+    {2, 3, 9, 33, 4, 2, 2, 0, 1, 1},     /* 2x2 stride 2: last row and column read by no tap */
     /* lanes path (AVX-512 float builds): output channels a multiple of 32,
      * at most 14x14 outputs, kernel side 3..7; dX there too for stride 1
      * with input channels a multiple of 32 */
@@ -172,21 +180,139 @@ static void test_conv_paths_f32(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        check_case(&cases[i], CML_F32);
+        check_case(&cases[i], CML_F32, 1);
 }
 
 static void test_conv_paths_f64(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        check_case(&cases[i], CML_F64);
+        check_case(&cases[i], CML_F64, 1);
+}
+
+/* to dtype dt */
+static void *convert(const double *a, int64_t n, cml_dtype dt)
+{
+    void *d = malloc((size_t)n * cml_dtype_size(dt));
+    assert_non_null(d);
+    for (int64_t i = 0; i < n; i++)
+        dt == CML_F64 ? (((double *)d)[i] = a[i]) : (((float *)d)[i] = (float)a[i]);
+    return d;
+}
+
+/*
+ * One input feeding two convs (a ResNet block's main path and shortcut):
+ * the first conv to run its backward stores the input's gradient, the
+ * second adds to it (the direct path's "=" and "+=" unpacking). The input
+ * is relu(X) with X > 0, an intermediate whose gradient starts fresh, and
+ * dX = dX1 + dX2 against the naive reference.
+ */
+static void check_pair(const conv_case *c1, const conv_case *c2, cml_dtype dt)
+{
+    const conv_case *cs[2] = {c1, c2};
+    int64_t nx = c1->N * c1->C * c1->H * c1->W, nw[2], ny[2];
+    double *x = malloc((size_t)nx * sizeof *x), *dx = calloc((size_t)nx, sizeof *dx);
+    double *dxk = malloc((size_t)nx * sizeof *dx);
+    assert_true(x && dx && dxk);
+    double *w[2], *b[2], *r[2], *y[2], *dw[2], *db[2];
+    cml_rng rng;
+    cml_rng_seed(&rng, 5);
+    for (int64_t i = 0; i < nx; i++)
+        x[i] = 0.1 + cml_rng_uniform(&rng);
+    cml_graph *g = cml_graph_new(NULL);
+    int64_t xs[4] = {c1->N, c1->C, c1->H, c1->W};
+    void *xd = convert(x, nx, dt), *gx = calloc((size_t)nx, cml_dtype_size(dt));
+    assert_non_null(gx);
+    cml_tensor *X = cml_t_wrap(g, dt, 4, xs, xd, gx), *Xi = cml_t_relu(X), *L = NULL, *Wt[2];
+    void *wd[2], *gw[2];
+    for (int k = 0; k < 2; k++) {
+        const conv_case *c = cs[k];
+        nw[k] = c->O * c->C * c->K * c->K;
+        ny[k] = c->N * c->O * out_dim(c->H, c) * out_dim(c->W, c);
+        w[k] = malloc((size_t)nw[k] * sizeof(double));
+        b[k] = calloc((size_t)c->O, sizeof(double));
+        r[k] = malloc((size_t)ny[k] * sizeof(double));
+        y[k] = malloc((size_t)ny[k] * sizeof(double));
+        dw[k] = malloc((size_t)nw[k] * sizeof(double));
+        db[k] = malloc((size_t)c->O * sizeof(double));
+        assert_true(w[k] && b[k] && r[k] && y[k] && dw[k] && db[k]);
+        fill(w[k], nw[k], &rng);
+        fill(r[k], ny[k], &rng);
+        reference(c, x, w[k], b[k], r[k], y[k], dxk, dw[k], db[k]);
+        for (int64_t i = 0; i < nx; i++)
+            dx[i] += dxk[i];
+        int64_t ws[4] = {c->O, c->C, c->K, c->K};
+        wd[k] = convert(w[k], nw[k], dt);
+        gw[k] = calloc((size_t)nw[k], cml_dtype_size(dt));
+        assert_non_null(gw[k]);
+        Wt[k] = cml_t_wrap(g, dt, 4, ws, wd[k], gw[k]);
+        cml_tensor *Y = cml_t_conv2d(Xi, Wt[k], NULL, c->s, c->p, 1, 1);
+        assert_non_null(Y);
+        cml_tensor *R = cml_t_new(g, dt, 4, Y->shape);
+        void *rd = convert(r[k], ny[k], dt);
+        memcpy(R->data, rd, (size_t)ny[k] * cml_dtype_size(dt));
+        free(rd);
+        cml_tensor *Lk = cml_t_sum(cml_t_mul(Y, R), 0);
+        L = L ? cml_t_add(L, Lk) : Lk;
+    }
+    assert_int_equal(cml_graph_status(g), CML_OK);
+    assert_int_equal(cml_graph_backward(g, L), CML_OK);
+    double tol = dt == CML_F64 ? 1e-12 : 2e-5;
+    expect_close("dx of two convs", c1, X, gx, dx, nx, tol);
+    for (int k = 0; k < 2; k++) {
+        expect_close("dw", cs[k], Wt[k], gw[k], dw[k], nw[k], tol);
+        free(w[k]), free(b[k]), free(r[k]), free(y[k]), free(dw[k]), free(db[k]);
+        free(wd[k]), free(gw[k]);
+    }
+    cml_graph_free(g);
+    free(x), free(dx), free(dxk), free(xd), free(gx);
+}
+
+/* pairs of direct-path convs of one input */
+static const conv_case pairs[][2] = {
+    /* 3x3 stride 2 and its 1x1 stride-2 shortcut, odd rows of 19 cells */
+    {{3, 3, 9, 37, 5, 3, 2, 1, 1, 1}, {3, 3, 9, 37, 6, 1, 2, 0, 1, 1}},
+    /* two stride-1 3x3 convs */
+    {{2, 4, 7, 7, 5, 3, 1, 1, 1, 1}, {2, 4, 7, 7, 3, 3, 1, 1, 1, 1}},
+    /* 2x2 stride 2 leaves the last row and column to the 1x1 */
+    {{2, 3, 9, 33, 4, 2, 2, 0, 1, 1}, {2, 3, 9, 33, 4, 1, 2, 0, 1, 1}},
+    /* the 1x1 first: the 3x3 adds to a gradient with untouched cells */
+    {{2, 3, 9, 33, 4, 1, 2, 0, 1, 1}, {2, 3, 9, 33, 4, 2, 2, 0, 1, 1}},
+    /* 5x5 and 3x3 stride 2 */
+    {{2, 3, 8, 20, 5, 5, 2, 2, 1, 1}, {2, 3, 8, 20, 4, 3, 2, 1, 1, 1}},
+};
+
+static void test_conv_shared_input(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
+        check_pair(&pairs[i][0], &pairs[i][1], CML_F32);
+        check_pair(&pairs[i][0], &pairs[i][1], CML_F64);
+    }
+}
+
+/* convs whose input takes no gradient: dW gathers dY's transpose straight
+ * from the images where it can (O a multiple of 16) */
+static const conv_case dw_only[] = {
+    {37, 1, 28, 28, 16, 3, 1, 1, 1, 1}, /* a first layer: 10 chunks, the last of 1 image */
+    {9, 3, 15, 15, 32, 3, 2, 1, 1, 1},  /* stride 2, odd input */
+    {5, 2, 9, 9, 8, 3, 1, 1, 1, 1},     /* O = 8: through the packed dY */
+};
+
+static void test_conv_dw_only(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof dw_only / sizeof *dw_only; i++) {
+        check_case(&dw_only[i], CML_F32, 0);
+        check_case(&dw_only[i], CML_F64, 0);
+    }
 }
 
 /* Direct-path conv (10 chunks, 10 dW slots): y, dX, dW bit-identical for 1 and 3 threads. */
 static void test_direct_thread_independent(void **state)
 {
     (void)state;
-    const int64_t xs[4] = {37, 3, 20, 20}, ws[4] = {8, 3, 3, 3};
+    const int64_t xs[4] = {37, 3, 42, 42}, ws[4] = {8, 3, 3, 3};
     conv_check_threads(xs, ws, 1, 1);
 }
 
@@ -249,6 +375,8 @@ int main(void)
         cmocka_unit_test(test_direct_thread_independent),
         cmocka_unit_test(test_lanes_thread_independent),
         cmocka_unit_test(test_dx_fresh_equals_accumulated),
+        cmocka_unit_test(test_conv_shared_input),
+        cmocka_unit_test(test_conv_dw_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
