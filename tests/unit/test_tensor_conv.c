@@ -157,7 +157,7 @@ static const conv_case cases[] = {
     {2, 3, 8, 8, 4, 5, 2, 2, 1, 1},      /* 5x5 stride 2 */
     {2, 3, 9, 37, 5, 3, 2, 1, 1, 1},     /* stride 2, rows of 19 cells: a full and a short vector */
     {2, 3, 9, 33, 4, 2, 2, 0, 1, 1},     /* 2x2 stride 2: last row and column read by no tap */
-    /* lanes path (AVX-512 float builds): output channels a multiple of 32,
+    /* lanes path (AVX-512 float builds): output channels a multiple of 16,
      * at most 14x14 outputs, kernel side 3..7; dX there too for stride 1
      * with input channels a multiple of 32 */
     {5, 32, 7, 7, 64, 3, 1, 1, 1, 1},   /* ResNet-8's 7x7 block: fwd, dW and dX, 4-vector blocks */
@@ -167,6 +167,8 @@ static const conv_case cases[] = {
     {3, 32, 8, 8, 32, 3, 1, 0, 1, 1},   /* no padding: 6x6 */
     {3, 32, 13, 11, 32, 3, 2, 1, 1, 1}, /* stride 2, odd sides, 32 input channels */
     {2, 16, 11, 9, 32, 5, 2, 2, 1, 1},  /* 5x5 stride 2 */
+    {3, 6, 14, 14, 16, 5, 1, 0, 1, 1},  /* LeNet's second conv: 1-vector blocks, dX by im2col */
+    {2, 5, 9, 9, 48, 3, 2, 1, 1, 1},    /* 32 + 16 output channels, stride 2 */
     /* im2col + GEMM */
     {3, 4, 9, 9, 4, 3, 2, 0, 1, 1},   /* stride 2 without padding: a tap reads past the grid */
     {2, 3, 10, 10, 4, 3, 3, 1, 1, 1}, /* stride 3 */
@@ -364,6 +366,8 @@ static void test_lanes_thread_independent(void **state)
     conv_check_threads(xs, ws, 1, 1);
     const int64_t xs2[4] = {19, 16, 14, 14}, ws2[4] = {32, 16, 3, 3};
     conv_check_threads(xs2, ws2, 2, 1);
+    const int64_t xs3[4] = {37, 6, 14, 14}, ws3[4] = {16, 6, 5, 5}; /* LeNet's second conv */
+    conv_check_threads(xs3, ws3, 1, 0);
 }
 
 int main(void)
