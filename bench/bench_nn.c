@@ -8,7 +8,8 @@
  *
  * Pixels are scaled to [0, 1] as torchvision's ToTensor does (the model then
  * standardizes them with its own `normalize`). Prints one JSON line: fit
- * seconds, seconds per epoch, test accuracy, inference images per second,
+ * seconds, seconds per epoch, test accuracy, inference images per second
+ * (the best of 3 passes over the test set),
  * and the process CPU seconds of fit and predict (on a loaded machine the
  * CPU time of a one-thread run is steadier than the wall clock).
  */
@@ -42,10 +43,18 @@ int main(int argc, char **argv)
     if (cml_model_fit(m, &A, y, NULL)) goto fail;
     double fit = cml_now() - t0, fit_cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
     double *pred = malloc((size_t)nt * sizeof *pred);
-    t0 = cml_now();
-    c0 = clock();
-    if (!pred || cml_model_predict(m, &T, pred)) goto fail;
-    double inf = cml_now() - t0, inf_cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
+    if (!pred) goto fail;
+    double inf = 1e300, inf_cpu = 0;
+    for (int rep = 0; rep < 3; rep++) { /* best of 3, as bench_nn.py times PyTorch */
+        t0 = cml_now();
+        c0 = clock();
+        if (cml_model_predict(m, &T, pred)) goto fail;
+        double s = cml_now() - t0;
+        if (s < inf) {
+            inf = s;
+            inf_cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
+        }
+    }
     int64_t ok = 0;
     for (int64_t i = 0; i < nt; i++)
         ok += pred[i] == yt[i];

@@ -34,6 +34,9 @@ CML_PARAMS = {
 }
 
 
+INFER_REPS = 3  # inference is timed as the best of this many passes, on both sides
+
+
 def torch_model(name):
     import torch.nn as nn
     if name == "mlp":
@@ -89,10 +92,12 @@ def run_torch(name, X, y, Xt, yt, epochs, batch):
             opt.step()
     fit = time.perf_counter() - t0
     model.eval()
-    t0 = time.perf_counter()
-    with torch.no_grad():
-        pred = torch.cat([model(Xts[s:s + 256]).argmax(1) for s in range(0, len(Xts), 256)])
-    inf = time.perf_counter() - t0
+    inf = float("inf")
+    for _ in range(INFER_REPS):  # best of: one pass of the test set takes 0.05-2 s
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            pred = torch.cat([model(Xts[s:s + 256]).argmax(1) for s in range(0, len(Xts), 256)])
+        inf = min(inf, time.perf_counter() - t0)
     return fit / epochs, float((pred.numpy() == yt).mean()), len(Xt) / inf
 
 

@@ -404,8 +404,19 @@ static void load_batch(const cml_net *m, const cml_matrix *X, const int64_t *idx
  * on a machine with more runnable threads than cores each loop waited for a
  * descheduled thread: 64-row batches measured 3x slower there with 2
  * threads, 7% faster with one.
+ * Networks on feature vectors (MLPs) keep a few KB per row, so they take
+ * EVAL_BATCH_FLAT rows: each GEMM then packs its weights once per 1024 rows
+ * instead of per 256, and the linear layers' column blocks give both
+ * threads work (MLP inference of the 10,000 Fashion-MNIST test images at 2
+ * threads: 49 -> 36 ms with both changes).
  * Eval-mode outputs are per row, so this does not change any result. */
-#define EVAL_BATCH 256
+#define EVAL_BATCH      256
+#define EVAL_BATCH_FLAT 1024
+
+static int64_t eval_batch(const cml_net *m)
+{
+    return m->net.in_ndim == 1 ? EVAL_BATCH_FLAT : EVAL_BATCH;
+}
 
 static cml_tensor *input_tensor(const cml_net *m, cml_graph *g, float *xb, int64_t B)
 {
@@ -416,7 +427,7 @@ static cml_tensor *input_tensor(const cml_net *m, cml_graph *g, float *xb, int64
 /* Softmax probabilities of rows [0, X->rows) into proba (rows, C), eval mode. */
 static cml_status forward_proba(const cml_net *m, const cml_matrix *X, double *proba)
 {
-    const int64_t BS = EVAL_BATCH;
+    const int64_t BS = eval_batch(m);
     cml_status st = CML_OK;
     cml_graph *g = cml_graph_new(NULL);
     float *xb = cml_alloc_array(BS * m->F, sizeof(float));
@@ -558,7 +569,7 @@ typedef struct eval_result {
 static cml_status evaluate(const cml_net *m, const cml_matrix *X, const int64_t *rows,
                            const int32_t *codes, int64_t n, eval_result *r)
 {
-    const int64_t BS = EVAL_BATCH;
+    const int64_t BS = eval_batch(m);
     cml_status st = CML_OK;
     cml_graph *g = cml_graph_new(NULL);
     float *xb = cml_alloc_array(BS * m->F, sizeof(float));

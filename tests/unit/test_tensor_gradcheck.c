@@ -8,6 +8,7 @@
  * random R makes every output element matter; dL/dx from autograd must equal
  * (L(x + h e_i) - L(x - h e_i)) / 2h for every element i of every input.
  */
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -575,6 +576,65 @@ static void test_bn_blocks(void **state)
     }
 }
 
+/* A linear layer big enough to run in blocks (columns of y, rows of dx and
+ * dW, over threads): the same bits with 1 and 3 threads, and the values of
+ * whole BLAS calls (the BLAS's edge tiles round differently when a block
+ * ends elsewhere, so to float precision): output, dx, dW and db. */
+static void expect_close_f(const float *a, const float *b, int n)
+{
+    for (int i = 0; i < n; i++)
+        assert_float_equal(a[i], b[i], 1e-5 * (1 + fabs(b[i])));
+}
+
+static void test_linear_blocks(void **state)
+{
+    (void)state;
+    enum { N = 300, K = 200, M = 272 }; /* 272 = two 128-column blocks and a short one */
+    const int64_t xs[2] = {N, K}, ws[2] = {M, K}, bs[1] = {M};
+    static float x[N * K], w[M * K], b[M], r[N * M], y[2][N * M], ref[N * M];
+    static float gx[2][N * K], gw[2][M * K], gb[2][M], rx[N * K], rw[M * K];
+    for (int i = 0; i < N * K; i++)
+        x[i] = (float)sin(0.1 * i);
+    for (int i = 0; i < M * K; i++)
+        w[i] = (float)cos(0.07 * i);
+    for (int i = 0; i < M; i++)
+        b[i] = (float)(0.01 * i);
+    for (int i = 0; i < N * M; i++)
+        r[i] = (float)cos(0.13 * i);
+    /* references: one call each */
+    for (int i = 0; i < N; i++)
+        memcpy(ref + i * M, b, sizeof b);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, M, K, 1, x, K, w, K, 1, ref, M);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, K, M, 1, r, M, w, K, 0, rx, K);
+    memset(rw, 0, sizeof rw);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, M, K, N, 1, r, M, x, K, 1, rw, K);
+    for (int run = 0; run < 2; run++) {
+        cml_set_num_threads(run ? 3 : 1);
+        memset(gx[run], 0, sizeof gx[run]);
+        memset(gw[run], 0, sizeof gw[run]);
+        memset(gb[run], 0, sizeof gb[run]);
+        cml_graph *g = cml_graph_new(NULL);
+        cml_tensor *X = cml_t_wrap(g, CML_F32, 2, xs, x, gx[run]);
+        cml_tensor *W = cml_t_wrap(g, CML_F32, 2, ws, w, gw[run]);
+        cml_tensor *B = cml_t_wrap(g, CML_F32, 1, bs, b, gb[run]);
+        cml_tensor *Y = cml_t_linear(X, W, B);
+        cml_tensor *R = cml_t_wrap(g, CML_F32, 2, Y->shape, r, NULL);
+        cml_tensor *L = cml_t_sum(cml_t_mul(Y, R), 0);
+        assert_int_equal(cml_graph_status(g), CML_OK);
+        memcpy(y[run], Y->data, sizeof y[run]);
+        assert_int_equal(cml_graph_backward(g, L), CML_OK);
+        cml_graph_free(g);
+    }
+    cml_set_num_threads(2);
+    assert_memory_equal(y[0], y[1], sizeof y[0]);
+    assert_memory_equal(gx[0], gx[1], sizeof gx[0]);
+    assert_memory_equal(gw[0], gw[1], sizeof gw[0]);
+    assert_memory_equal(gb[0], gb[1], sizeof gb[0]);
+    expect_close_f(y[0], ref, N * M);
+    expect_close_f(gx[0], rx, N * K);
+    expect_close_f(gw[0], rw, M * K);
+}
+
 static void test_losses(void **state)
 {
     (void)state;
@@ -720,6 +780,7 @@ int main(void)
         cmocka_unit_test(test_conv_pool_bn),
         cmocka_unit_test(test_bn_relu_fused_equals_ops),
         cmocka_unit_test(test_bn_blocks),
+        cmocka_unit_test(test_linear_blocks),
         cmocka_unit_test(test_add_relu_fused_equals_ops),
         cmocka_unit_test(test_losses),
         cmocka_unit_test(test_loss_values),
